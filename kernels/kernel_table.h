@@ -1,0 +1,32 @@
+// One table of kernel entry points per backend. A backend starts from the reference
+// table and overwrites only what it implements, so any gap falls back to the oracle.
+#pragma once
+#include "params.h"
+
+namespace vx::kern {
+
+struct KernelTable {
+  const char* name;
+  void (*conv)(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
+  void (*conv_transpose)(const ConvParams& p, const float* src, const float* wei, const float* bias,
+                         float* dst);
+  // dst[n, c, i] = src[n, c, i] * scale[c] + shift[c]  (inference batch norm)
+  void (*channel_affine)(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift,
+                         const float* src, float* dst);
+  void (*unary)(Unary op, float alpha, int64_t count, const float* src, float* dst);
+  void (*binary)(Binary op, const BroadcastParams& p, const float* a, const float* b, float* dst);
+  // Softmax over the middle axis of [outer, c, inner].
+  void (*softmax)(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst);
+  void (*pool)(const PoolParams& p, const float* src, float* dst);
+  void (*adaptive_pool)(const AdaptivePoolParams& p, const float* src, float* dst);
+  void (*resize)(const ResizeParams& p, const float* src, float* dst);
+  // y[m, n] = x[m, k] . w[n, k] + bias[n]   (bias may be NULL)
+  void (*linear)(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias,
+                 float* y);
+  void (*pad)(const PadParams& p, const float* src, float* dst);
+};
+
+// The scalar reference kernels: the oracle every faster kernel is tested against.
+const KernelTable& ref_kernels();
+
+}  // namespace vx::kern

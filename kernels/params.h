@@ -1,0 +1,72 @@
+// Parameters of every kernel, shared by all backends. Spatial ops are 3-D; a 2-D op is
+// the 3-D op with depth 1 (extent 1, kernel 1, stride 1, no padding), so one kernel
+// serves both. Layout is plain NC[D]HW unless a backend says otherwise.
+#pragma once
+#include <cstdint>
+
+namespace vx::kern {
+
+struct ConvParams {
+  int64_t n = 1, ic = 0, oc = 0, groups = 1;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  int64_t k[3] = {1, 1, 1}, stride[3] = {1, 1, 1};
+  int64_t pad[3] = {0, 0, 0};  // padding before; padding after only changes the output extent
+  int64_t dil[3] = {1, 1, 1};
+};
+// Convolution weights are [oc, ic/groups, kd, kh, kw]; transposed-convolution weights are
+// [ic, oc/groups, kd, kh, kw] (PyTorch and ONNX order). `in` is always the op's input.
+
+enum class PoolKind { max, avg };
+
+struct PoolParams {
+  int64_t n = 1, c = 0;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  int64_t k[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, pad[3] = {0, 0, 0}, dil[3] = {1, 1, 1};
+  PoolKind kind = PoolKind::max;
+  bool count_include_pad = false;  // average pooling only
+};
+
+// PyTorch's adaptive pooling: window i covers [floor(i*in/out), ceil((i+1)*in/out)).
+struct AdaptivePoolParams {
+  int64_t n = 1, c = 0;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  PoolKind kind = PoolKind::avg;
+};
+
+enum class Unary { identity, relu, leaky_relu, sigmoid, tanh };
+enum class Binary { add, sub, mul, div };
+
+// Elementwise op over a 5-D output; a stride of 0 broadcasts that axis of an operand.
+struct BroadcastParams {
+  int64_t out[5] = {1, 1, 1, 1, 1};
+  int64_t a_stride[5] = {0, 0, 0, 0, 0};
+  int64_t b_stride[5] = {0, 0, 0, 0, 0};
+};
+
+enum class ResizeMode { nearest, linear };
+
+// Source coordinate of output index o along an axis:
+//   linear, align_corners:  o * (in-1)/(out-1)         (0 when out == 1)
+//   linear, otherwise:      max(0, (o + 0.5) * ratio - 0.5)
+//   nearest:                min(floor(o * ratio), in-1)
+// `ratio` is in/out when a size was given, 1/scale when a scale factor was given (as PyTorch).
+struct ResizeParams {
+  int64_t n = 1, c = 0;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  double ratio[3] = {1, 1, 1};
+  ResizeMode mode = ResizeMode::nearest;
+  bool align_corners = false;
+};
+
+enum class PadMode { constant, reflect, edge };
+
+// Pads (begin > 0) or crops (begin < 0) the three spatial axes of an [n*c, D, H, W] tensor.
+struct PadParams {
+  int64_t nc = 1;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
+  int64_t begin[3] = {0, 0, 0};
+  PadMode mode = PadMode::constant;
+  float value = 0.f;
+};
+
+}  // namespace vx::kern

@@ -1,0 +1,22 @@
+// The scalar reference kernels, one file each. Plain loops in the order the maths is
+// written; the oracle for every fast path. Parallel loops only split independent outputs,
+// so results never depend on the thread count.
+#pragma once
+#include "kernel_table.h"
+
+namespace vx::kern::ref {
+
+void conv(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
+void conv_transpose(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
+void channel_affine(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift, const float* src,
+                    float* dst);
+void unary(Unary op, float alpha, int64_t count, const float* src, float* dst);
+void binary(Binary op, const BroadcastParams& p, const float* a, const float* b, float* dst);
+void softmax(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst);
+void pool(const PoolParams& p, const float* src, float* dst);
+void adaptive_pool(const AdaptivePoolParams& p, const float* src, float* dst);
+void resize(const ResizeParams& p, const float* src, float* dst);
+void linear(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y);
+void pad(const PadParams& p, const float* src, float* dst);
+
+}  // namespace vx::kern::ref

@@ -1,0 +1,112 @@
+#include "exec/executor.h"
+
+namespace vx {
+
+Executor::Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels)
+    : graph_(std::move(graph)), kernels_(kernels) {
+  require(graph_ != nullptr, Status::invalid_argument, "executor needs a graph");
+  order_ = graph_->topological_order();
+  states_.resize(graph_->nodes.size());
+}
+
+void Executor::prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options) {
+  if (input_shapes == planned_inputs_ && options.keep == planned_keep_ && !shapes_.empty()) return;
+  shapes_ = infer_shapes(*graph_, order_, input_shapes);
+  plan_ = plan_memory(*graph_, order_, shapes_, options.keep);
+  planned_inputs_ = input_shapes;
+  planned_keep_ = options.keep;
+  for (auto& s : states_) s.reset();  // shapes changed: cached per-node state is stale
+}
+
+std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecOptions& options) {
+  const Graph& g = *graph_;
+  std::vector<Shape> in_shapes;
+  for (const auto& t : inputs) {
+    require(t.defined(), Status::invalid_argument, "an input tensor is empty");
+    require(t.dtype() == DType::f32, Status::invalid_argument, "inputs must be float32");
+    in_shapes.push_back(t.shape());
+  }
+  prepare(in_shapes, options);
+  if (options.memory_limit && plan_.arena_bytes > options.memory_limit)
+    fail(Status::limit_exceeded, "this input needs " + std::to_string(plan_.arena_bytes) +
+                                     " bytes of activations, over the session's memory limit of " +
+                                     std::to_string(options.memory_limit));
+  if (plan_.arena_bytes > arena_capacity_) {
+    arena_ = allocate_aligned(plan_.arena_bytes);
+    arena_capacity_ = plan_.arena_bytes;
+  }
+
+  values_.clear();
+  for (size_t i = 0; i < inputs.size(); ++i)
+    values_[g.inputs[i].name] = inputs[i].is_contiguous() ? inputs[i] : inputs[i].clone();
+  for (const auto& w : g.weights) values_[w.first] = w.second;
+
+  const int64_t total = static_cast<int64_t>(order_.size());
+  for (int64_t step = 0; step < total; ++step) {
+    const Node& n = g.nodes[order_[step]];
+    const OpDef* op = find_op(n.op);
+    std::vector<const Tensor*> in;
+    std::vector<Tensor> in_none;  // placeholder for omitted optional inputs
+    in_none.reserve(n.inputs.size());
+    for (const auto& name : n.inputs) {
+      if (name.empty()) {
+        in_none.emplace_back();
+        in.push_back(&in_none.back());
+      } else {
+        in.push_back(&values_.at(name));
+      }
+    }
+    std::vector<Tensor*> out;
+    bool view_only = false;
+    for (const auto& name : n.outputs) {
+      const TensorPlan& tp = plan_.tensors.at(name);
+      Tensor t;
+      switch (tp.where) {
+        case TensorPlan::Where::arena:
+          t = Tensor::wrap_shared(arena_, tp.offset, tp.shape, DType::f32);
+          break;
+        case TensorPlan::Where::alias:
+          t = values_.at(tp.alias_of).reshape(tp.shape);
+          view_only = true;
+          break;
+        default:
+          t = Tensor::empty(tp.shape, DType::f32);
+          if (op->alias_input() >= 0 && &name == &n.outputs[0]) {
+            t.copy_from(in[op->alias_input()]->reshape(tp.shape));
+            view_only = true;
+          }
+      }
+      out.push_back(&(values_[name] = t));
+    }
+    if (!view_only) {
+      RunContext ctx{kernels_, states_[order_[step]]};
+      try {
+        op->run(n, in, out, ctx);
+      } catch (const Error& e) {
+        fail(e.status(), "node '" + n.name + "' (" + n.op + "): " + e.what());
+      }
+    }
+    if (options.progress && options.progress(step + 1, total))
+      fail(Status::cancelled, "the run was cancelled after node '" + n.name + "'");
+  }
+
+  std::vector<Tensor> result;
+  for (const auto& name : g.outputs) {
+    const Tensor& t = values_.at(name);
+    // An output that is also a graph input or weight must not hand out shared storage.
+    result.push_back(plan_.tensors.at(name).where == TensorPlan::Where::output ? t : t.clone());
+  }
+  return result;
+}
+
+Tensor Executor::tensor(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) fail(Status::invalid_argument, "no tensor named '" + name + "' in the last run");
+  auto pt = plan_.tensors.find(name);
+  if (pt != plan_.tensors.end() && pt->second.where == TensorPlan::Where::arena && !planned_keep_.count(name) &&
+      pt->second.last_step < static_cast<int>(order_.size()))
+    fail(Status::invalid_argument, "tensor '" + name + "' was not kept alive in the last run");
+  return it->second;
+}
+
+}  // namespace vx

@@ -1,0 +1,57 @@
+// Runs a graph: infers shapes for the given inputs, plans activation memory into one
+// arena (kept between runs of the same shapes), then runs nodes in topological order.
+// One executor per session; the graph it runs is shared and never modified.
+#pragma once
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "exec/planner.h"
+#include "graph/graph.h"
+#include "graph/op.h"
+
+namespace vx {
+
+// Called after each node with (done, total); returning true cancels the run.
+using ProgressFn = std::function<bool(int64_t done, int64_t total)>;
+
+struct ExecOptions {
+  size_t memory_limit = 0;  // bytes of planned activations allowed; 0 = no limit
+  ProgressFn progress;
+  std::set<std::string> keep;  // tensors to keep readable after run() (see tensor())
+};
+
+class Executor {
+ public:
+  Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels);
+
+  // Inputs in graph-input order (any strides); outputs in graph-output order, each a
+  // fresh tensor the caller owns. Throws Error; Status::cancelled when progress says so.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, const ExecOptions& options = {});
+
+  // After run(): a view of a named tensor that was kept alive (options.keep), an output, an input or a weight.
+  Tensor tensor(const std::string& name) const;
+  const MemoryPlan& plan() const { return plan_; }
+  const std::map<std::string, Shape>& shapes() const { return shapes_; }
+  const Graph& graph() const { return *graph_; }
+  const std::vector<int>& order() const { return order_; }
+
+ private:
+  void prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options);
+
+  std::shared_ptr<const Graph> graph_;
+  const kern::KernelTable& kernels_;
+  std::vector<int> order_;
+  std::vector<Shape> planned_inputs_;
+  std::set<std::string> planned_keep_;
+  std::map<std::string, Shape> shapes_;
+  MemoryPlan plan_;
+  std::shared_ptr<uint8_t> arena_;
+  size_t arena_capacity_ = 0;
+  std::map<std::string, Tensor> values_;
+  std::vector<std::unique_ptr<OpState>> states_;  // indexed like graph nodes
+};
+
+}  // namespace vx

@@ -1,0 +1,33 @@
+// Static memory planning: every intermediate activation gets an offset in one arena,
+// reusing bytes of tensors whose lifetimes have ended (greedy by size, best fit).
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace vx {
+
+struct TensorPlan {
+  enum class Where { input, weight, arena, output, alias };
+  Where where = Where::arena;
+  Shape shape;
+  size_t bytes = 0;
+  size_t offset = 0;       // arena tensors only
+  std::string alias_of;    // alias tensors: the tensor whose storage they view
+  int first_step = 0, last_step = 0;  // lifetime in execution steps (arena tensors)
+};
+
+struct MemoryPlan {
+  std::map<std::string, TensorPlan> tensors;
+  size_t arena_bytes = 0;         // planned peak of intermediate activations
+  size_t activation_bytes = 0;    // what they would take without reuse
+};
+
+// `keep` names tensors that must stay intact until the run ends (e.g. Grad-CAM's layer).
+MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std::map<std::string, Shape>& shapes,
+                       const std::set<std::string>& keep = {});
+
+}  // namespace vx

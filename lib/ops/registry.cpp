@@ -1,0 +1,23 @@
+#include "ops/registry.h"
+
+namespace vx {
+
+static const OpRegistry& registry() {
+  static const OpRegistry r = [] {
+    OpRegistry reg;
+    register_conv(reg);
+    register_elementwise(reg);
+    return reg;
+  }();
+  return r;
+}
+
+const OpDef* find_op(const std::string& type) { return registry().find(type); }
+
+std::vector<std::string> registered_ops() {
+  std::vector<std::string> names;
+  for (const auto& kv : registry().all()) names.push_back(kv.first);
+  return names;
+}
+
+}  // namespace vx

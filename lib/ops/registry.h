@@ -1,0 +1,29 @@
+// The op registry, filled once at first use by the register_* function of each op file.
+// Explicit registration (no static initialisers) so nothing is dropped by the linker.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include "graph/op.h"
+
+namespace vx {
+
+class OpRegistry {
+ public:
+  void add(const std::string& type, std::unique_ptr<OpDef> op) { ops_[type] = std::move(op); }
+  const OpDef* find(const std::string& type) const {
+    auto it = ops_.find(type);
+    return it == ops_.end() ? nullptr : it->second.get();
+  }
+  const std::map<std::string, std::unique_ptr<OpDef>>& all() const { return ops_; }
+
+ private:
+  std::map<std::string, std::unique_ptr<OpDef>> ops_;
+};
+
+// One per op file; the list lives in registry.cpp.
+void register_conv(OpRegistry& r);
+void register_elementwise(OpRegistry& r);
+
+}  // namespace vx

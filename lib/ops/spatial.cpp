@@ -1,0 +1,45 @@
+#include "ops/spatial.h"
+
+namespace vx {
+
+Spatial spatial_of(const Shape& s, const char* what) {
+  if (s.rank != 4 && s.rank != 5)
+    fail(Status::shape_mismatch, std::string(what) + " must be 4-D (N,C,H,W) or 5-D (N,C,D,H,W), got " + s.str());
+  Spatial sp;
+  sp.nd = s.rank - 2;
+  sp.n = s[0];
+  sp.c = s[1];
+  const int off = 3 - sp.nd;
+  for (int i = 0; i < sp.nd; ++i) sp.ext[off + i] = s[2 + i];
+  return sp;
+}
+
+Shape spatial_shape(int nd, int64_t n, int64_t c, const int64_t ext[3]) {
+  return nd == 3 ? Shape{n, c, ext[0], ext[1], ext[2]} : Shape{n, c, ext[1], ext[2]};
+}
+
+void spatial_attr(const Node& node, const std::string& name, int nd, int64_t def, int64_t fill, int64_t out[3]) {
+  std::vector<int64_t> v = node.attrs.get_ints(name);
+  if (v.empty()) v.assign(nd, def);
+  if (static_cast<int>(v.size()) != nd)
+    fail(Status::invalid_argument, "attribute '" + name + "' needs " + std::to_string(nd) + " values, has " +
+                                       std::to_string(v.size()));
+  const int off = 3 - nd;
+  for (int i = 0; i < 3; ++i) out[i] = i < off ? fill : v[i - off];
+}
+
+void spatial_pads(const Node& node, int nd, int64_t begin[3], int64_t end[3]) {
+  std::vector<int64_t> v = node.attrs.get_ints("pads");
+  if (v.empty()) v.assign(2 * nd, 0);
+  if (static_cast<int>(v.size()) != 2 * nd)
+    fail(Status::invalid_argument, "attribute 'pads' needs " + std::to_string(2 * nd) + " values, has " +
+                                       std::to_string(v.size()));
+  const int off = 3 - nd;
+  for (int i = 0; i < 3; ++i) {
+    begin[i] = i < off ? 0 : v[i - off];
+    end[i] = i < off ? 0 : v[nd + i - off];
+    if (begin[i] < 0 || end[i] < 0) fail(Status::invalid_argument, "attribute 'pads' must not be negative");
+  }
+}
+
+}  // namespace vx

@@ -1,0 +1,29 @@
+// Helpers shared by the spatial ops: NCHW / NCDHW shapes seen as 3-D (depth 1 for 2-D),
+// and ONNX-style per-axis attributes widened to three axes.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "graph/graph.h"
+
+namespace vx {
+
+struct Spatial {
+  int nd = 0;                   // 2 or 3 spatial axes
+  int64_t n = 1, c = 1;
+  int64_t ext[3] = {1, 1, 1};   // D, H, W (D = 1 for 2-D)
+};
+
+// Accepts [N, C, H, W] or [N, C, D, H, W]; throws naming `what` otherwise.
+Spatial spatial_of(const Shape& s, const char* what);
+// Builds [N, C, H, W] or [N, C, D, H, W] from 3-D extents.
+Shape spatial_shape(int nd, int64_t n, int64_t c, const int64_t ext[3]);
+
+// Reads a per-axis integer attribute with `nd` entries (or `2*nd` when `twice`, as ONNX
+// pads: all begins then all ends) into 3-D arrays, filling the missing depth axis with `fill`.
+// Absent attribute: every entry is `def`.
+void spatial_attr(const Node& node, const std::string& name, int nd, int64_t def, int64_t fill, int64_t out[3]);
+void spatial_pads(const Node& node, int nd, int64_t begin[3], int64_t end[3]);
+
+}  // namespace vx
