@@ -1,0 +1,31 @@
+// A loaded model: its graph (weights included), its metadata, and the SHA-256 of the
+// file it came from. Immutable once loaded, so many sessions on many threads share one.
+#pragma once
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/graph.h"
+
+namespace vx {
+
+struct LoadOptions {
+  std::string expected_sha256;     // lower-case hex; empty = accept any
+  size_t max_file_bytes = size_t(8) << 30;   // refuse larger files
+  size_t max_tensor_bytes = size_t(4) << 30; // refuse a single tensor larger than this
+};
+
+struct Model {
+  std::shared_ptr<const Graph> graph;
+  std::vector<int> order;        // topological order, computed once at load
+  nlohmann::json metadata;       // as weights/FORMAT.md specifies
+  std::string sha256;            // of the file's bytes, lower-case hex
+
+  // Parses and fully validates a .vxm (structure, checksums, shapes). Throws Error:
+  // io_error, corrupt_file (with what and where), unsupported (op/version), limit_exceeded.
+  static std::shared_ptr<const Model> load_file(const std::string& path, const LoadOptions& opts = {});
+  static std::shared_ptr<const Model> load_memory(const void* data, size_t size, const LoadOptions& opts = {});
+};
+
+}  // namespace vx
