@@ -1,6 +1,8 @@
 // One table of kernel entry points per backend. A backend starts from the reference
 // table and overwrites only what it implements, so any gap falls back to the oracle.
 #pragma once
+#include <vector>
+
 #include "params.h"
 
 namespace vx::kern {
@@ -28,5 +30,10 @@ struct KernelTable {
 
 // The scalar reference kernels: the oracle every faster kernel is tested against.
 const KernelTable& ref_kernels();
+
+// Every table this build and machine can run, reference first, fastest last. Tests loop
+// over it; sessions use the last one unless told otherwise. (kernels/kernel_tables.cpp)
+std::vector<const KernelTable*> kernel_tables();
+const KernelTable& default_kernels();
 
 }  // namespace vx::kern
