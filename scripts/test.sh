@@ -1,11 +1,50 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds voxinfer with its tests, and runs every test through CTest.
-# Usage: bash scripts/test.sh        (BUILD_DIR=build-tests by default)
+# Installs what is missing, then builds and runs every test:
+#   1. Release build: every C++, Python and R test through CTest (PyTorch fixtures generated first).
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the C++ tests again.
+#   3. ThreadSanitizer build: the concurrency tests.
+#   4. libFuzzer (clang) build: each fuzz target for VX_FUZZ_SECONDS (default 60).
+# Usage: bash scripts/test.sh          Stages can be skipped: VX_SKIP="asan tsan fuzz".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-BUILD_DIR=${BUILD_DIR:-build-tests}
 JOBS=${JOBS:-$(nproc)}
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DVX_BUILD_TESTS=ON -DVX_BUILD_BENCH=ON
-cmake --build "$BUILD_DIR" -j "$JOBS"
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
+SKIP=${VX_SKIP:-}
+FUZZ_SECONDS=${VX_FUZZ_SECONDS:-60}
+stage() { echo; echo "=== $* ==="; }
+skipped() { [[ " $SKIP " == *" $1 "* ]]; }
+
+stage "release build and full test suite"
+cmake -S . -B build-tests -DCMAKE_BUILD_TYPE=Release -DVX_BUILD_TESTS=ON -DVX_BUILD_BENCH=ON
+cmake --build build-tests -j "$JOBS"
+ctest --test-dir build-tests --output-on-failure -j "$JOBS"
+FIXTURES=$(pwd)/build-tests/fixtures
+
+if ! skipped asan; then
+  stage "ASan + UBSan: C++ tests"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_SANITIZE=address,undefined \
+    -DVX_BUILD_BENCH=OFF -DVX_FIXTURE_DIR="$FIXTURES"
+  cmake --build build-asan -j "$JOBS"
+  # Python/R tests load the library into an uninstrumented interpreter: they ran in stage 1.
+  # Fixtures were generated in stage 1 (-FA skips regenerating them).
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" -FA torch_fixtures -E '^(py|r)\.'
+fi
+
+if ! skipped tsan && ls tests/*/*concurren*_test.cpp >/dev/null 2>&1; then
+  stage "TSan: concurrency tests"
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_SANITIZE=thread \
+    -DVX_BUILD_BENCH=OFF -DVX_FIXTURE_DIR="$FIXTURES"
+  targets=$(cd tests && ls */*concurren*_test.cpp | sed 's|/|.|; s|\.cpp$||')
+  cmake --build build-tsan -j "$JOBS" --target $targets
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$(pwd)/tests/tsan.supp" OMP_NUM_THREADS=1 \
+    ctest --test-dir build-tsan --output-on-failure -FA torch_fixtures -R 'concurren'
+fi
+
+if ! skipped fuzz && [ -d tests/fuzz ]; then
+  stage "libFuzzer: ${FUZZ_SECONDS}s per target"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_FUZZ=ON \
+    -DVX_BUILD_TESTS=ON -DVX_BUILD_BENCH=OFF -DVX_FIXTURE_DIR="$FIXTURES"
+  bash scripts/fuzz.sh build-fuzz "$FUZZ_SECONDS"
+fi
+stage "all test stages passed"
