@@ -240,6 +240,28 @@ def gen(w):
     w.case("reshape_zero_minus1", "Reshape", {"shape": [0, -1, 5]}, [("x", X, False)], X.reshape(2, -1, 5))
     w.case("reshape_flat", "Reshape", {"shape": [-1]}, [("x", X, False)], X.reshape(-1))
 
+    # --- ONNX-only asymmetric pads (PyTorch pads symmetrically): built from F.pad + an unpadded op
+    X, W = r(1, 3, 9, 8), r(4, 3, 3, 3)
+    pads = [0, 2, 1, 0]  # begins (H, W), ends (H, W)
+    w.case("conv2d_asymmetric_pads", "Conv", {"strides": [2, 2], "pads": pads},
+           [("x", X, False), ("w", W, True)], F.conv2d(F.pad(X, [2, 0, 0, 1]), W, stride=2))
+    X = r(1, 2, 7, 9)
+    w.case("maxpool2d_asymmetric_pads", "MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 0, 0, 2]},
+           [("x", X, False)], F.max_pool2d(F.pad(X, [0, 2, 1, 0], value=-float("inf")), 3, stride=2))
+    ones = torch.ones_like(X)
+    pd = [0, 2, 1, 0]
+    num = F.avg_pool2d(F.pad(X, pd), 3, stride=2, count_include_pad=True)
+    den = F.avg_pool2d(F.pad(ones, pd), 3, stride=2, count_include_pad=True)
+    w.case("avgpool2d_asymmetric_pads_cip0", "AveragePool",
+           {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 0, 0, 2], "count_include_pad": 0},
+           [("x", X, False)], num / den)
+    X, W, B = r(1, 4, 3, 4, 5), r(4, 3, 3, 3, 3), r(3)
+    full = F.conv_transpose3d(X, W, B, stride=2)  # ONNX pads crop the full output
+    pb, pe = [1, 0, 2], [0, 2, 1]
+    y = full[:, :, pb[0]:full.shape[2] - pe[0], pb[1]:full.shape[3] - pe[1], pb[2]:full.shape[4] - pe[2]]
+    w.case("convtranspose3d_asymmetric_pads", "ConvTranspose", {"strides": [2, 2, 2], "pads": pb + pe},
+           [("x", X, False), ("w", W, True), ("b", B, True)], y)
+
     # --- Pad (ONNX pads: all begins then all ends; F.pad: last axis first) and Slice
     def tpad(p, nd):  # ONNX spatial begins/ends -> F.pad order
         b, e = p[:nd], p[nd:]
