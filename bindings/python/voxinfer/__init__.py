@@ -69,9 +69,12 @@ class _Tensor:
                                     "data": (ctypes.cast(data, ctypes.c_void_p).value or 0, False)}
 
     def __del__(self):
-        if self._handle:
-            lib.vx_tensor_free(self._handle)
-            self._handle = None
+        try:
+            if self._handle:
+                lib.vx_tensor_free(self._handle)
+                self._handle = None
+        except (AttributeError, TypeError):  # interpreter shutdown
+            pass
 
 
 def _shape_args(arrays):
@@ -133,7 +136,11 @@ class Model:
             lib.vx_model_free(self._model)
             self._model = None
 
-    __del__ = close
+    def __del__(self):
+        try:
+            self.close()
+        except (AttributeError, TypeError):  # interpreter shutdown: module globals already gone
+            pass
 
     def __enter__(self):
         return self
