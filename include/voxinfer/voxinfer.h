@@ -3,7 +3,28 @@
  *
  * C99, no C++ needed. Every function returns a vx_status (VX_OK on success) except the
  * few that return a string; on failure, vx_last_error() gives a message for this thread.
- * Handles are opaque. Enums only grow. Functions that free accept NULL.
+ *
+ * Conventions (they hold for every function below unless its comment says otherwise):
+ *  - Handles (vx_model, vx_session, vx_tensor) are opaque. Output parameters come last.
+ *  - Handles are checked against a registry of live handles: a NULL handle, a handle that
+ *    was already freed, or a pointer that never was a handle gives VX_ERR_INVALID_ARGUMENT
+ *    (never a crash). A freed handle's address may be reused by a new handle of the same
+ *    kind; the check cannot tell those apart.
+ *  - vx_*_free accepts NULL (VX_OK); freeing twice returns VX_ERR_INVALID_ARGUMENT.
+ *  - Option structs start with `size_t struct_size`: set it to sizeof(the struct) (the
+ *    vx_*_options_init functions do). A caller built against an older, shorter struct keeps
+ *    working: fields past its struct_size take their defaults. A struct_size smaller than
+ *    the first version of the struct or larger than this version's is rejected.
+ *  - Strings returned through `const char**` belong to the handle they came from and stay
+ *    valid until it is freed. Arrays passed in are read during the call only: the library
+ *    keeps no pointer to them after it returns.
+ *  - Thread-safety: a vx_model is immutable and may be used from any number of threads at
+ *    once (loading, querying, creating sessions). A vx_session runs on one thread at a
+ *    time (it owns one executor and its memory); a second thread calling into a busy
+ *    session gets VX_ERR_INVALID_ARGUMENT. Use one session per thread. vx_tensor handles
+ *    are read-only and may be read from any thread.
+ *  - Enums only grow; a changed signature gets a _v2 name instead of changing.
+ *  - "Since" is the API version (VX_VERSION_NUMBER) that introduced the function.
  */
 #ifndef VOXINFER_H
 #define VOXINFER_H
@@ -27,6 +48,9 @@ extern "C" {
 /* API version as one number: major * 10000 + minor * 100 + patch. */
 #define VX_VERSION_NUMBER (VX_VERSION_MAJOR * 10000 + VX_VERSION_MINOR * 100 + VX_VERSION_PATCH)
 
+/* Tensors have at most this many dimensions (N, C, D, H, W). */
+#define VX_MAX_RANK 5
+
 typedef enum vx_status {
   VX_OK = 0,
   VX_ERR_INVALID_ARGUMENT = 1,  /* NULL handle, bad option, wrong buffer size */
@@ -41,15 +65,193 @@ typedef enum vx_status {
   VX_ERR_INTERNAL = 10
 } vx_status;
 
-/* Run-time version, "MAJOR.MINOR.PATCH". Static storage; never free it. Thread-safe. */
+/* Log levels passed to a vx_log_fn. */
+typedef enum vx_log_level {
+  VX_LOG_DEBUG = 0,
+  VX_LOG_INFO = 1,
+  VX_LOG_WARNING = 2,
+  VX_LOG_ERROR = 3
+} vx_log_level;
+
+/* A loaded model: graph, weights, metadata. Immutable; shared by many sessions. */
+typedef struct vx_model vx_model;
+/* One inference context over a model: an executor, its plan and its memory. */
+typedef struct vx_session vx_session;
+/* A float32 result tensor returned by vx_session_run; owns its data. */
+typedef struct vx_tensor vx_tensor;
+
+/*
+ * Progress callback. Called on the thread that runs the session, after each step of a
+ * run, with stage "run" and done/total counted in graph nodes (done == total at the end).
+ * Return 0 to go on; any non-zero value cancels the run, which then returns
+ * VX_ERR_CANCELLED without writing any output. `stage` is valid during the call only.
+ */
+typedef int (*vx_progress_fn)(void* user, const char* stage, int64_t done, int64_t total);
+
+/* Log callback: called on the thread doing the work; `message` is valid during the call only. */
+typedef void (*vx_log_fn)(void* user, vx_log_level level, const char* message);
+
+/* ------------------------------------------------------------------------------------ */
+/* Library                                                                              */
+
+/* Run-time version, "MAJOR.MINOR.PATCH". Static storage; never free it. Thread-safe. Since 100. */
 VX_API const char* vx_version(void);
 
 /* The message of the last failed call on this thread ("" if none). Valid until the next
- * vx_* call on this thread. Never NULL. */
+ * vx_* call on this thread. Never NULL. Thread-safe (the message is per thread). Since 100. */
 VX_API const char* vx_last_error(void);
 
-/* A short constant name for a status, e.g. "VX_ERR_CANCELLED". Never NULL. */
+/* A short constant name for a status, e.g. "VX_ERR_CANCELLED". Never NULL. Since 100. */
 VX_API const char* vx_status_name(vx_status status);
+
+/* ------------------------------------------------------------------------------------ */
+/* Models                                                                               */
+
+typedef struct vx_model_options {
+  size_t struct_size;          /* sizeof(vx_model_options) */
+  /* NULL or "" accepts any file. Otherwise the SHA-256 of the file's bytes as 64 hex
+   * digits (either case); a different file fails with VX_ERR_CORRUPT_FILE. */
+  const char* expected_sha256;
+  /* Refuse files larger than this many bytes (VX_ERR_LIMIT_EXCEEDED); 0 = 8 GiB. */
+  uint64_t max_file_bytes;
+} vx_model_options;
+
+/* Fills *options with the defaults and struct_size. Since 100. */
+VX_API vx_status vx_model_options_init(vx_model_options* options);
+
+/* Loads and fully validates a .vxm model file. `options` may be NULL (defaults).
+ * On success *out is a new handle the caller frees with vx_model_free; on failure *out is
+ * set to NULL. Errors: VX_ERR_IO, VX_ERR_CORRUPT_FILE, VX_ERR_UNSUPPORTED,
+ * VX_ERR_LIMIT_EXCEEDED, VX_ERR_INVALID_ARGUMENT. Thread-safe. Since 100. */
+VX_API vx_status vx_model_load(const char* path, const vx_model_options* options, vx_model** out);
+
+/* Same, from `size` bytes at `data`. The bytes are copied or parsed during the call: the
+ * caller may free them when it returns. Thread-safe. Since 100. */
+VX_API vx_status vx_model_load_memory(const void* data, size_t size, const vx_model_options* options,
+                                      vx_model** out);
+
+/* Frees a model handle. NULL is a no-op. Sessions created from it keep its graph and
+ * weights alive, so a model may be freed while its sessions are still in use; but the
+ * handle itself (and strings obtained from it) is gone. Not to be called while another
+ * thread uses the same handle. Since 100. */
+VX_API vx_status vx_model_free(vx_model* model);
+
+/* Number of graph inputs / outputs. Thread-safe. Since 100. */
+VX_API vx_status vx_model_num_inputs(const vx_model* model, size_t* out);
+VX_API vx_status vx_model_num_outputs(const vx_model* model, size_t* out);
+
+/* Name of input / output `index` (0-based). The string belongs to the model. Since 100. */
+VX_API vx_status vx_model_input_name(const vx_model* model, size_t index, const char** out);
+VX_API vx_status vx_model_output_name(const vx_model* model, size_t index, const char** out);
+
+/* Declared shape of input `index`: *rank and dims[0..rank) (caller array of VX_MAX_RANK),
+ * -1 for a dimension fixed only at run time. Since 100. */
+VX_API vx_status vx_model_input_shape(const vx_model* model, size_t index, int64_t dims[VX_MAX_RANK],
+                                      int32_t* rank);
+
+/* Shape of output `index` as far as it follows from the declared input shapes: -1 for a
+ * dimension that depends on a free input dimension. Use vx_session_output_shape for the
+ * exact shape for given inputs. Since 100. */
+VX_API vx_status vx_model_output_shape(const vx_model* model, size_t index, int64_t dims[VX_MAX_RANK],
+                                       int32_t* rank);
+
+/* The model's metadata as a JSON object (UTF-8, NUL-terminated). Belongs to the model. Since 100. */
+VX_API vx_status vx_model_metadata_json(const vx_model* model, const char** out);
+
+/* The SHA-256 of the file the model was loaded from: 64 lower-case hex digits. Belongs to
+ * the model. Since 100. */
+VX_API vx_status vx_model_sha256(const vx_model* model, const char** out);
+
+/* ------------------------------------------------------------------------------------ */
+/* Sessions                                                                             */
+
+typedef struct vx_session_options {
+  size_t struct_size;        /* sizeof(vx_session_options) */
+  /* OpenMP threads used by each run of this session; 0 = the process default
+   * (omp_get_max_threads() of the creating thread). The cap is set for the duration of
+   * vx_session_run only, on the calling thread, and restored afterwards; the library
+   * never changes the process-wide setting. */
+  int32_t threads;
+  /* "cpu" (NULL = "cpu") or "cuda". "cuda" gives VX_ERR_BACKEND_UNAVAILABLE in this
+   * build; any other name gives VX_ERR_INVALID_ARGUMENT. */
+  const char* backend;
+  /* "fp32" (NULL = "fp32"). "fp16" and "bf16" give VX_ERR_UNSUPPORTED for now; other
+   * names VX_ERR_INVALID_ARGUMENT. */
+  const char* precision;
+  /* Non-zero: use the scalar reference kernels, whose results are bit-for-bit the same for
+   * any thread count and any machine with IEEE float. 0: fastest kernels for this CPU. */
+  int32_t deterministic;
+  /* Bytes of activation memory one run may plan; a larger input fails with
+   * VX_ERR_LIMIT_EXCEEDED before running. 0 = no limit. */
+  uint64_t memory_limit_bytes;
+  vx_progress_fn progress;   /* NULL = none */
+  void* progress_user;       /* passed back to progress */
+  vx_log_fn log;             /* NULL = none */
+  void* log_user;            /* passed back to log */
+} vx_session_options;
+
+/* Fills *options with the defaults and struct_size. Since 100. */
+VX_API vx_status vx_session_options_init(vx_session_options* options);
+
+/* Creates a session over `model`; `options` may be NULL (defaults). The session keeps the
+ * model's graph and weights alive (it does not need the model handle afterwards). The
+ * option strings are read during the call only. On failure *out is set to NULL.
+ * Thread-safe with respect to the model. Since 100. */
+VX_API vx_status vx_session_create(const vx_model* model, const vx_session_options* options,
+                                   vx_session** out);
+
+/* Frees a session. NULL is a no-op. Must not race with a run of the same session. Since 100. */
+VX_API vx_status vx_session_free(vx_session* session);
+
+/* Replaces the session's progress callback (NULL removes it). Since 100. */
+VX_API vx_status vx_session_set_progress(vx_session* session, vx_progress_fn progress, void* user);
+
+/*
+ * Inputs of a run, shared by both run functions: `num_inputs` must equal
+ * vx_model_num_inputs, in the model's input order. Input i is float32, C-contiguous
+ * (row-major, N,C,D,H,W or N,C,H,W), at inputs[i], with shape
+ * shapes[i][0..ranks[i]). Every fixed dimension of the declared input shape must match.
+ * Inputs are only read, during the call.
+ */
+
+/* Exact shape of output `index` for the given input shapes (no data needed, nothing run).
+ * Since 100. */
+VX_API vx_status vx_session_output_shape(vx_session* session, size_t num_inputs,
+                                         const int64_t* const* shapes, const int32_t* ranks, size_t index,
+                                         int64_t dims[VX_MAX_RANK], int32_t* rank);
+
+/* Runs the model and returns its outputs as new tensor handles: outputs[j] for output j,
+ * j < num_outputs (which must equal vx_model_num_outputs). The caller frees each with
+ * vx_tensor_free; they stay valid after the session is freed. On failure (and on
+ * cancellation) every outputs[j] is set to NULL. Not thread-safe per session. Since 100. */
+VX_API vx_status vx_session_run(vx_session* session, size_t num_inputs, const float* const* inputs,
+                                const int64_t* const* shapes, const int32_t* ranks, size_t num_outputs,
+                                vx_tensor** outputs);
+
+/* Runs the model and writes output j into the caller's buffer outputs[j], which holds
+ * capacities[j] floats. Every capacity is checked before anything runs (the exact sizes
+ * come from vx_session_output_shape): a too-small buffer gives VX_ERR_INVALID_ARGUMENT
+ * naming the size needed. Buffers are written only when the whole run succeeded: after a
+ * failure or cancellation they are untouched. Not thread-safe per session. Since 100. */
+VX_API vx_status vx_session_run_into(vx_session* session, size_t num_inputs, const float* const* inputs,
+                                     const int64_t* const* shapes, const int32_t* ranks, size_t num_outputs,
+                                     float* const* outputs, const size_t* capacities);
+
+/* ------------------------------------------------------------------------------------ */
+/* Result tensors                                                                       */
+
+/* Rank and dims (caller array of VX_MAX_RANK) of a result tensor. Since 100. */
+VX_API vx_status vx_tensor_shape(const vx_tensor* tensor, int64_t dims[VX_MAX_RANK], int32_t* rank);
+
+/* Number of float elements. Since 100. */
+VX_API vx_status vx_tensor_numel(const vx_tensor* tensor, size_t* out);
+
+/* Pointer to the contiguous float32 data (row-major), 64-byte aligned, owned by the tensor
+ * and valid until vx_tensor_free. Since 100. */
+VX_API vx_status vx_tensor_data(const vx_tensor* tensor, const float** out);
+
+/* Frees a result tensor. NULL is a no-op. Since 100. */
+VX_API vx_status vx_tensor_free(vx_tensor* tensor);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,100 @@
+"""ctypes declarations of the voxinfer C API (include/voxinfer/voxinfer.h), and the loader.
+
+The library is found, in order: the path in $VOXINFER_LIBRARY; libvoxinfer.so next to this
+package (or in its parent folder); the dynamic loader's search path.
+"""
+import ctypes
+import ctypes.util
+import os
+
+VX_MAX_RANK = 5
+
+STATUS_NAMES = {
+    0: "VX_OK", 1: "VX_ERR_INVALID_ARGUMENT", 2: "VX_ERR_SHAPE_MISMATCH", 3: "VX_ERR_IO",
+    4: "VX_ERR_CORRUPT_FILE", 5: "VX_ERR_UNSUPPORTED", 6: "VX_ERR_OUT_OF_MEMORY", 7: "VX_ERR_CANCELLED",
+    8: "VX_ERR_LIMIT_EXCEEDED", 9: "VX_ERR_BACKEND_UNAVAILABLE", 10: "VX_ERR_INTERNAL",
+}
+
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64)
+LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+
+
+class ModelOptions(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("expected_sha256", ctypes.c_char_p),
+                ("max_file_bytes", ctypes.c_uint64)]
+
+
+class SessionOptions(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("threads", ctypes.c_int32), ("backend", ctypes.c_char_p),
+                ("precision", ctypes.c_char_p), ("deterministic", ctypes.c_int32),
+                ("memory_limit_bytes", ctypes.c_uint64), ("progress", PROGRESS_FN),
+                ("progress_user", ctypes.c_void_p), ("log", LOG_FN), ("log_user", ctypes.c_void_p)]
+
+
+def _candidates():
+    env = os.environ.get("VOXINFER_LIBRARY")
+    if env:
+        yield env
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (here, os.path.dirname(here)):
+        for name in ("libvoxinfer.so", "libvoxinfer.so.0"):
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                yield path
+    yield ctypes.util.find_library("voxinfer") or "libvoxinfer.so.0"
+
+
+def _load():
+    errors = []
+    for path in _candidates():
+        try:
+            return ctypes.CDLL(path)
+        except OSError as e:
+            errors.append(f"{path}: {e}")
+    raise ImportError("voxinfer: cannot load libvoxinfer (set VOXINFER_LIBRARY to its path): " + "; ".join(errors))
+
+
+lib = _load()
+
+_p = ctypes.POINTER
+_vp = ctypes.c_void_p
+_status = ctypes.c_int
+_sz = ctypes.c_size_t
+_dims = _p(ctypes.c_int64)
+_shapes = _p(_p(ctypes.c_int64))
+_ranks = _p(ctypes.c_int32)
+_floats_in = _p(_p(ctypes.c_float))
+
+_SIGNATURES = {
+    "vx_version": (ctypes.c_char_p, []),
+    "vx_last_error": (ctypes.c_char_p, []),
+    "vx_status_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "vx_model_options_init": (_status, [_p(ModelOptions)]),
+    "vx_model_load": (_status, [ctypes.c_char_p, _p(ModelOptions), _p(_vp)]),
+    "vx_model_load_memory": (_status, [ctypes.c_void_p, _sz, _p(ModelOptions), _p(_vp)]),
+    "vx_model_free": (_status, [_vp]),
+    "vx_model_num_inputs": (_status, [_vp, _p(_sz)]),
+    "vx_model_num_outputs": (_status, [_vp, _p(_sz)]),
+    "vx_model_input_name": (_status, [_vp, _sz, _p(ctypes.c_char_p)]),
+    "vx_model_output_name": (_status, [_vp, _sz, _p(ctypes.c_char_p)]),
+    "vx_model_input_shape": (_status, [_vp, _sz, _dims, _p(ctypes.c_int32)]),
+    "vx_model_output_shape": (_status, [_vp, _sz, _dims, _p(ctypes.c_int32)]),
+    "vx_model_metadata_json": (_status, [_vp, _p(ctypes.c_char_p)]),
+    "vx_model_sha256": (_status, [_vp, _p(ctypes.c_char_p)]),
+    "vx_session_options_init": (_status, [_p(SessionOptions)]),
+    "vx_session_create": (_status, [_vp, _p(SessionOptions), _p(_vp)]),
+    "vx_session_free": (_status, [_vp]),
+    "vx_session_set_progress": (_status, [_vp, PROGRESS_FN, _vp]),
+    "vx_session_output_shape": (_status, [_vp, _sz, _shapes, _ranks, _sz, _dims, _p(ctypes.c_int32)]),
+    "vx_session_run": (_status, [_vp, _sz, _floats_in, _shapes, _ranks, _sz, _p(_vp)]),
+    "vx_session_run_into": (_status, [_vp, _sz, _floats_in, _shapes, _ranks, _sz, _floats_in, _p(_sz)]),
+    "vx_tensor_shape": (_status, [_vp, _dims, _p(ctypes.c_int32)]),
+    "vx_tensor_numel": (_status, [_vp, _p(_sz)]),
+    "vx_tensor_data": (_status, [_vp, _p(_p(ctypes.c_float))]),
+    "vx_tensor_free": (_status, [_vp]),
+}
+for _name, (_res, _args) in _SIGNATURES.items():
+    _f = getattr(lib, _name)
+    _f.restype = _res
+    _f.argtypes = _args

@@ -1,0 +1,183 @@
+/* .Call shim over the voxinfer C API. R arrays are column-major with dim = c(W, H, D, C, N):
+ * the same bytes order as the library's row-major N, C, D, H, W, so shapes are reversed and
+ * data is only converted double <-> float, never transposed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <R.h>
+#include <Rinternals.h>
+#include <R_ext/Rdynload.h>
+
+#include "voxinfer/voxinfer.h"
+
+typedef struct {
+  vx_model* model;
+  vx_session* session;
+} vxr_handle;
+
+static void vxr_fail(const char* what) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s: %s", what, vx_last_error());
+  Rf_error("%s", msg);
+}
+
+static void vxr_finalize(SEXP ptr) {
+  vxr_handle* h = (vxr_handle*)R_ExternalPtrAddr(ptr);
+  if (!h) return;
+  vx_session_free(h->session);
+  vx_model_free(h->model);
+  free(h);
+  R_ClearExternalPtr(ptr);
+}
+
+static vxr_handle* vxr_get(SEXP ptr) {
+  vxr_handle* h = TYPEOF(ptr) == EXTPTRSXP ? (vxr_handle*)R_ExternalPtrAddr(ptr) : NULL;
+  if (!h) Rf_error("voxinfer: the model handle is not valid (freed, or restored from a saved session)");
+  return h;
+}
+
+static SEXP vxr_version(void) { return Rf_mkString(vx_version()); }
+
+static SEXP vxr_load(SEXP path, SEXP threads) {
+  vx_model* model = NULL;
+  vx_session* session = NULL;
+  vx_session_options so;
+  vxr_handle* h;
+  SEXP ptr;
+  if (!Rf_isString(path) || Rf_length(path) != 1) Rf_error("path must be one string");
+  if (vx_model_load(CHAR(STRING_ELT(path, 0)), NULL, &model) != VX_OK) vxr_fail("voxinfer: cannot load model");
+  vx_session_options_init(&so);
+  so.threads = Rf_asInteger(threads);
+  if (vx_session_create(model, &so, &session) != VX_OK) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "voxinfer: cannot create a session: %s", vx_last_error());
+    vx_model_free(model);
+    Rf_error("%s", msg);
+  }
+  h = (vxr_handle*)malloc(sizeof *h);
+  if (!h) {
+    vx_session_free(session);
+    vx_model_free(model);
+    Rf_error("voxinfer: out of memory");
+  }
+  h->model = model;
+  h->session = session;
+  ptr = PROTECT(R_MakeExternalPtr(h, Rf_install("voxinfer_model"), R_NilValue));
+  R_RegisterCFinalizerEx(ptr, vxr_finalize, TRUE);
+  UNPROTECT(1);
+  return ptr;
+}
+
+static SEXP vxr_info(SEXP ptr) {
+  vxr_handle* h = vxr_get(ptr);
+  size_t n_in = 0, n_out = 0, i;
+  const char* s = NULL;
+  SEXP out, names, inputs, outputs, shapes;
+  int64_t dims[VX_MAX_RANK];
+  int32_t rank = 0, d;
+  if (vx_model_num_inputs(h->model, &n_in) != VX_OK || vx_model_num_outputs(h->model, &n_out) != VX_OK)
+    vxr_fail("voxinfer");
+  out = PROTECT(Rf_allocVector(VECSXP, 5));
+  names = PROTECT(Rf_allocVector(STRSXP, 5));
+  inputs = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n_in));
+  shapes = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)n_in));
+  for (i = 0; i < n_in; ++i) {
+    SEXP sh;
+    if (vx_model_input_name(h->model, i, &s) != VX_OK || vx_model_input_shape(h->model, i, dims, &rank) != VX_OK)
+      vxr_fail("voxinfer");
+    SET_STRING_ELT(inputs, (R_xlen_t)i, Rf_mkChar(s));
+    sh = Rf_allocVector(REALSXP, rank); /* N, C, D, H, W order; -1 = free */
+    SET_VECTOR_ELT(shapes, (R_xlen_t)i, sh);
+    for (d = 0; d < rank; ++d) REAL(sh)[d] = (double)dims[d];
+  }
+  outputs = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n_out));
+  for (i = 0; i < n_out; ++i) {
+    if (vx_model_output_name(h->model, i, &s) != VX_OK) vxr_fail("voxinfer");
+    SET_STRING_ELT(outputs, (R_xlen_t)i, Rf_mkChar(s));
+  }
+  SET_VECTOR_ELT(out, 0, inputs);
+  SET_VECTOR_ELT(out, 1, outputs);
+  SET_VECTOR_ELT(out, 2, shapes);
+  if (vx_model_sha256(h->model, &s) != VX_OK) vxr_fail("voxinfer");
+  SET_VECTOR_ELT(out, 3, Rf_mkString(s));
+  if (vx_model_metadata_json(h->model, &s) != VX_OK) vxr_fail("voxinfer");
+  SET_VECTOR_ELT(out, 4, Rf_mkString(s));
+  SET_STRING_ELT(names, 0, Rf_mkChar("inputs"));
+  SET_STRING_ELT(names, 1, Rf_mkChar("outputs"));
+  SET_STRING_ELT(names, 2, Rf_mkChar("input_shapes"));
+  SET_STRING_ELT(names, 3, Rf_mkChar("sha256"));
+  SET_STRING_ELT(names, 4, Rf_mkChar("metadata_json"));
+  Rf_setAttrib(out, R_NamesSymbol, names);
+  UNPROTECT(5);
+  return out;
+}
+
+static SEXP vxr_predict(SEXP ptr, SEXP inputs) {
+  vxr_handle* h = vxr_get(ptr);
+  size_t n_in = (size_t)Rf_length(inputs), n_out = 0, i, j;
+  const float** data;
+  int64_t* shape_store;
+  const int64_t** shapes;
+  int32_t* ranks;
+  vx_tensor** tensors;
+  vx_status st;
+  SEXP result;
+  if (TYPEOF(inputs) != VECSXP) Rf_error("inputs must be a list of arrays");
+  if (vx_model_num_outputs(h->model, &n_out) != VX_OK) vxr_fail("voxinfer");
+  /* R_alloc memory is released by R, also when Rf_error unwinds. */
+  data = (const float**)R_alloc(n_in ? n_in : 1, sizeof(float*));
+  shape_store = (int64_t*)R_alloc((n_in ? n_in : 1) * VX_MAX_RANK, sizeof(int64_t));
+  shapes = (const int64_t**)R_alloc(n_in ? n_in : 1, sizeof(int64_t*));
+  ranks = (int32_t*)R_alloc(n_in ? n_in : 1, sizeof(int32_t));
+  for (i = 0; i < n_in; ++i) {
+    SEXP a = VECTOR_ELT(inputs, (R_xlen_t)i), dim = Rf_getAttrib(a, R_DimSymbol);
+    R_xlen_t k, n = Rf_xlength(a);
+    int r = Rf_length(dim), d;
+    float* f;
+    if (TYPEOF(a) != REALSXP) Rf_error("input %d must be a double array", (int)i + 1);
+    if (r < 1 || r > VX_MAX_RANK) Rf_error("input %d must have 1 to 5 dimensions, has %d", (int)i + 1, r);
+    for (d = 0; d < r; ++d) shape_store[i * VX_MAX_RANK + d] = (int64_t)INTEGER(dim)[r - 1 - d];
+    shapes[i] = shape_store + i * VX_MAX_RANK;
+    ranks[i] = r;
+    f = (float*)R_alloc((size_t)(n ? n : 1), sizeof(float));
+    for (k = 0; k < n; ++k) f[k] = (float)REAL(a)[k];
+    data[i] = f;
+  }
+  tensors = (vx_tensor**)R_alloc(n_out ? n_out : 1, sizeof(vx_tensor*));
+  st = vx_session_run(h->session, n_in, data, shapes, ranks, n_out, tensors);
+  if (st != VX_OK) vxr_fail("voxinfer: run failed");
+  result = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)n_out));
+  for (j = 0; j < n_out; ++j) {
+    int64_t dims[VX_MAX_RANK];
+    int32_t rank = 0, d;
+    const float* src = NULL;
+    size_t numel = 0, k;
+    SEXP arr, rdim;
+    vx_tensor_shape(tensors[j], dims, &rank);
+    vx_tensor_data(tensors[j], &src);
+    vx_tensor_numel(tensors[j], &numel);
+    arr = Rf_allocVector(REALSXP, (R_xlen_t)numel);
+    SET_VECTOR_ELT(result, (R_xlen_t)j, arr);
+    for (k = 0; k < numel; ++k) REAL(arr)[k] = (double)src[k];
+    rdim = PROTECT(Rf_allocVector(INTSXP, rank));
+    for (d = 0; d < rank; ++d) INTEGER(rdim)[d] = (int)dims[rank - 1 - d];
+    Rf_setAttrib(arr, R_DimSymbol, rdim);
+    UNPROTECT(1);
+  }
+  for (j = 0; j < n_out; ++j) vx_tensor_free(tensors[j]);
+  UNPROTECT(1);
+  return result;
+}
+
+static const R_CallMethodDef call_methods[] = {
+    {"vxr_version", (DL_FUNC)&vxr_version, 0},
+    {"vxr_load", (DL_FUNC)&vxr_load, 2},
+    {"vxr_info", (DL_FUNC)&vxr_info, 1},
+    {"vxr_predict", (DL_FUNC)&vxr_predict, 2},
+    {NULL, NULL, 0}};
+
+void R_init_voxinfer(DllInfo* dll) {
+  R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+  R_useDynamicSymbols(dll, FALSE);
+  R_forceSymbols(dll, TRUE);
+}

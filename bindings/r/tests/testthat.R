@@ -1,0 +1,3 @@
+library(testthat)
+library(voxinfer)
+test_check("voxinfer")

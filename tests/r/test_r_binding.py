@@ -1,0 +1,58 @@
+"""Installs the R package (bindings/r) into a temporary library and runs its testthat tests,
+which compare predict() with PyTorch and with the C API's result on the same input (written
+here through the raw C API)."""
+import ctypes
+import os
+import shutil
+import subprocess
+
+import numpy as np
+
+from voxinfer import _capi
+
+SRC = os.environ["VX_SOURCE_DIR"]
+LIB = os.environ["VOXINFER_LIBRARY"]
+FX = os.path.join(os.environ["VX_FIXTURE_DIR"], "capi")
+
+
+def capi_result(model, inputs, out_path):
+    lib = _capi.lib
+    m, s = ctypes.c_void_p(), ctypes.c_void_p()
+    assert lib.vx_model_load(model.encode(), None, ctypes.byref(m)) == 0, lib.vx_last_error()
+    assert lib.vx_session_create(m, None, ctypes.byref(s)) == 0, lib.vx_last_error()
+    n = len(inputs)
+    shapes = [(ctypes.c_int64 * a.ndim)(*a.shape) for a in inputs]
+    sp = (ctypes.POINTER(ctypes.c_int64) * n)(*[ctypes.cast(x, ctypes.POINTER(ctypes.c_int64)) for x in shapes])
+    ranks = (ctypes.c_int32 * n)(*[a.ndim for a in inputs])
+    data = (ctypes.POINTER(ctypes.c_float) * n)(*[a.ctypes.data_as(ctypes.POINTER(ctypes.c_float)) for a in inputs])
+    out = (ctypes.c_void_p * 1)()
+    assert lib.vx_session_run(s, n, data, sp, ranks, 1, out) == 0, lib.vx_last_error()
+    numel, ptr = ctypes.c_size_t(), ctypes.POINTER(ctypes.c_float)()
+    lib.vx_tensor_numel(out[0], ctypes.byref(numel))
+    lib.vx_tensor_data(out[0], ctypes.byref(ptr))
+    np.ctypeslib.as_array(ptr, (numel.value,)).astype("<f4").tofile(out_path)
+    lib.vx_tensor_free(out[0])
+    lib.vx_session_free(s)
+    lib.vx_model_free(m)
+
+
+def test_r_package_installs_and_its_tests_pass(tmp_path):
+    r = shutil.which("R")
+    assert r, "R is not installed: run scripts/install-deps.sh (r-base-core r-cran-testthat)"
+    capi_result(os.path.join(FX, "tiny3d.vxm"), [np.load(os.path.join(FX, "tiny3d_in0.npy"))],
+                str(tmp_path / "tiny3d_capi0.f32"))
+    pkg = tmp_path / "voxinfer"
+    shutil.copytree(os.path.join(SRC, "bindings", "r"), pkg)  # build outside the source tree
+    rlib = tmp_path / "rlib"
+    rlib.mkdir()
+    env = dict(os.environ, VOXINFER_INCLUDE=os.path.join(SRC, "include"), VOXINFER_LIB=os.path.dirname(LIB),
+               R_LIBS_USER=str(rlib), VX_CAPI_RESULT_DIR=str(tmp_path))
+    p = subprocess.run([r, "CMD", "INSTALL", "--no-multiarch", f"--library={rlib}", str(pkg)], env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    code = (f'library(voxinfer, lib.loc = "{rlib}"); '
+            f'res <- testthat::test_dir("{pkg}/tests/testthat", package = "voxinfer", load_package = "none", '
+            f'stop_on_failure = TRUE, reporter = "summary")')
+    p = subprocess.run(["Rscript", "-e", code], env=env, capture_output=True, text=True)
+    print(p.stdout, p.stderr)
+    assert p.returncode == 0, p.stdout + p.stderr
