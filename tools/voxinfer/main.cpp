@@ -1,0 +1,55 @@
+// `voxinfer`: the command-line front end. Every failure ends with a message on stderr and
+// a non-zero exit; outputs are written atomically by the commands.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "commands.h"
+#include "core/error.h"
+#include "voxinfer/voxinfer.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* help;
+};
+
+const Command kCommands[] = {
+    {"info", vx::cli::cmd_info, "info MODEL.vxm [--json]      print a model's metadata, inputs, outputs and SHA-256"},
+};
+
+void usage(FILE* f) {
+  std::fprintf(f, "voxinfer %s — medical-imaging inference engine\n\nusage: voxinfer COMMAND [options]\n\n", vx_version());
+  for (const auto& c : kCommands) std::fprintf(f, "  voxinfer %s\n", c.help);
+  std::fprintf(f, "\n  voxinfer --version\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("%s\n", vx_version());
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.run(argc, argv);
+    } catch (const vx::Error& e) {
+      std::fprintf(stderr, "voxinfer %s: error: %s\n", c.name, e.what());
+      return e.status() == vx::Status::invalid_argument ? 2 : 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "voxinfer %s: internal error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "voxinfer: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
