@@ -9,7 +9,7 @@ pkgs=(
   nlohmann-json3-dev doctest-dev libbenchmark-dev libgdcm-dev
   clang libclang-rt-14-dev
   python3 python3-numpy python3-torch python3-onnx python3-nibabel
-  python3-scipy python3-pytest
+  python3-scipy python3-pytest python3-pydicom
 )
 missing=()
 for p in "${pkgs[@]}"; do
