@@ -1,0 +1,261 @@
+#include "io/dicom.h"
+
+#include <dirent.h>
+#include <gdcmDataSet.h>
+#include <gdcmImage.h>
+#include <gdcmImageReader.h>
+#include <gdcmItem.h>
+#include <gdcmSequenceOfItems.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <sstream>
+#include <vector>
+
+namespace vx {
+namespace {
+
+std::string tag_string(const gdcm::DataSet& ds, uint16_t g, uint16_t e) {
+  const gdcm::Tag t(g, e);
+  if (!ds.FindDataElement(t)) return "";
+  const gdcm::DataElement& de = ds.GetDataElement(t);
+  const gdcm::ByteValue* bv = de.GetByteValue();
+  if (!bv || de.IsEmpty()) return "";
+  std::string s(bv->GetPointer(), bv->GetLength());
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  size_t b = s.find_first_not_of(' ');
+  return b == std::string::npos ? "" : s.substr(b);
+}
+
+std::vector<double> tag_doubles(const gdcm::DataSet& ds, uint16_t g, uint16_t e) {
+  std::vector<double> v;
+  std::stringstream ss(tag_string(ds, g, e));
+  std::string item;
+  while (std::getline(ss, item, '\\')) {
+    char* end = nullptr;
+    double d = std::strtod(item.c_str(), &end);
+    if (end == item.c_str()) return {};
+    v.push_back(d);
+  }
+  return v;
+}
+
+// The nested data set of item `index` (1-based) of sequence (g, e), or null.
+const gdcm::DataSet* seq_item(const gdcm::DataSet& ds, uint16_t g, uint16_t e, size_t index = 1) {
+  const gdcm::Tag t(g, e);
+  if (!ds.FindDataElement(t)) return nullptr;
+  gdcm::SmartPointer<gdcm::SequenceOfItems> sq = ds.GetDataElement(t).GetValueAsSQ();
+  if (!sq || sq->GetNumberOfItems() < index) return nullptr;
+  return &sq->GetItem(index).GetNestedDataSet();
+}
+
+// A functional-group attribute: per-frame first, then shared, then top level.
+std::vector<double> group_value(const gdcm::DataSet& top, const gdcm::DataSet* per_frame, uint16_t seq_g,
+                                uint16_t seq_e, uint16_t g, uint16_t e) {
+  for (const gdcm::DataSet* grp : {per_frame, seq_item(top, 0x5200, 0x9229)}) {
+    if (!grp) continue;
+    if (const gdcm::DataSet* s = seq_item(*grp, seq_g, seq_e)) {
+      std::vector<double> v = tag_doubles(*s, g, e);
+      if (!v.empty()) return v;
+    }
+  }
+  return tag_doubles(top, g, e);
+}
+
+struct Slice {
+  std::array<double, 3> ipp;
+  std::vector<float> pixels;
+  std::string file;
+};
+
+struct Geometry {
+  std::array<double, 6> iop{};
+  std::array<double, 2> ps{};  // row spacing, column spacing
+  int64_t rows = 0, cols = 0;
+  double thickness = 0;
+};
+
+template <typename T>
+void to_float(const char* src, float* dst, int64_t n, double slope, double inter) {
+  for (int64_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, src + i * int64_t(sizeof(T)), sizeof(T));
+    dst[i] = static_cast<float>(double(v) * slope + inter);
+  }
+}
+
+void convert_frame(const gdcm::PixelFormat& pf, const char* src, float* dst, int64_t n, double slope, double inter,
+                   const std::string& file) {
+  switch (pf.GetScalarType()) {
+    case gdcm::PixelFormat::UINT8: to_float<uint8_t>(src, dst, n, slope, inter); break;
+    case gdcm::PixelFormat::INT8: to_float<int8_t>(src, dst, n, slope, inter); break;
+    case gdcm::PixelFormat::UINT16: to_float<uint16_t>(src, dst, n, slope, inter); break;
+    case gdcm::PixelFormat::INT16: to_float<int16_t>(src, dst, n, slope, inter); break;
+    case gdcm::PixelFormat::UINT32: to_float<uint32_t>(src, dst, n, slope, inter); break;
+    case gdcm::PixelFormat::INT32: to_float<int32_t>(src, dst, n, slope, inter); break;
+    case gdcm::PixelFormat::FLOAT32: to_float<float>(src, dst, n, slope, inter); break;
+    case gdcm::PixelFormat::FLOAT64: to_float<double>(src, dst, n, slope, inter); break;
+    default: fail(Status::unsupported, std::string("unsupported DICOM pixel type ") + pf.GetScalarTypeAsString() + " in '" + file + "'");
+  }
+}
+
+bool read_geometry(const gdcm::DataSet& top, const gdcm::DataSet* frame, Geometry& g) {
+  std::vector<double> iop = group_value(top, frame, 0x0020, 0x9116, 0x0020, 0x0037);
+  std::vector<double> ps = group_value(top, frame, 0x0028, 0x9110, 0x0028, 0x0030);
+  std::vector<double> th = group_value(top, frame, 0x0028, 0x9110, 0x0018, 0x0050);
+  if (iop.size() != 6 || ps.size() != 2) return false;
+  std::copy(iop.begin(), iop.end(), g.iop.begin());
+  g.ps = {ps[0], ps[1]};
+  g.thickness = th.empty() ? 0 : th[0];
+  return true;
+}
+
+// Reads one file; appends its frames to `slices`. Returns false if it is not a DICOM image.
+bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& geo, std::string& series,
+               const std::set<std::string>& seen, size_t max_voxels, bool& multiframe) {
+  gdcm::ImageReader reader;
+  reader.SetFileName(file.c_str());
+  if (!reader.Read()) return false;
+  const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
+  const gdcm::Image& img = reader.GetImage();
+  const std::string where = " in '" + file + "'";
+  series = tag_string(ds, 0x0020, 0x000e);
+  if (!seen.empty() && !seen.count(series))
+    fail(Status::invalid_argument, "folder mixes DICOM series (SeriesInstanceUID " + *seen.begin() + " and " + series +
+                                       " in '" + file + "'); give one series per folder");
+  const gdcm::PixelFormat pf = img.GetPixelFormat();
+  if (pf.GetSamplesPerPixel() != 1) fail(Status::unsupported, "colour DICOM images are not supported" + where);
+  const int64_t cols = img.GetDimension(0), rows = img.GetDimension(1);
+  const int64_t frames = img.GetNumberOfDimensions() > 2 ? img.GetDimension(2) : 1;
+  if (rows <= 0 || cols <= 0 || frames <= 0) fail(Status::corrupt_file, "empty DICOM image" + where);
+  if (double(rows) * double(cols) * double(frames) > double(max_voxels))
+    fail(Status::limit_exceeded, "DICOM image larger than the voxel limit" + where);
+  std::vector<char> buf(img.GetBufferLength());
+  if (buf.size() != size_t(rows * cols * frames) * pf.GetPixelSize())
+    fail(Status::corrupt_file, "DICOM pixel data size does not match rows x columns x frames" + where);
+  if (!img.GetBuffer(buf.data())) fail(Status::unsupported, "GDCM cannot decode the pixel data" + where);
+  multiframe = frames > 1;
+  const int64_t n = rows * cols;
+  const gdcm::DataSet* pf_first = seq_item(ds, 0x5200, 0x9230, 1);
+  if (frames > 1 && !pf_first)
+    fail(Status::unsupported, "multi-frame DICOM without per-frame functional groups" + where);
+  for (int64_t f = 0; f < frames; ++f) {
+    const gdcm::DataSet* pfg = frames > 1 ? seq_item(ds, 0x5200, 0x9230, static_cast<size_t>(f + 1)) : nullptr;
+    if (frames > 1 && !pfg) fail(Status::corrupt_file, "missing per-frame functional group " + std::to_string(f + 1) + where);
+    Geometry g;
+    g.rows = rows, g.cols = cols;
+    if (!read_geometry(ds, pfg, g))
+      fail(Status::corrupt_file, "missing ImageOrientationPatient or PixelSpacing" + where);
+    std::vector<double> ipp = group_value(ds, pfg, 0x0020, 0x9113, 0x0020, 0x0032);
+    if (ipp.size() != 3) fail(Status::corrupt_file, "missing ImagePositionPatient" + where);
+    std::vector<double> slope = group_value(ds, pfg, 0x0028, 0x9145, 0x0028, 0x1053);
+    std::vector<double> inter = group_value(ds, pfg, 0x0028, 0x9145, 0x0028, 0x1052);
+    if (slices.empty()) {
+      geo = g;
+    } else {
+      bool same = geo.rows == g.rows && geo.cols == g.cols;
+      for (int i = 0; i < 6; ++i) same = same && std::fabs(geo.iop[i] - g.iop[i]) < 1e-4;
+      for (int i = 0; i < 2; ++i) same = same && std::fabs(geo.ps[i] - g.ps[i]) < 1e-4;
+      if (!same) fail(Status::corrupt_file, "slice geometry (size, orientation or pixel spacing) differs" + where);
+    }
+    Slice s;
+    s.ipp = {ipp[0], ipp[1], ipp[2]};
+    s.file = file;
+    s.pixels.resize(static_cast<size_t>(n));
+    convert_frame(pf, buf.data() + f * n * int64_t(pf.GetPixelSize()), s.pixels.data(), n,
+                  slope.empty() || slope[0] == 0 ? 1.0 : slope[0], inter.empty() ? 0.0 : inter[0], file);
+    slices.push_back(std::move(s));
+  }
+  return true;
+}
+
+bool is_directory(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) fail(Status::io_error, "DICOM path does not exist: '" + path + "'");
+  std::vector<std::string> files;
+  if (is_directory(path)) {
+    DIR* d = ::opendir(path.c_str());
+    if (!d) fail(Status::io_error, "cannot list DICOM folder '" + path + "'");
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      std::string full = path + "/" + name;
+      if (!is_directory(full)) files.push_back(full);
+    }
+    ::closedir(d);
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+
+  std::vector<Slice> slices;
+  Geometry geo;
+  std::set<std::string> series;
+  int images = 0;
+  bool multiframe = false;
+  for (const std::string& f : files) {
+    std::string uid;
+    bool mf = false;
+    if (!read_file(f, slices, geo, uid, series, opts.max_voxels, mf)) continue;
+    ++images;
+    multiframe = multiframe || mf;
+    series.insert(uid);
+    if (series.size() > 1)
+      fail(Status::invalid_argument, "folder '" + path + "' mixes DICOM series (SeriesInstanceUID " + *series.begin() +
+                                         " and " + *series.rbegin() + "); give one series per folder");
+    if (double(slices.size()) * double(geo.rows * geo.cols) > double(opts.max_voxels))
+      fail(Status::limit_exceeded, "DICOM series larger than the voxel limit in '" + path + "'");
+  }
+  if (slices.empty()) fail(Status::corrupt_file, "no readable DICOM image in '" + path + "'");
+  if (multiframe && images > 1)
+    fail(Status::unsupported, "folder '" + path + "' mixes multi-frame and other DICOM images");
+
+  const std::array<double, 3> r = {geo.iop[0], geo.iop[1], geo.iop[2]}, c = {geo.iop[3], geo.iop[4], geo.iop[5]};
+  const std::array<double, 3> nrm = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
+  auto proj = [&](const Slice& s) { return s.ipp[0] * nrm[0] + s.ipp[1] * nrm[1] + s.ipp[2] * nrm[2]; };
+  std::stable_sort(slices.begin(), slices.end(), [&](const Slice& a, const Slice& b) { return proj(a) < proj(b); });
+  const size_t n = slices.size();
+  for (size_t i = 1; i < n; ++i)
+    if (std::fabs(proj(slices[i]) - proj(slices[i - 1])) < 1e-4)
+      fail(Status::corrupt_file, "two DICOM slices share the position " + std::to_string(proj(slices[i])) + " mm ('" +
+                                     slices[i - 1].file + "', '" + slices[i].file + "')");
+
+  Mat4 lps = mat4_identity();
+  std::array<double, 3> step{};
+  if (n > 1) {
+    for (int a = 0; a < 3; ++a) step[a] = (slices.back().ipp[a] - slices.front().ipp[a]) / double(n - 1);
+  } else {
+    const double t = geo.thickness > 0 ? geo.thickness : 1.0;
+    for (int a = 0; a < 3; ++a) step[a] = nrm[a] * t;
+  }
+  for (int a = 0; a < 3; ++a) {
+    lps[a * 4 + 0] = r[a] * geo.ps[1];
+    lps[a * 4 + 1] = c[a] * geo.ps[0];
+    lps[a * 4 + 2] = step[a];
+    lps[a * 4 + 3] = slices.front().ipp[a];
+  }
+  Volume v;
+  v.affine = lps;
+  for (int col = 0; col < 4; ++col) v.affine[col] = -lps[col], v.affine[4 + col] = -lps[4 + col];
+  if (!(voxel_volume_mm3(v.affine) > 0)) fail(Status::corrupt_file, "degenerate DICOM geometry in '" + path + "'");
+  v.header.qform_code = v.header.sform_code = 1;
+  v.header.qform = v.header.sform = v.affine;
+  v.header.source_datatype = 16;
+  v.data = Tensor::empty(Shape{static_cast<int64_t>(n), geo.rows, geo.cols});
+  const size_t plane = static_cast<size_t>(geo.rows * geo.cols);
+  for (size_t k = 0; k < n; ++k) std::copy(slices[k].pixels.begin(), slices[k].pixels.end(), v.voxels() + k * plane);
+  return v;
+}
+
+}  // namespace vx

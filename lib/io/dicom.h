@@ -1,0 +1,30 @@
+// DICOM MR series -> Volume, with GDCM.
+//
+// Accepts a folder of single-frame images of ONE series (files that are not DICOM are
+// skipped), or one enhanced multi-frame file (geometry from the shared / per-frame
+// functional groups). Slices are sorted by ImagePositionPatient projected on the slice
+// normal (row cosine x column cosine), never by file name or instance number.
+// Voxel (i, j, k) = (column, row, sorted slice); the affine maps it to RAS+ mm:
+//   LPS = IPP_first + i * dx * rowcos + j * dy * colcos + k * (IPP_last - IPP_first) / (n - 1)
+// with (dy, dx) = PixelSpacing, then x and y negated (LPS -> RAS), as nibabel would give for
+// the equivalent NIfTI. Rescale slope/intercept are applied per slice/frame. The header gets
+// qform_code = sform_code = 1 (scanner) so a NIfTI write keeps the geometry.
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include "image/volume.h"
+
+namespace vx {
+
+struct DicomReadOptions {
+  size_t max_voxels = size_t(1) << 30;  // refuse larger series
+};
+
+// Throws Error: io_error (missing path), corrupt_file (no DICOM files, unreadable pixels,
+// duplicate slice positions, inconsistent geometry), unsupported (colour, compressed data
+// GDCM cannot decode, multi-frame without per-frame positions), invalid_argument (several
+// series in one folder), limit_exceeded.
+Volume read_dicom(const std::string& path, const DicomReadOptions& opts = {});
+
+}  // namespace vx
