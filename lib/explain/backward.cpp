@@ -18,33 +18,8 @@ const std::set<std::string>& supported_ops() {
       "Conv", "ConvTranspose", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Identity", "Dropout",
       "Flatten", "Reshape", "Squeeze", "Unsqueeze", "GlobalAveragePool", "GlobalMaxPool", "AveragePool", "MaxPool",
       "AdaptiveAveragePool", "AdaptiveAvgPool", "AdaptiveMaxPool", "Concat", "Add", "Sub", "Mul", "Div", "Gemm",
-      "MatMul", "Resize", "Upsample", "Pad", "Slice", "Softmax"};
+      "MatMul", "Resize", "Pad", "Slice", "Softmax"};
   return s;
-}
-
-// Integer contents of a small constant tensor (i64, i32 or f32), e.g. Pad's pads.
-std::vector<int64_t> ints_of(const Tensor& t) {
-  std::vector<int64_t> v(static_cast<size_t>(t.numel()));
-  Tensor c = t.is_contiguous() ? t : t.clone();
-  for (size_t i = 0; i < v.size(); ++i) {
-    switch (c.dtype()) {
-      case DType::i64: v[i] = static_cast<const int64_t*>(c.raw())[i]; break;
-      case DType::i32: v[i] = static_cast<const int32_t*>(c.raw())[i]; break;
-      case DType::f32: v[i] = static_cast<int64_t>(static_cast<const float*>(c.raw())[i]); break;
-      default: fail(Status::unsupported, "integer parameter tensor of type " + std::string(dtype_name(c.dtype())));
-    }
-  }
-  return v;
-}
-std::vector<double> floats_of(const Tensor& t) {
-  std::vector<double> v(static_cast<size_t>(t.numel()));
-  Tensor c = t.is_contiguous() ? t : t.clone();
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (c.dtype() == DType::f32) v[i] = static_cast<const float*>(c.raw())[i];
-    else if (c.dtype() == DType::f64) v[i] = static_cast<const double*>(c.raw())[i];
-    else fail(Status::unsupported, "float parameter tensor of type " + std::string(dtype_name(c.dtype())));
-  }
-  return v;
 }
 
 int norm_axis(int64_t axis, int rank) {
@@ -250,7 +225,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     return;
   }
   if (n.op == "Concat") {
-    const int axis = norm_axis(n.attrs.get_int("axis", 1), ys.rank);
+    const int axis = norm_axis(n.attrs.get_int("axis", 0), ys.rank);
     std::vector<int64_t> sizes;
     std::vector<Tensor> parts;
     std::vector<float*> ptrs;
@@ -308,29 +283,23 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     accumulate(grads, n.inputs[0], dx);
     return;
   }
-  if (n.op == "Resize" || n.op == "Upsample") {
+  if (n.op == "Resize") {
+    // lib/ops/resize.cpp semantics: mode, align_corners (0/1), scales (one per spatial axis)
+    // or sizes / a "like" input (ratio = in / out).
     const Shape xs = shape_of(n.inputs[0]);
-    if (xs.rank < 3 || xs.rank > 5) fail(Status::unsupported, "backward of Resize needs a 3-D to 5-D input");
+    Spatial s = spatial_of(xs, "Resize input");
     kern::ResizeParams p;
-    p.n = xs[0];
-    p.c = xs[1];
+    p.n = s.n;
+    p.c = s.c;
     extents3(xs, p.in);
     extents3(ys, p.out);
-    const std::string mode = n.attrs.get_str("mode", "nearest");
-    p.mode = mode == "nearest" ? kern::ResizeMode::nearest : kern::ResizeMode::linear;
-    if (mode != "nearest" && mode != "linear" && mode != "bilinear" && mode != "trilinear")
-      fail(Status::unsupported, "backward of Resize mode '" + mode + "'");
-    const std::string ctm = n.attrs.get_str("coordinate_transformation_mode", "half_pixel");
-    p.align_corners = ctm == "align_corners" || n.attrs.get_int("align_corners", 0) != 0;
-    // Scale factors (Resize input 2, or Upsample input 1) set the ratio as PyTorch does.
-    std::vector<double> scales;
-    const size_t si = n.op == "Resize" ? 2 : 1;
-    if (n.inputs.size() > si && !n.inputs[si].empty()) scales = floats_of(value(n.inputs[si]));
-    if (scales.empty()) scales = n.attrs.get_floats("scales");
+    p.mode = n.attrs.get_str("mode", "nearest") == "nearest" ? kern::ResizeMode::nearest : kern::ResizeMode::linear;
+    p.align_corners = n.attrs.get_int("align_corners", 0) != 0;
+    const std::vector<double> scales = n.attrs.get_floats("scales");
+    const int off = 3 - s.nd;
     for (int i = 0; i < 3; ++i) {
-      const int axis = xs.rank - 3 + i;
-      const bool has = axis >= 2 && static_cast<int>(scales.size()) == xs.rank && scales[axis] > 0;
-      p.ratio[i] = has ? 1.0 / scales[axis] : static_cast<double>(p.in[i]) / static_cast<double>(p.out[i]);
+      const bool has = i >= off && static_cast<int>(scales.size()) == s.nd;
+      p.ratio[i] = has ? 1.0 / scales[i - off] : static_cast<double>(p.in[i]) / static_cast<double>(p.out[i]);
     }
     Tensor dx = fresh(0);
     k.resize(p, g, dx.f32());
@@ -338,22 +307,20 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     return;
   }
   if (n.op == "Pad") {
+    // lib/ops/pad.cpp semantics: pads attribute (2*rank, begins then ends), spatial axes only.
     const Shape xs = shape_of(n.inputs[0]);
-    std::vector<int64_t> pads = n.inputs.size() > 1 && !n.inputs[1].empty() ? ints_of(value(n.inputs[1]))
-                                                                            : n.attrs.get_ints("pads");
+    const std::vector<int64_t> pads = n.attrs.get_ints("pads");
     if (static_cast<int>(pads.size()) != 2 * xs.rank) fail(Status::invalid_argument, "Pad needs 2*rank pads");
-    const int nd = std::min(3, xs.rank - 2);
-    for (int a = 0; a < xs.rank - nd; ++a)
-      if (pads[a] || pads[xs.rank + a]) fail(Status::unsupported, "backward of Pad on the batch or channel axis");
     const std::string mode = n.attrs.get_str("mode", "constant");
     kern::PadParams p;
     p.mode = mode == "reflect" ? kern::PadMode::reflect : mode == "edge" ? kern::PadMode::edge : kern::PadMode::constant;
-    p.nc = xs.prod(0, xs.rank - nd);
-    for (int i = 0; i < 3; ++i) {
-      const int axis = xs.rank - 3 + i;
-      p.in[i] = axis >= xs.rank - nd ? xs[axis] : 1;
-      p.out[i] = axis >= xs.rank - nd ? ys[axis] : 1;
-      p.begin[i] = axis >= xs.rank - nd ? pads[axis] : 0;
+    p.nc = xs[0] * xs[1];
+    const int nd = xs.rank - 2, off = 3 - nd;
+    for (int i = off; i < 3; ++i) {
+      const int axis = 2 + i - off;
+      p.in[i] = xs[axis];
+      p.out[i] = ys[axis];
+      p.begin[i] = pads[axis];
     }
     Tensor dx = fresh(0);
     k.pad(p, g, dx.f32());
@@ -361,27 +328,24 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     return;
   }
   if (n.op == "Slice") {
+    // lib/ops/pad.cpp semantics: attributes starts, ends, axes, steps (1); ONNX clamping.
     const Shape xs = shape_of(n.inputs[0]);
-    std::vector<int64_t> starts = ints_of(value(n.inputs[1])), ends = ints_of(value(n.inputs[2]));
-    std::vector<int64_t> axes, steps;
-    if (n.inputs.size() > 3 && !n.inputs[3].empty()) axes = ints_of(value(n.inputs[3]));
-    if (n.inputs.size() > 4 && !n.inputs[4].empty()) steps = ints_of(value(n.inputs[4]));
+    const std::vector<int64_t> starts = n.attrs.get_ints("starts");
+    std::vector<int64_t> axes = n.attrs.get_ints("axes");
     if (axes.empty())
       for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
-    if (steps.empty()) steps.assign(starts.size(), 1);
     // Expand one sliced axis at a time, from the output shape back to the input shape.
     Shape cur = ys;
     Tensor cur_g = dy;
-    for (size_t i = 0; i < axes.size(); ++i) {
+    for (size_t i = 0; i < axes.size() && i < starts.size(); ++i) {
       const int a = norm_axis(axes[i], xs.rank);
-      const int64_t len = xs[a], step = steps[i];
+      const int64_t len = xs[a];
       int64_t st = starts[i] < 0 ? starts[i] + len : starts[i];
-      st = step > 0 ? std::clamp<int64_t>(st, 0, len) : std::clamp<int64_t>(st, 0, len - 1);
+      st = std::clamp<int64_t>(st, 0, len);
       Shape next = cur;
       next[a] = len;
       Tensor ng = Tensor::empty(next);
-      kern::ref::slice_backward(cur.prod(0, a), len, cur.prod(a + 1, cur.rank), st, step, cur[a], cur_g.f32(),
-                                ng.f32());
+      kern::ref::slice_backward(cur.prod(0, a), len, cur.prod(a + 1, cur.rank), st, 1, cur[a], cur_g.f32(), ng.f32());
       cur = next;
       cur_g = ng;
     }
@@ -389,7 +353,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     return;
   }
   if (n.op == "Softmax") {
-    const int axis = norm_axis(n.attrs.get_int("axis", -1), ys.rank);
+    const int axis = norm_axis(n.attrs.get_int("axis", 1), ys.rank);
     Tensor dx = fresh(0);
     k.softmax(ys.prod(0, axis), ys[axis], ys.prod(axis + 1, ys.rank), value(out).f32(), g, dx.f32());
     accumulate(grads, n.inputs[0], dx);
