@@ -1,0 +1,35 @@
+// Graph-level backward pass for explanation methods: carries the gradient of one seed
+// tensor (usually a logit) back to chosen activations, through ONLY the nodes that lie on a
+// path between them. Data gradients only; weights are constants. Ops follow ONNX semantics.
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "exec/executor.h"
+#include "ref/backward_ref.h"
+
+namespace vx::explain {
+
+struct BackwardPlan {
+  std::string seed;                  // tensor whose gradient is given
+  std::vector<std::string> targets;  // tensors whose gradients are wanted
+  std::vector<int> nodes;            // nodes to differentiate, in REVERSE execution order
+  std::set<std::string> needed;      // forward tensors the backward pass reads (ExecOptions.keep)
+};
+
+// Throws Error(invalid_argument) naming the target when no node path joins it to the seed,
+// and Error(unsupported) naming the node when an op on the path has no backward rule.
+BackwardPlan plan_backward(const Graph& g, const std::vector<int>& order, const std::string& seed,
+                           const std::vector<std::string>& targets);
+
+// Runs the plan after `ex` ran forward with ExecOptions.keep ⊇ plan.needed. `dseed` has the
+// seed's shape. Returns the gradient of every target (same shape as the target).
+std::map<std::string, Tensor> run_backward(const BackwardPlan& plan, const Executor& ex, const Tensor& dseed,
+                                           const kern::BackwardTable& kernels = kern::ref_backward_kernels());
+
+// Op types with a backward rule.
+bool has_backward(const std::string& op);
+
+}  // namespace vx::explain
