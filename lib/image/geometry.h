@@ -43,3 +43,13 @@ Tensor resize(const Tensor& src, const std::array<int64_t, 3>& size, Interp inte
 Volume crop_or_pad(const Volume& v, const std::array<int64_t, 3>& size, float fill = 0.f);
 
 }  // namespace vx
+
+namespace vx {
+
+// World-space resampling onto another volume's grid: output voxel o of `reference` samples
+// `moving` at inverse(moving.affine) * reference.affine * o (trilinear or nearest, `fill`
+// outside). The result has the reference's geometry and header. Used to bring a second
+// sequence of an examination into the first one's voxel grid, and maps back onto a scan.
+Volume resample_to_reference(const Volume& moving, const Volume& reference, Interp interp, float fill = 0.f);
+
+}  // namespace vx

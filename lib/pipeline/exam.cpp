@@ -1,0 +1,365 @@
+#include "pipeline/exam.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "explain/gradcam.h"
+#include "explain/overlay.h"
+#include "image/geometry.h"
+#include "image/intensity.h"
+#include "io/nifti.h"
+#include "io/volume_io.h"
+#include "pipeline/postprocess.h"
+#include "pipeline/sliding_window.h"
+
+namespace fs = std::filesystem;
+
+namespace vx::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The [D, H, W] grid a model's first input declares (it must be concrete).
+std::array<int64_t, 3> model_grid(const Model& m, int spatial_rank) {
+  const Shape& s = m.graph->inputs.at(0).shape;
+  if (s.rank != spatial_rank + 2) fail(Status::shape_mismatch, "model input must be " + std::to_string(spatial_rank + 2) + "-D, is " + s.str());
+  std::array<int64_t, 3> g{1, 1, 1};
+  for (int i = 0; i < spatial_rank; ++i) {
+    if (s[2 + i] <= 0) fail(Status::unsupported, "the exam pipeline needs a model with a fixed input size, got " + s.str());
+    g[3 - spatial_rank + i] = s[2 + i];
+  }
+  return g;
+}
+
+Tensor batch_of_one(const Tensor& dhw) { return dhw.clone().reshape({1, 1, dhw.dim(0), dhw.dim(1), dhw.dim(2)}); }
+
+Tensor scaled(const Tensor& t, float by) {
+  Tensor o = t.clone();
+  for (int64_t i = 0; i < o.numel(); ++i) o.f32()[i] *= by;
+  return o;
+}
+
+float max_of(const Tensor& t) {
+  float m = -INFINITY;
+  for (int64_t i = 0; i < t.numel(); ++i) m = std::max(m, t.f32()[i]);
+  return m;
+}
+
+// A volume on the network grid: `data` [D, H, W] with the geometry of `grid`.
+Volume on_grid(const Volume& grid, const Tensor& data) {
+  Volume v;
+  v.affine = grid.affine;
+  v.header = grid.header;
+  v.header.source_datatype = 16;
+  v.data = data.clone().reshape({grid.nz(), grid.ny(), grid.nx()});
+  return v;
+}
+
+std::vector<std::string> classes_of(const Model& m) {
+  std::vector<std::string> names;
+  const auto& md = m.metadata;
+  if (md.contains("outputs") && md["outputs"].is_array() && !md["outputs"].empty() && md["outputs"][0].contains("classes"))
+    for (const auto& c : md["outputs"][0]["classes"]) names.push_back(c.is_string() ? c.get<std::string>() : c.dump());
+  return names;
+}
+
+std::vector<float> probabilities(const Model& m, const std::vector<float>& logits) {
+  std::string act = "softmax";
+  const auto& md = m.metadata;
+  if (md.contains("outputs") && md["outputs"].is_array() && !md["outputs"].empty() && md["outputs"][0].contains("activation"))
+    act = md["outputs"][0]["activation"].get<std::string>();
+  std::vector<float> p(logits.size());
+  if (act == "sigmoid") {
+    for (size_t i = 0; i < p.size(); ++i) p[i] = 1.f / (1.f + std::exp(-logits[i]));
+    return p;
+  }
+  float mx = -INFINITY, sum = 0;
+  for (float v : logits) mx = std::max(mx, v);
+  for (size_t i = 0; i < p.size(); ++i) sum += p[i] = std::exp(logits[i] - mx);
+  for (float& v : p) v /= sum;
+  return p;
+}
+
+int index_of(const std::vector<std::string>& names, const std::string& want, int fallback) {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (lower(names[i]) == want) return static_cast<int>(i);
+  return fallback;
+}
+
+std::string model_info_name(const Model& m) {
+  return m.metadata.contains("name") && m.metadata["name"].is_string() ? m.metadata["name"].get<std::string>() : "";
+}
+
+// Files are produced in a private staging folder inside out_dir and moved into place only
+// when the whole examination succeeded.
+class Staging {
+ public:
+  explicit Staging(const std::string& out_dir) : out_(out_dir) {
+    static std::atomic<int> counter{0};
+    std::error_code ec;
+    fs::create_directories(out_, ec);
+    if (ec) fail(Status::io_error, "cannot create output folder " + out_ + ": " + ec.message());
+    dir_ = (fs::path(out_) / (".voxinfer-partial-" + std::to_string(getpid()) + "-" + std::to_string(counter++))).string();
+    fs::create_directory(dir_, ec);
+    if (ec) fail(Status::io_error, "cannot write into " + out_ + ": " + ec.message());
+  }
+  ~Staging() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string path(const std::string& name) {
+    names_.push_back(name);
+    return (fs::path(dir_) / name).string();
+  }
+  void commit() {
+    for (const auto& n : names_) {
+      std::error_code ec;
+      fs::rename(fs::path(dir_) / n, fs::path(out_) / n, ec);
+      if (ec) fail(Status::io_error, "cannot move " + n + " into " + out_ + ": " + ec.message());
+    }
+  }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  std::string out_, dir_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace
+
+ExamModels ExamModels::load_dir(const std::string& dir) {
+  ExamModels m;
+  auto path = [&](const char* name) { return (fs::path(dir) / name).string(); };
+  m.classifier = Model::load_file(path("demo_classifier.vxm"));
+  if (fs::exists(path("demo_denoiser.vxm"))) m.denoiser = Model::load_file(path("demo_denoiser.vxm"));
+  if (fs::exists(path("demo_segmenter.vxm"))) m.segmenter = Model::load_file(path("demo_segmenter.vxm"));
+  return m;
+}
+
+std::string default_model_dir(const std::string& executable_path) {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("VOXINFER_MODELS")) candidates.push_back(env);
+  std::error_code ec;
+  fs::path exe = fs::canonical(executable_path, ec);
+  if (!ec) candidates.push_back((exe.parent_path().parent_path() / "share" / "voxinfer" / "models").string());
+#ifdef VX_SOURCE_DIR
+  candidates.push_back(std::string(VX_SOURCE_DIR) + "/weights");
+#endif
+  for (const auto& c : candidates)
+    if (fs::exists(fs::path(c) / "demo_classifier.vxm")) return c;
+  fail(Status::io_error, "the demo models (demo_classifier.vxm, ...) were not found; set VOXINFER_MODELS to their folder");
+}
+
+Exam::Exam(ExamModels models) : models_(std::move(models)) {
+  require(models_.classifier != nullptr, Status::invalid_argument, "the exam pipeline needs a classifier model");
+  if (models_.classifier->graph->inputs.size() != 2)
+    fail(Status::invalid_argument, "the classifier must take two sequences, it takes " +
+                                       std::to_string(models_.classifier->graph->inputs.size()) + " inputs");
+  const auto& k = kern::default_kernels();
+  classifier_ = std::make_unique<Executor>(models_.classifier->graph, k);
+  if (models_.denoiser) denoiser_ = std::make_unique<Executor>(models_.denoiser->graph, k);
+  if (models_.segmenter) segmenter_ = std::make_unique<Executor>(models_.segmenter->graph, k);
+}
+
+nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::string& out_dir, const ExamOptions& opt) {
+  const Model& cls = *models_.classifier;
+  if (inputs.size() != 2)
+    fail(Status::invalid_argument, "an examination needs exactly two sequences (--input twice), got " + std::to_string(inputs.size()));
+  const auto t_all = Clock::now();
+  nlohmann::json report, timings;
+  auto stage = [&](const std::string& name, int64_t done, int64_t total) {
+    if (opt.progress && opt.progress(name, done, total)) fail(Status::cancelled, "cancelled during " + name);
+  };
+  auto exec_progress = [&](const std::string& name) {
+    ExecOptions eo;
+    eo.progress = [&, name](int64_t d, int64_t t) { return opt.progress && opt.progress(name, d, t); };
+    return eo;
+  };
+
+  // Sequence names from the classifier's metadata ("T1", "STIR"), else the graph input names.
+  std::vector<std::string> seq(2);
+  for (int i = 0; i < 2; ++i) {
+    seq[i] = cls.graph->inputs[i].name;
+    const auto& md = cls.metadata;
+    if (md.contains("inputs") && md["inputs"].is_array() && md["inputs"].size() == 2 && md["inputs"][i].contains("sequence"))
+      seq[i] = md["inputs"][i]["sequence"].get<std::string>();
+  }
+
+  // 1. Read; the second sequence is brought into the first one's voxel grid.
+  auto t0 = Clock::now();
+  stage("read", 0, 2);
+  std::vector<Volume> original;
+  for (int i = 0; i < 2; ++i) {
+    original.push_back(read_volume(inputs[i]));
+    stage("read", i + 1, 2);
+  }
+  std::vector<Volume> aligned{original[0], resample_to_reference(original[1], original[0], Interp::linear)};
+  timings["read"] = seconds_since(t0);
+
+  // 2. Resize to the networks' grid (trilinear, align_corners as the published recipe).
+  t0 = Clock::now();
+  const auto g = model_grid(cls, 3);  // D, H, W
+  const std::array<int64_t, 3> size_ijk{g[2], g[1], g[0]};
+  std::vector<Volume> net;
+  for (int i = 0; i < 2; ++i) net.push_back(resize(aligned[i], size_ijk, Interp::linear, true));
+  timings["preprocess"] = seconds_since(t0);
+  stage("preprocess", 1, 1);
+
+  // 3. Denoise each sequence: scale by the 99.5th percentile (as trained), run, scale back.
+  std::vector<Tensor> denoised{net[0].data, net[1].data};
+  if (models_.denoiser && opt.denoise) {
+    t0 = Clock::now();
+    if (model_grid(*models_.denoiser, 3) != g) fail(Status::shape_mismatch, "the denoiser's grid differs from the classifier's");
+    for (int i = 0; i < 2; ++i) {
+      const float p = static_cast<float>(percentile(net[i].data, 99.5));
+      if (!(p > 0)) fail(Status::invalid_argument, "sequence " + seq[i] + " has no positive intensities to normalise");
+      Tensor y = denoiser_->run({batch_of_one(scaled(net[i].data, 1.f / p))}, exec_progress("denoise " + seq[i]))[0];
+      denoised[i] = scaled(y.reshape({g[0], g[1], g[2]}), p);
+    }
+    timings["denoise"] = seconds_since(t0);
+  }
+
+  // 4. Classify both sequences, each scaled to [0, 1] by its maximum.
+  t0 = Clock::now();
+  std::vector<Tensor> cls_in;
+  for (int i = 0; i < 2; ++i) {
+    const Tensor& src = opt.classify_denoised ? denoised[i] : net[i].data;
+    const float mx = max_of(src);
+    if (!(mx > 0)) fail(Status::invalid_argument, "sequence " + seq[i] + " is empty (maximum " + std::to_string(mx) + ")");
+    cls_in.push_back(batch_of_one(scaled(src, 1.f / mx)));
+  }
+  Tensor logits_t = classifier_->run(cls_in, exec_progress("classify"))[0];
+  std::vector<float> logits(logits_t.f32(), logits_t.f32() + logits_t.numel());
+  std::vector<float> probs = probabilities(cls, logits);
+  const int predicted = static_cast<int>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+  std::vector<std::string> classes = classes_of(cls);
+  report["classification"] = {{"classes", classes}, {"logits", logits}, {"probabilities", probs},
+                              {"predicted_class", predicted},
+                              {"predicted_label", predicted < (int)classes.size() ? classes[predicted] : std::to_string(predicted)}};
+  timings["classify"] = seconds_since(t0);
+
+  Staging out(out_dir);
+
+  // 5. Grad-CAM: one map per sequence on the network grid, written on each scan's own grid.
+  if (opt.gradcam) {
+    t0 = Clock::now();
+    stage("gradcam", 0, 1);
+    explain::CamOptions co;
+    const auto& md = cls.metadata;
+    if (md.contains("gradcam_layers_per_sequence") && md["gradcam_layers_per_sequence"].is_object()) {
+      for (int i = 0; i < 2; ++i)
+        if (md["gradcam_layers_per_sequence"].contains(seq[i])) co.layers.push_back(md["gradcam_layers_per_sequence"][seq[i]]);
+      co.all_applications = co.layers.size() != 2;
+    }
+    explain::CamResult cam = explain::grad_cam(cls, cls_in, co);
+    for (const auto& map : cam.maps) {
+      int i = 0;
+      while (i < 2 && cls.graph->inputs[i].name != map.input) ++i;
+      if (i == 2) continue;
+      const std::string base = lower(seq[i]) + "_gradcam";
+      Volume on_net = on_grid(net[i], map.map);
+      Volume back = resample_to_reference(resample_to_reference(on_net, aligned[i], Interp::linear), original[i], Interp::linear);
+      write_nifti(out.path(base + ".nii.gz"), back);
+      nlohmann::json entry = {{"sequence", seq[i]}, {"layer", map.layer}, {"raw_max", map.raw_max.at(0)},
+                              {"nifti", base + ".nii.gz"}, {"target_class", cam.target_class.at(0)}};
+      if (opt.png) {
+        explain::write_montage_png(out.path(base + ".png"), cls_in[i].reshape({g[0], g[1], g[2]}),
+                                   map.map.reshape({g[0], g[1], g[2]}));
+        entry["png"] = base + ".png";
+      }
+      report["gradcam"].push_back(entry);
+    }
+    timings["gradcam"] = seconds_since(t0);
+  }
+
+  // 6. Denoised volumes, back on each scan's grid.
+  if (models_.denoiser && opt.denoise) {
+    t0 = Clock::now();
+    for (int i = 0; i < 2; ++i) {
+      Volume back = resample_to_reference(resample_to_reference(on_grid(net[i], denoised[i]), aligned[i], Interp::linear),
+                                          original[i], Interp::linear);
+      write_nifti(out.path(lower(seq[i]) + "_denoised.nii.gz"), back);
+    }
+    timings["write_denoised"] = seconds_since(t0);
+  }
+
+  // 7. Lesion segmentation, slice by slice along D, on the STIR-like (second) sequence.
+  if (models_.segmenter) {
+    t0 = Clock::now();
+    const Model& seg = *models_.segmenter;
+    const auto sg = model_grid(seg, 2);
+    if (sg[1] != g[1] || sg[2] != g[2]) fail(Status::shape_mismatch, "the segmenter's slice size differs from the classifier's grid");
+    const float mx = max_of(net[1].data);
+    Tensor x = scaled(net[1].data, mx > 0 ? 1.f / mx : 1.f).reshape({1, g[0], g[1], g[2]});
+    SliceOptions so;
+    so.batch_size = seg.graph->inputs[0].shape[0] == -1 ? 8 : 1;
+    so.progress = [&](int64_t d, int64_t t) { return opt.progress && opt.progress("segment", d, t); };
+    Tensor logits_seg = slice_inference_2d(x, [&](const Tensor& b) { return segmenter_->run({b})[0]; }, so);
+    Tensor labels = argmax(logits_seg.reshape({1, logits_seg.dim(0), g[0], g[1], g[2]})).reshape({g[0], g[1], g[2]});
+    std::vector<std::string> seg_classes = classes_of(seg);
+    const int lesion = index_of(seg_classes, "lesion", static_cast<int>(logits_seg.dim(0)) - 1);
+    const int body = index_of(seg_classes, "body", 1);
+    Tensor mask = Tensor::zeros(labels.shape());
+    for (int64_t v = 0; v < labels.numel(); ++v) mask.f32()[v] = labels.f32()[v] == lesion ? 1.f : 0.f;
+    Volume mask_back = resample_to_reference(resample_to_reference(on_grid(net[1], mask), aligned[1], Interp::nearest),
+                                             original[1], Interp::nearest);
+    write_nifti(out.path("lesion_mask.nii.gz"), mask_back);
+    Components comps = connected_components(mask_back.data, 26);
+    HipScoreOptions ho;
+    ho.head_label = static_cast<float>(body);
+    ho.lesion_label = static_cast<float>(lesion);
+    std::vector<int64_t> slices;
+    if (g[0] >= 15) slices = hip_scoring_slices(g[0], g[0] / 2);
+    else for (int64_t s = 0; s < g[0]; ++s) slices.push_back(s);
+    HipScore score = hip_unet_score(labels, slices, &net[1].data, ho);
+    report["segmentation"] = {{"sequence", seq[1]}, {"classes", seg_classes}, {"mask", "lesion_mask.nii.gz"},
+                              {"lesion_volume_ml", lesion_volume_ml(mask_back.data, spacing(mask_back))},
+                              {"lesion_components", comps.count},
+                              {"lesion_score", score.score}, {"lesion_score_weighted", score.weighted_score},
+                              {"score_slices", slices}};
+    timings["segment"] = seconds_since(t0);
+  }
+
+  // 8. The report, then everything moves into out_dir at once.
+  for (int i = 0; i < 2; ++i) {
+    const auto sp = spacing(original[i]);
+    report["inputs"].push_back({{"path", inputs[i]}, {"sequence", seq[i]},
+                                {"size_ijk", original[i].size_ijk()}, {"spacing_mm", sp},
+                                {"orientation", axcodes(original[i].affine)}});
+  }
+  auto model_entry = [](const std::shared_ptr<const Model>& m) {
+    return m ? nlohmann::json{{"name", model_info_name(*m)}, {"sha256", m->sha256}} : nlohmann::json(nullptr);
+  };
+  report["models"] = {{"denoiser", model_entry(models_.denoiser)}, {"classifier", model_entry(models_.classifier)},
+                      {"segmenter", model_entry(models_.segmenter)}};
+  report["network_grid_dhw"] = g;
+  timings["total"] = seconds_since(t_all);
+  report["timings_s"] = timings;
+  std::vector<std::string> files = out.names();
+  files.push_back("report.json");
+  report["outputs"] = files;
+  {
+    const std::string tmp = out.path("report.json");
+    FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) fail(Status::io_error, "cannot write " + tmp);
+    const std::string text = report.dump(2) + "\n";
+    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (std::fclose(f) != 0 || !ok) fail(Status::io_error, "cannot write " + tmp);
+  }
+  stage("write", 1, 1);
+  out.commit();
+  return report;
+}
+
+}  // namespace vx::pipeline

@@ -1,0 +1,59 @@
+// The published two-sequence examination pipeline (sacroiliac-joint system, reference A),
+// on whichever models are given: read both sequences, bring the second into the first's
+// voxel grid, resize to the networks' grid, denoise each sequence, classify with the
+// dual-encoder network, explain with one Grad-CAM map per sequence, segment lesions
+// slice-wise, and write results that line up voxel for voxel with the scans passed in.
+//
+// Outputs in `out_dir` (each written atomically; on any error or cancellation nothing new
+// is left there): <seq>_denoised.nii.gz, <seq>_gradcam.nii.gz and <seq>_gradcam.png per
+// sequence (seq = the classifier's sequence names, lower case), lesion_mask.nii.gz and
+// report.json (probabilities, class, lesion volume and score, per-stage timings, model hashes).
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "exec/executor.h"
+#include "model/model.h"
+
+namespace vx::pipeline {
+
+struct ExamModels {
+  std::shared_ptr<const Model> denoiser;    // image -> image, [1,1,D,H,W]; optional
+  std::shared_ptr<const Model> classifier;  // two inputs [1,1,D,H,W] -> class logits; required
+  std::shared_ptr<const Model> segmenter;   // 2-D [1,1,H,W] -> class logits per pixel; optional
+
+  // demo_denoiser.vxm, demo_classifier.vxm and demo_segmenter.vxm from `dir`.
+  static ExamModels load_dir(const std::string& dir);
+};
+
+// Where the shipped demo models are: $VOXINFER_MODELS, else <dir of the executable>/../share/
+// voxinfer/models, else the source tree's weights/ (compiled in). Throws io_error if none has them.
+std::string default_model_dir(const std::string& executable_path);
+
+// Stage name, done, total; returning true cancels (Error(cancelled)).
+using StageProgress = std::function<bool(const std::string& stage, int64_t done, int64_t total)>;
+
+struct ExamOptions {
+  bool gradcam = true;
+  bool png = true;
+  bool denoise = true;            // run the denoiser when one is given
+  bool classify_denoised = true;  // the published chain feeds the denoised images to the classifier
+  StageProgress progress;
+};
+
+class Exam {
+ public:
+  explicit Exam(ExamModels models);
+  // inputs: NIfTI files or DICOM folders/files, in the classifier's sequence order.
+  nlohmann::json run(const std::vector<std::string>& inputs, const std::string& out_dir, const ExamOptions& options);
+
+ private:
+  ExamModels models_;
+  std::unique_ptr<Executor> denoiser_, classifier_, segmenter_;  // one per model, reused across runs
+};
+
+}  // namespace vx::pipeline
