@@ -10,6 +10,7 @@ pkgs=(
   clang libclang-rt-14-dev
   python3 python3-numpy python3-torch python3-onnx python3-nibabel
   python3-scipy python3-pytest
+  libinsighttoolkit5-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
