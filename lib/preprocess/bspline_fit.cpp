@@ -9,6 +9,9 @@ namespace vx::preprocess {
 namespace {
 
 constexpr double kEpsilon = 1e-3;  // ITK's m_BSplineEpsilon
+// Below this many voxels a pass runs on one thread: an OpenMP fork/join costs more than it
+// saves, and far more on a loaded machine.
+constexpr int64_t kParallelMin = int64_t{1} << 17;
 
 // Cubic B-spline weights of the four control points first..first+3 touching parameter u
 // (ITK's BSplineKernelFunction<3> evaluated at u - k + 1 for k = floor(u) .. floor(u) + 3).
@@ -92,7 +95,7 @@ void contract(const std::array<int64_t, 3>& dims, const std::array<AxisBasis, 3>
   const int64_t* fx = basis[2].first.data();
   const double* wx = w[2]->data();
   std::vector<double> t1(static_cast<size_t>(nz * ny * cx), 0.0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nz * ny * nx >= kParallelMin)
   for (int64_t row = 0; row < nz * ny; ++row) {
     const T* s = src + row * nx;
     double* d = t1.data() + row * cx;
@@ -110,7 +113,7 @@ void contract(const std::array<int64_t, 3>& dims, const std::array<AxisBasis, 3>
   const int64_t* fy = basis[1].first.data();
   const double* wy = w[1]->data();
   std::vector<double> t2(static_cast<size_t>(nz * cy * cx), 0.0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nz * ny * cx >= kParallelMin)
   for (int64_t z = 0; z < nz; ++z) {
     double* d = t2.data() + z * cy * cx;
     for (int64_t y = 0; y < ny; ++y) {
@@ -191,7 +194,7 @@ void bspline_evaluate(const BSplineLattice& lattice, const std::array<AxisBasis,
   const int64_t nx = static_cast<int64_t>(basis[2].first.size());
   const int64_t cy = lattice.n[1], cx = lattice.n[2];
   const int64_t plane = cy * cx;
-#pragma omp parallel
+#pragma omp parallel if (nz * ny * nx >= kParallelMin)
   {
     std::vector<double> l2(static_cast<size_t>(plane));
     std::vector<double> l1(static_cast<size_t>(cx));

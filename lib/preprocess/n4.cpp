@@ -15,6 +15,9 @@ namespace {
 
 using cplx = std::complex<double>;
 
+// Below this many voxels a pass runs on one thread (fork/join would cost more than it saves).
+constexpr int64_t kParallelMin = int64_t{1} << 17;
+
 // In-place radix-2 FFT, unnormalised both ways (as vnl_fft_1d, which ITK uses). sign = -1
 // forward, +1 backward. Only real, even kernels are transformed here, so the sign convention
 // cannot change the result; the missing 1/N cancels in the ratio E = num / den below.
@@ -135,7 +138,7 @@ N4Result n4_bias_correct(const float* src, const std::array<int64_t, 3>& dims, c
   validate(src, dims, spacing, o);
   const int64_t total = dims[0] * dims[1] * dims[2];
   bool finite = true;
-#pragma omp parallel for reduction(&& : finite) schedule(static)
+#pragma omp parallel for reduction(&& : finite) schedule(static) if (total >= kParallelMin)
   for (int64_t i = 0; i < total; ++i) finite = finite && std::isfinite(src[i]);
   require(finite, Status::invalid_argument, "n4: input volume contains NaN or infinity");
 
@@ -145,7 +148,7 @@ N4Result n4_bias_correct(const float* src, const std::array<int64_t, 3>& dims, c
   const int64_t wn = wd[0] * wd[1] * wd[2];
   std::vector<uint8_t> inc(static_cast<size_t>(wn), 0);
   std::vector<float> log_input(static_cast<size_t>(wn), 0.0f);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (total >= kParallelMin)
   for (int64_t z = 0; z < wd[0]; ++z) {
     for (int64_t y = 0; y < wd[1]; ++y) {
       for (int64_t x = 0; x < wd[2]; ++x) {
@@ -172,7 +175,7 @@ N4Result n4_bias_correct(const float* src, const std::array<int64_t, 3>& dims, c
   }
   int64_t included = 0;
   float lmin = std::numeric_limits<float>::max(), lmax = std::numeric_limits<float>::lowest();
-#pragma omp parallel for reduction(+ : included) reduction(min : lmin) reduction(max : lmax) schedule(static)
+#pragma omp parallel for reduction(+ : included) reduction(min : lmin) reduction(max : lmax) schedule(static) if (wn >= kParallelMin)
   for (int64_t i = 0; i < wn; ++i) {
     if (inc[static_cast<size_t>(i)]) {
       ++included;
@@ -213,7 +216,7 @@ N4Result n4_bias_correct(const float* src, const std::array<int64_t, 3>& dims, c
       ++it;
       // Histogram range of the current log image (log input - log field) over included voxels.
       float lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
-#pragma omp parallel for reduction(min : lo) reduction(max : hi) schedule(static)
+#pragma omp parallel for reduction(min : lo) reduction(max : hi) schedule(static) if (wn >= kParallelMin)
       for (int64_t i = 0; i < wn; ++i) {
         if (inc[static_cast<size_t>(i)]) {
           const float v = log_input[static_cast<size_t>(i)] - log_field[static_cast<size_t>(i)];
@@ -225,7 +228,7 @@ N4Result n4_bias_correct(const float* src, const std::array<int64_t, 3>& dims, c
       const double dlo = lo;
       const double slope = (static_cast<double>(hi) - dlo) / static_cast<double>(bins - 1);
       std::fill(thread_hist.begin(), thread_hist.end(), 0.0);
-#pragma omp parallel num_threads(nthreads)
+#pragma omp parallel num_threads(nthreads) if (wn >= kParallelMin)
       {
         double* h = thread_hist.data() + static_cast<size_t>(omp_get_thread_num()) * static_cast<size_t>(bins);
 #pragma omp for schedule(static)
@@ -249,7 +252,7 @@ N4Result n4_bias_correct(const float* src, const std::array<int64_t, 3>& dims, c
       const std::vector<double> e = sharpen_lut(hist, dlo, slope, o);
 
       // Residual = log image - sharpened log image (0 outside the fit).
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (wn >= kParallelMin)
       for (int64_t i = 0; i < wn; ++i) {
         if (!inc[static_cast<size_t>(i)]) {
           residual[static_cast<size_t>(i)] = 0.0f;
@@ -272,7 +275,7 @@ N4Result n4_bias_correct(const float* src, const std::array<int64_t, 3>& dims, c
       // Convergence: coefficient of variation of exp(new - old) over included voxels, with
       // d = expm1(.) accumulated for accuracy (mean exp = 1 + mean d).
       double sd = 0.0, sdd = 0.0;
-#pragma omp parallel for reduction(+ : sd, sdd) schedule(static)
+#pragma omp parallel for reduction(+ : sd, sdd) schedule(static) if (wn >= kParallelMin)
       for (int64_t i = 0; i < wn; ++i) {
         if (!inc[static_cast<size_t>(i)]) continue;
         const double d = std::expm1(static_cast<double>(new_field[static_cast<size_t>(i)]) -
@@ -302,7 +305,7 @@ N4Result n4_bias_correct(const float* src, const std::array<int64_t, 3>& dims, c
     bspline_evaluate(lattice, basis, full.data());
     field = &full;
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (total >= kParallelMin)
   for (int64_t i = 0; i < total; ++i) {
     const float f = std::exp((*field)[static_cast<size_t>(i)]);
     res.bias_field[static_cast<size_t>(i)] = f;

@@ -332,10 +332,15 @@ void compare_with_itk(const Case& c) {
     const double corr_field = pearson(ours.bias_field, itk_field, otsu);
     std::string its;
     for (int it : ours.iterations) its += std::to_string(it) + " ";
-    MESSAGE(c.file << " /" << c.downsample << " " << vol.dims[0] << "x" << vol.dims[1] << "x" << vol.dims[2]
-                   << (use_mask ? " otsu mask" : " no mask") << (biased_run ? " x known field" : "")
-                   << ": Pearson(corrected) " << corr << ", Pearson(field) " << corr_field << ", ours " << t_ours
-                   << " s (iterations " << its << "), ITK " << t_itk << " s");
+    char desc[512];
+    std::snprintf(desc, sizeof desc,
+                  "%s /%d %lldx%lldx%lld%s%s: Pearson(corrected) %.7f, Pearson(field) %.7f, ours %.3f s "
+                  "(iterations %s), ITK %.3f s",
+                  c.file.c_str(), c.downsample, static_cast<long long>(vol.dims[0]),
+                  static_cast<long long>(vol.dims[1]), static_cast<long long>(vol.dims[2]),
+                  use_mask ? " otsu mask" : " no mask", biased_run ? " x known field" : "", corr, corr_field, t_ours,
+                  its.c_str(), t_itk);
+    MESSAGE(std::string(desc));
     CHECK(corr >= 0.98);
     CHECK(all_finite(ours.corrected));
     if (biased_run) {
