@@ -102,6 +102,20 @@ std::vector<double> sharpen_lut(const std::vector<double>& hist, double lo, doub
   return e;
 }
 
+// Sets the calling thread's OpenMP team size for the duration of one call.
+class ThreadScope {
+ public:
+  explicit ThreadScope(int n) : prev_(omp_get_max_threads()) {
+    if (n > 0) omp_set_num_threads(n);
+  }
+  ~ThreadScope() { omp_set_num_threads(prev_); }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int prev_;
+};
+
 void validate(const float* src, const std::array<int64_t, 3>& dims, const std::array<double, 3>& spacing,
               const N4Options& o) {
   require(src != nullptr, Status::invalid_argument, "n4: source volume is null");
@@ -125,6 +139,7 @@ void validate(const float* src, const std::array<int64_t, 3>& dims, const std::a
           "n4: between 1 and 10 fitting levels (one iteration count each)");
   for (int it : o.iterations) require(it >= 0, Status::invalid_argument, "n4: iteration counts must be >= 0");
   require(o.shrink_factor >= 1, Status::invalid_argument, "n4: shrink factor must be >= 1");
+  require(o.threads >= 0, Status::invalid_argument, "n4: threads must be >= 0");
   for (int a = 0; a < 3; ++a) {
     require(dims[a] / o.shrink_factor >= 2, Status::invalid_argument,
             "n4: shrink factor leaves an axis with fewer than 2 voxels");
@@ -136,6 +151,7 @@ void validate(const float* src, const std::array<int64_t, 3>& dims, const std::a
 N4Result n4_bias_correct(const float* src, const std::array<int64_t, 3>& dims, const std::array<double, 3>& spacing,
                          const uint8_t* mask, const N4Options& o) {
   validate(src, dims, spacing, o);
+  const ThreadScope thread_scope(o.threads);
   const int64_t total = dims[0] * dims[1] * dims[2];
   bool finite = true;
 #pragma omp parallel for reduction(&& : finite) schedule(static) if (total >= kParallelMin)

@@ -37,6 +37,7 @@ struct N4Options {
   int spline_order = 3;                   // only 3 (cubic) is implemented
   std::array<int, 3> control_points{4, 4, 4};  // first level, order z, y, x
   int shrink_factor = 1;                  // field fitted on the volume shrunk by this (block mean)
+  int threads = 0;                        // OpenMP threads for this call; 0 = OpenMP's default
 };
 
 struct N4Result {
