@@ -11,6 +11,7 @@ pkgs=(
   python3 python3-numpy python3-torch python3-onnx python3-nibabel
   python3-scipy python3-pytest python3-pydicom python3-matplotlib python3-pandas python3-dask python3-distributed
   r-base-core r-cran-testthat
+  libinsighttoolkit5-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
