@@ -1,8 +1,5 @@
 #include "pipeline/exam.h"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -13,8 +10,10 @@
 #include "image/intensity.h"
 #include "io/nifti.h"
 #include "io/volume_io.h"
+#include "pipeline/model_meta.h"
 #include "pipeline/postprocess.h"
 #include "pipeline/sliding_window.h"
+#include "pipeline/staging.h"
 
 namespace fs = std::filesystem;
 
@@ -25,36 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// The [D, H, W] grid a model's first input declares (it must be concrete).
-std::array<int64_t, 3> model_grid(const Model& m, int spatial_rank) {
-  const Shape& s = m.graph->inputs.at(0).shape;
-  if (s.rank != spatial_rank + 2) fail(Status::shape_mismatch, "model input must be " + std::to_string(spatial_rank + 2) + "-D, is " + s.str());
-  std::array<int64_t, 3> g{1, 1, 1};
-  for (int i = 0; i < spatial_rank; ++i) {
-    if (s[2 + i] <= 0) fail(Status::unsupported, "the exam pipeline needs a model with a fixed input size, got " + s.str());
-    g[3 - spatial_rank + i] = s[2 + i];
-  }
-  return g;
-}
-
 Tensor batch_of_one(const Tensor& dhw) { return dhw.clone().reshape({1, 1, dhw.dim(0), dhw.dim(1), dhw.dim(2)}); }
-
-Tensor scaled(const Tensor& t, float by) {
-  Tensor o = t.clone();
-  for (int64_t i = 0; i < o.numel(); ++i) o.f32()[i] *= by;
-  return o;
-}
-
-float max_of(const Tensor& t) {
-  float m = -INFINITY;
-  for (int64_t i = 0; i < t.numel(); ++i) m = std::max(m, t.f32()[i]);
-  return m;
-}
 
 // A volume on the network grid: `data` [D, H, W] with the geometry of `grid`.
 Volume on_grid(const Volume& grid, const Tensor& data) {
@@ -66,75 +36,15 @@ Volume on_grid(const Volume& grid, const Tensor& data) {
   return v;
 }
 
-std::vector<std::string> classes_of(const Model& m) {
-  std::vector<std::string> names;
-  const auto& md = m.metadata;
-  if (md.contains("outputs") && md["outputs"].is_array() && !md["outputs"].empty() && md["outputs"][0].contains("classes"))
-    for (const auto& c : md["outputs"][0]["classes"]) names.push_back(c.is_string() ? c.get<std::string>() : c.dump());
-  return names;
-}
-
-std::vector<float> probabilities(const Model& m, const std::vector<float>& logits) {
-  std::string act = "softmax";
-  const auto& md = m.metadata;
-  if (md.contains("outputs") && md["outputs"].is_array() && !md["outputs"].empty() && md["outputs"][0].contains("activation"))
-    act = md["outputs"][0]["activation"].get<std::string>();
-  std::vector<float> p(logits.size());
-  if (act == "sigmoid") {
-    for (size_t i = 0; i < p.size(); ++i) p[i] = 1.f / (1.f + std::exp(-logits[i]));
-    return p;
-  }
-  float mx = -INFINITY, sum = 0;
-  for (float v : logits) mx = std::max(mx, v);
-  for (size_t i = 0; i < p.size(); ++i) sum += p[i] = std::exp(logits[i] - mx);
-  for (float& v : p) v /= sum;
-  return p;
-}
-
 int index_of(const std::vector<std::string>& names, const std::string& want, int fallback) {
   for (size_t i = 0; i < names.size(); ++i)
     if (lower(names[i]) == want) return static_cast<int>(i);
   return fallback;
 }
 
-std::string model_info_name(const Model& m) {
+std::string model_name(const Model& m) {
   return m.metadata.contains("name") && m.metadata["name"].is_string() ? m.metadata["name"].get<std::string>() : "";
 }
-
-// Files are produced in a private staging folder inside out_dir and moved into place only
-// when the whole examination succeeded.
-class Staging {
- public:
-  explicit Staging(const std::string& out_dir) : out_(out_dir) {
-    static std::atomic<int> counter{0};
-    std::error_code ec;
-    fs::create_directories(out_, ec);
-    if (ec) fail(Status::io_error, "cannot create output folder " + out_ + ": " + ec.message());
-    dir_ = (fs::path(out_) / (".voxinfer-partial-" + std::to_string(getpid()) + "-" + std::to_string(counter++))).string();
-    fs::create_directory(dir_, ec);
-    if (ec) fail(Status::io_error, "cannot write into " + out_ + ": " + ec.message());
-  }
-  ~Staging() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) {
-    names_.push_back(name);
-    return (fs::path(dir_) / name).string();
-  }
-  void commit() {
-    for (const auto& n : names_) {
-      std::error_code ec;
-      fs::rename(fs::path(dir_) / n, fs::path(out_) / n, ec);
-      if (ec) fail(Status::io_error, "cannot move " + n + " into " + out_ + ": " + ec.message());
-    }
-  }
-  const std::vector<std::string>& names() const { return names_; }
-
- private:
-  std::string out_, dir_;
-  std::vector<std::string> names_;
-};
 
 }  // namespace
 
@@ -188,13 +98,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   };
 
   // Sequence names from the classifier's metadata ("T1", "STIR"), else the graph input names.
-  std::vector<std::string> seq(2);
-  for (int i = 0; i < 2; ++i) {
-    seq[i] = cls.graph->inputs[i].name;
-    const auto& md = cls.metadata;
-    if (md.contains("inputs") && md["inputs"].is_array() && md["inputs"].size() == 2 && md["inputs"][i].contains("sequence"))
-      seq[i] = md["inputs"][i]["sequence"].get<std::string>();
-  }
+  const std::vector<std::string> seq{sequence_name(cls, 0), sequence_name(cls, 1)};
 
   // 1. Read; the second sequence is brought into the first one's voxel grid.
   auto t0 = Clock::now();
@@ -209,7 +113,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
 
   // 2. Resize to the networks' grid (trilinear, align_corners as the published recipe).
   t0 = Clock::now();
-  const auto g = model_grid(cls, 3);  // D, H, W
+  const auto g = model_grid(cls);  // D, H, W
   const std::array<int64_t, 3> size_ijk{g[2], g[1], g[0]};
   std::vector<Volume> net;
   for (int i = 0; i < 2; ++i) net.push_back(resize(aligned[i], size_ijk, Interp::linear, true));
@@ -220,7 +124,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   std::vector<Tensor> denoised{net[0].data, net[1].data};
   if (models_.denoiser && opt.denoise) {
     t0 = Clock::now();
-    if (model_grid(*models_.denoiser, 3) != g) fail(Status::shape_mismatch, "the denoiser's grid differs from the classifier's");
+    if (model_grid(*models_.denoiser) != g) fail(Status::shape_mismatch, "the denoiser's grid differs from the classifier's");
     for (int i = 0; i < 2; ++i) {
       const float p = static_cast<float>(percentile(net[i].data, 99.5));
       if (!(p > 0)) fail(Status::invalid_argument, "sequence " + seq[i] + " has no positive intensities to normalise");
@@ -243,7 +147,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   std::vector<float> logits(logits_t.f32(), logits_t.f32() + logits_t.numel());
   std::vector<float> probs = probabilities(cls, logits);
   const int predicted = static_cast<int>(std::max_element(probs.begin(), probs.end()) - probs.begin());
-  std::vector<std::string> classes = classes_of(cls);
+  std::vector<std::string> classes = class_names(cls);
   report["classification"] = {{"classes", classes}, {"logits", logits}, {"probabilities", probs},
                               {"predicted_class", predicted},
                               {"predicted_label", predicted < (int)classes.size() ? classes[predicted] : std::to_string(predicted)}};
@@ -298,7 +202,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   if (models_.segmenter) {
     t0 = Clock::now();
     const Model& seg = *models_.segmenter;
-    const auto sg = model_grid(seg, 2);
+    const auto sg = model_grid(seg);
     if (sg[1] != g[1] || sg[2] != g[2]) fail(Status::shape_mismatch, "the segmenter's slice size differs from the classifier's grid");
     const float mx = max_of(net[1].data);
     Tensor x = scaled(net[1].data, mx > 0 ? 1.f / mx : 1.f).reshape({1, g[0], g[1], g[2]});
@@ -307,7 +211,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
     so.progress = [&](int64_t d, int64_t t) { return opt.progress && opt.progress("segment", d, t); };
     Tensor logits_seg = slice_inference_2d(x, [&](const Tensor& b) { return segmenter_->run({b})[0]; }, so);
     Tensor labels = argmax(logits_seg.reshape({1, logits_seg.dim(0), g[0], g[1], g[2]})).reshape({g[0], g[1], g[2]});
-    std::vector<std::string> seg_classes = classes_of(seg);
+    std::vector<std::string> seg_classes = class_names(seg);
     const int lesion = index_of(seg_classes, "lesion", static_cast<int>(logits_seg.dim(0)) - 1);
     const int body = index_of(seg_classes, "body", 1);
     Tensor mask = Tensor::zeros(labels.shape());
@@ -339,7 +243,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
                                 {"orientation", axcodes(original[i].affine)}});
   }
   auto model_entry = [](const std::shared_ptr<const Model>& m) {
-    return m ? nlohmann::json{{"name", model_info_name(*m)}, {"sha256", m->sha256}} : nlohmann::json(nullptr);
+    return m ? nlohmann::json{{"name", model_name(*m)}, {"sha256", m->sha256}} : nlohmann::json(nullptr);
   };
   report["models"] = {{"denoiser", model_entry(models_.denoiser)}, {"classifier", model_entry(models_.classifier)},
                       {"segmenter", model_entry(models_.segmenter)}};
@@ -349,14 +253,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   std::vector<std::string> files = out.names();
   files.push_back("report.json");
   report["outputs"] = files;
-  {
-    const std::string tmp = out.path("report.json");
-    FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) fail(Status::io_error, "cannot write " + tmp);
-    const std::string text = report.dump(2) + "\n";
-    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    if (std::fclose(f) != 0 || !ok) fail(Status::io_error, "cannot write " + tmp);
-  }
+  out.write_text("report.json", report.dump(2) + "\n");
   stage("write", 1, 1);
   out.commit();
   return report;

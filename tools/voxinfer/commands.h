@@ -5,5 +5,12 @@
 namespace vx::cli {
 
 int cmd_info(int argc, char** argv);
+int cmd_exam(int argc, char** argv);
+int cmd_run(int argc, char** argv);
+int cmd_n4(int argc, char** argv);
+
+// Applies --threads N (0 or absent: OpenMP's default).
+class Args;
+void set_threads(const Args& args);
 
 }  // namespace vx::cli

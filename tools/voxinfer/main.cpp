@@ -17,7 +17,16 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"info", vx::cli::cmd_info, "info MODEL.vxm [--json]      print a model's metadata, inputs, outputs and SHA-256"},
+    {"exam", vx::cli::cmd_exam,
+     "exam --input T1 --input STIR --out DIR [--models DIR] [--threads N] [--no-gradcam] [--no-png] [--json]\n"
+     "        the published two-sequence chain: denoise, classify, Grad-CAM per sequence, segment lesions"},
+    {"run", vx::cli::cmd_run,
+     "run --model M.vxm --input SCAN [--input SCAN2] --out DIR [--gradcam] [--threads N] [--json]\n"
+     "        one model on NIfTI files or DICOM folders; outputs on the input's grid + summary.json"},
+    {"n4", vx::cli::cmd_n4,
+     "n4 --input IN --out OUT.nii.gz [--shrink N] [--iterations 50,50,50,50] [--mask M | --otsu] [--bias-out F]\n"
+     "        N4 bias-field correction"},
+    {"info", vx::cli::cmd_info, "info MODEL.vxm [--json]\n        a model's metadata, inputs, outputs and SHA-256"},
 };
 
 void usage(FILE* f) {

@@ -1,0 +1,28 @@
+// One model on scans: what `voxinfer run` does. Scans are read (NIfTI or DICOM), brought into
+// the first scan's voxel grid, resized to the model's grid when it declares one, normalised as
+// its metadata says, and run (3-D models on the volume; 2-D models slice by slice along D).
+// Vector outputs become class probabilities; spatial outputs become volumes on the first
+// scan's grid ("image" outputs in the scan's intensity units, other kinds as argmax labels
+// with per-class volumes in mL). With `gradcam`, one map per input for vector outputs.
+// Writes <output>.nii.gz files, <input>_gradcam.nii.gz/.png and summary.json atomically.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/model.h"
+#include "pipeline/exam.h"
+
+namespace vx::pipeline {
+
+struct RunOptions {
+  bool gradcam = false;
+  bool png = true;
+  StageProgress progress;
+};
+
+nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::string>& inputs, const std::string& out_dir,
+                                  const RunOptions& options);
+
+}  // namespace vx::pipeline

@@ -1,0 +1,62 @@
+// voxinfer exam --input SEQ1 --input SEQ2 --out DIR [--models DIR] [--threads N]
+//                [--no-gradcam] [--no-png] [--no-denoise] [--quiet] [--json]
+#include <omp.h>
+
+#include <cstdio>
+
+#include "args.h"
+#include "commands.h"
+#include "pipeline/exam.h"
+#include "progress.h"
+
+namespace vx::cli {
+
+void set_threads(const Args& args) {
+  const int threads = args.get_int("threads", 0);
+  if (threads < 0) fail(Status::invalid_argument, "--threads must be >= 1 (0 = all cores)");
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+int cmd_exam(int argc, char** argv) {
+  Args args(argc, argv, 2, {"input", "out", "models", "threads"}, {"no-gradcam", "no-png", "no-denoise", "quiet", "json"});
+  const auto inputs = args.all("input");
+  if (inputs.size() != 2) fail(Status::invalid_argument, "give the two sequences with --input T1 --input STIR (NIfTI files or DICOM folders)");
+  const std::string out = args.need("out");
+  set_threads(args);
+  const std::string dir = args.has("models") ? args.get("models") : pipeline::default_model_dir(argv[0]);
+  pipeline::Exam exam(pipeline::ExamModels::load_dir(dir));
+
+  Progress progress(args.flag("quiet"));
+  pipeline::ExamOptions opt;
+  opt.gradcam = !args.flag("no-gradcam");
+  opt.png = !args.flag("no-png");
+  opt.denoise = !args.flag("no-denoise");
+  opt.progress = [&](const std::string& stage, int64_t done, int64_t total) { return progress.update(stage, done, total); };
+  nlohmann::json r = exam.run(inputs, out, opt);
+  progress.finish();
+
+  if (args.flag("json")) {
+    std::printf("%s\n", r.dump(2).c_str());
+    return 0;
+  }
+  const auto& c = r["classification"];
+  std::printf("examination   %s + %s\n", inputs[0].c_str(), inputs[1].c_str());
+  std::printf("prediction    %s (p = %.3f)\n", c["predicted_label"].get<std::string>().c_str(),
+              c["probabilities"][c["predicted_class"].get<int>()].get<float>());
+  for (size_t k = 0; k < c["probabilities"].size(); ++k) {
+    const std::string name = k < c["classes"].size() ? c["classes"][k].get<std::string>() : std::to_string(k);
+    std::printf("  %-12s %.3f\n", name.c_str(), c["probabilities"][k].get<float>());
+  }
+  if (r.contains("segmentation")) {
+    const auto& s = r["segmentation"];
+    std::printf("lesions       %lld component(s), %.2f mL, score %.3f\n", s["lesion_components"].get<long long>(),
+                s["lesion_volume_ml"].get<double>(), s["lesion_score"].get<double>());
+  }
+  std::printf("timings (s)   ");
+  for (auto it = r["timings_s"].begin(); it != r["timings_s"].end(); ++it) std::printf("%s %.2f  ", it.key().c_str(), it.value().get<double>());
+  std::printf("\noutputs in %s:\n", out.c_str());
+  for (const auto& f : r["outputs"]) std::printf("  %s\n", f.get<std::string>().c_str());
+  return 0;
+}
+
+}  // namespace vx::cli
