@@ -3,7 +3,6 @@
 // (fixtures from tests/capi/gen_volcam_fixtures.py) with one map per input of a dual encoder.
 #include <doctest/doctest.h>
 #include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -61,10 +60,6 @@ struct TempDir {
   }
 };
 
-bool exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 struct Loaded {
   vx_model* model = nullptr;
