@@ -196,7 +196,7 @@ def main():
     r = ResNet3d()
     randomise_bn(r)
     explain(outdir, "resnet3d", r, r.block, [torch.randn(1, 1, 6, 12, 10)], r,
-            [{"name": "x", "shape": [1, 1, -1, -1, -1]}],
+            [{"name": "x", "shape": [-1, 1, -1, -1, -1]}],
             {"name": "resnet3d", "gradcam_layer": "block_out", "outputs": [{"name": "logits", "kind": "logits"}]})
     d = Dual()
     randomise_bn(d)
