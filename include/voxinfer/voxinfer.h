@@ -5,7 +5,7 @@
  * few that return a string; on failure, vx_last_error() gives a message for this thread.
  *
  * Conventions (they hold for every function below unless its comment says otherwise):
- *  - Handles (vx_model, vx_session, vx_tensor) are opaque. Output parameters come last.
+ *  - Handles (vx_model, vx_session, vx_tensor, vx_volume) are opaque. Output parameters come last.
  *  - Handles are checked against a registry of live handles: a NULL handle, a handle that
  *    was already freed, or a pointer that never was a handle gives VX_ERR_INVALID_ARGUMENT
  *    (never a crash). A freed handle's address may be reused by a new handle of the same
