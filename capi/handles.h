@@ -9,6 +9,7 @@
 
 #include "core/tensor.h"
 #include "exec/executor.h"
+#include "image/volume.h"
 #include "model/model.h"
 #include "voxinfer/voxinfer.h"
 
@@ -34,9 +35,13 @@ struct vx_tensor {
   vx::Tensor tensor;  // contiguous f32, owned
 };
 
+struct vx_volume {
+  vx::Volume volume;  // data contiguous f32 [nz, ny, nx], owned; immutable once registered
+};
+
 namespace vx::capi {
 
-enum class HandleKind { model, session, tensor };
+enum class HandleKind { model, session, tensor, volume };
 
 void register_handle(const void* p, HandleKind kind);
 // Removes a live handle; false if it was not live (double free or foreign pointer).

@@ -20,6 +20,7 @@ const char* kind_name(HandleKind k) {
     case HandleKind::model: return "vx_model";
     case HandleKind::session: return "vx_session";
     case HandleKind::tensor: return "vx_tensor";
+    case HandleKind::volume: return "vx_volume";
   }
   return "handle";
 }

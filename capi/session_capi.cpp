@@ -16,6 +16,7 @@
 #include "capi/guard.h"
 #include "capi/handles.h"
 #include "capi/options.h"
+#include "capi/session_internal.h"
 #include "kernel_table.h"
 
 // The first published layout of vx_session_options (API 100); it may only grow at the end.
@@ -27,7 +28,9 @@ static_assert(sizeof(void*) != 8 || offsetof(vx_session_options, log_user) == 72
 static constexpr size_t kSessionOptionsV1 = sizeof(vx_session_options);
 
 using vx::Status;
+using vx::capi::BusyGuard;
 using vx::capi::HandleKind;
+using vx::capi::ThreadCap;
 
 namespace {
 
@@ -35,68 +38,9 @@ void log(const vx_session* s, vx_log_level level, const std::string& msg) {
   if (s->log) s->log(s->log_user, level, msg.c_str());
 }
 
-// Marks a session busy for the duration of a call; a concurrent caller gets an error
-// instead of corrupting the executor.
-class BusyGuard {
- public:
-  explicit BusyGuard(vx_session* s) : s_(s) {
-    bool expected = false;
-    if (!s_->busy.compare_exchange_strong(expected, true))
-      vx::fail(Status::invalid_argument,
-               "the session is in use by another thread (one session runs on one thread at a time)");
-  }
-  ~BusyGuard() { s_->busy.store(false); }
-  BusyGuard(const BusyGuard&) = delete;
-  BusyGuard& operator=(const BusyGuard&) = delete;
-
- private:
-  vx_session* s_;
-};
-
-// Caps OpenMP threads on this thread; restores the previous cap on exit.
-class ThreadCap {
- public:
-  explicit ThreadCap(int threads) : previous_(omp_get_max_threads()) { omp_set_num_threads(threads); }
-  ~ThreadCap() { omp_set_num_threads(previous_); }
-  ThreadCap(const ThreadCap&) = delete;
-  ThreadCap& operator=(const ThreadCap&) = delete;
-
- private:
-  int previous_;
-};
-
 vx_session* session_of(vx_session* s) {
   vx::capi::check_handle(s, HandleKind::session, "session");
   return s;
-}
-
-// Validates the input arrays and returns their shapes (in model-input order).
-std::vector<vx::Shape> input_shapes(const vx_session* s, size_t num_inputs, const int64_t* const* shapes,
-                                    const int32_t* ranks) {
-  const vx::Graph& g = *s->model->graph;
-  if (num_inputs != g.inputs.size())
-    vx::fail(Status::invalid_argument, "the model takes " + std::to_string(g.inputs.size()) + " input(s), " +
-                                           std::to_string(num_inputs) + " given");
-  vx::capi::need(shapes, "shapes");
-  vx::capi::need(ranks, "ranks");
-  std::vector<vx::Shape> out;
-  for (size_t i = 0; i < num_inputs; ++i) {
-    const vx::GraphInput& gi = g.inputs[i];
-    const std::string which = "input " + std::to_string(i) + " ('" + gi.name + "')";
-    if (!shapes[i]) vx::fail(Status::invalid_argument, "shapes[" + std::to_string(i) + "] is NULL");
-    if (ranks[i] < 1 || ranks[i] > VX_MAX_RANK)
-      vx::fail(Status::invalid_argument, which + ": rank " + std::to_string(ranks[i]) + " is not in 1..5");
-    vx::Shape sh = vx::Shape::from(shapes[i], ranks[i]);
-    for (int d = 0; d < sh.rank; ++d)
-      if (sh[d] < 1) vx::fail(Status::invalid_argument, which + ": shape " + sh.str() + " has a dimension < 1");
-    bool fits = sh.rank == gi.shape.rank;
-    for (int d = 0; fits && d < sh.rank; ++d) fits = gi.shape[d] < 0 || gi.shape[d] == sh[d];
-    if (!fits)
-      vx::fail(Status::shape_mismatch,
-               which + ": shape " + sh.str() + " does not fit the declared " + gi.shape.str() + " (-1 = any)");
-    out.push_back(sh);
-  }
-  return out;
 }
 
 std::vector<vx::Shape> output_shapes(const vx_session* s, const std::vector<vx::Shape>& in) {
@@ -146,6 +90,41 @@ std::vector<vx::Tensor> run(vx_session* s, const std::vector<vx::Shape>& shapes,
 }
 
 }  // namespace
+
+namespace vx::capi {
+
+// Validates the input arrays and returns their shapes (in model-input order).
+std::vector<vx::Shape> input_shapes(const vx_session* s, size_t num_inputs, const int64_t* const* shapes,
+                                    const int32_t* ranks) {
+  const vx::Graph& g = *s->model->graph;
+  if (num_inputs != g.inputs.size())
+    vx::fail(Status::invalid_argument, "the model takes " + std::to_string(g.inputs.size()) + " input(s), " +
+                                           std::to_string(num_inputs) + " given");
+  vx::capi::need(shapes, "shapes");
+  vx::capi::need(ranks, "ranks");
+  std::vector<vx::Shape> out;
+  for (size_t i = 0; i < num_inputs; ++i) {
+    const vx::GraphInput& gi = g.inputs[i];
+    const std::string which = "input " + std::to_string(i) + " ('" + gi.name + "')";
+    if (!shapes[i]) vx::fail(Status::invalid_argument, "shapes[" + std::to_string(i) + "] is NULL");
+    if (ranks[i] < 1 || ranks[i] > VX_MAX_RANK)
+      vx::fail(Status::invalid_argument, which + ": rank " + std::to_string(ranks[i]) + " is not in 1..5");
+    vx::Shape sh = vx::Shape::from(shapes[i], ranks[i]);
+    for (int d = 0; d < sh.rank; ++d)
+      if (sh[d] < 1) vx::fail(Status::invalid_argument, which + ": shape " + sh.str() + " has a dimension < 1");
+    bool fits = sh.rank == gi.shape.rank;
+    for (int d = 0; fits && d < sh.rank; ++d) fits = gi.shape[d] < 0 || gi.shape[d] == sh[d];
+    if (!fits)
+      vx::fail(Status::shape_mismatch,
+               which + ": shape " + sh.str() + " does not fit the declared " + gi.shape.str() + " (-1 = any)");
+    out.push_back(sh);
+  }
+  return out;
+}
+
+}  // namespace vx::capi
+
+using vx::capi::input_shapes;
 
 extern "C" {
 

@@ -5,7 +5,7 @@
  * few that return a string; on failure, vx_last_error() gives a message for this thread.
  *
  * Conventions (they hold for every function below unless its comment says otherwise):
- *  - Handles (vx_model, vx_session, vx_tensor) are opaque. Output parameters come last.
+ *  - Handles (vx_model, vx_session, vx_tensor, vx_volume) are opaque. Output parameters come last.
  *  - Handles are checked against a registry of live handles: a NULL handle, a handle that
  *    was already freed, or a pointer that never was a handle gives VX_ERR_INVALID_ARGUMENT
  *    (never a crash). A freed handle's address may be reused by a new handle of the same
@@ -252,6 +252,164 @@ VX_API vx_status vx_tensor_data(const vx_tensor* tensor, const float** out);
 
 /* Frees a result tensor. NULL is a no-op. Since 100. */
 VX_API vx_status vx_tensor_free(vx_tensor* tensor);
+
+/* ------------------------------------------------------------------------------------ */
+/* Volumes (since 100)                                                                  */
+/*
+ * A vx_volume is a 3-D float32 scan with its voxel-to-world geometry, as nibabel sees it:
+ *  - dims are (nx, ny, nz): the voxel-axis order (i, j, k) of the file.
+ *  - data is nx*ny*nz floats, x fastest: voxel (i, j, k) is data[(k * ny + j) * nx + i],
+ *    i.e. a C-order array [nz][ny][nx] (the transpose of nibabel's get_fdata() array, whose
+ *    shape is (nx, ny, nz); column-major languages such as R read it as dim c(nx, ny, nz)).
+ *  - the affine is row-major 4x4, voxel index (i, j, k, 1) -> RAS+ millimetres, exactly
+ *    nibabel's img.affine (sform if sform_code > 0, else qform, else the pixdim fallback).
+ * A vx_volume is immutable after creation: any number of threads may read it at once.
+ * It is independent of models and sessions.
+ */
+typedef struct vx_volume vx_volume;
+
+typedef struct vx_volume_read_options {
+  size_t struct_size;        /* sizeof(vx_volume_read_options) */
+  /* Largest voxel payload accepted, in bytes (stored and as float32); a larger volume
+   * gives VX_ERR_LIMIT_EXCEEDED. For .nii.gz this bounds decompression. 0 = 2 GiB. */
+  uint64_t max_bytes;
+  /* 0: a NaN or infinite voxel gives VX_ERR_CORRUPT_FILE; non-zero: such voxels become 0. */
+  int32_t replace_non_finite;
+} vx_volume_read_options;
+
+/* Fills *options with the defaults and struct_size. Since 100. */
+VX_API vx_status vx_volume_read_options_init(vx_volume_read_options* options);
+
+/* Reads a volume. `path` is one of: a NIfTI-1/2 file (.nii or .nii.gz; integer and float
+ * types are converted to float32 with scl_slope/scl_inter applied as nibabel does), a
+ * folder holding the DICOM files of one MR series, or one enhanced multi-frame DICOM file
+ * (any other regular file is tried as DICOM). `options` may be NULL (defaults). On success
+ * *out is a new handle freed with vx_volume_free; on failure *out is NULL.
+ * Errors: VX_ERR_IO (missing or unreadable path), VX_ERR_CORRUPT_FILE (damaged or hostile
+ * header, truncated data), VX_ERR_UNSUPPORTED (4-D data, datatype, compressed DICOM),
+ * VX_ERR_LIMIT_EXCEEDED, VX_ERR_INVALID_ARGUMENT. Thread-safe. Since 100. */
+VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* options, vx_volume** out);
+
+/* Creates a volume from nx*ny*nz floats at `data` (layout above; copied, the caller keeps
+ * its buffer), dims = {nx, ny, nz} (each >= 1) and a row-major 4x4 `affine` (finite and
+ * invertible; last row 0 0 0 1). `affine` may be NULL: the identity (1 mm, RAS).
+ * On failure *out is NULL. Thread-safe. Since 100. */
+VX_API vx_status vx_volume_create(const float* data, const int64_t dims[3], const double affine[16],
+                                  vx_volume** out);
+
+/* Creates a volume on the grid of `like` (same dims, affine and NIfTI qform/sform and their
+ * codes, so a written map overlays its scan exactly) holding a copy of `data`
+ * (nx*ny*nz floats, layout above). Typical use: a Grad-CAM map or a segmentation of `like`.
+ * On failure *out is NULL. Thread-safe. Since 100. */
+VX_API vx_status vx_volume_create_like(const vx_volume* like, const float* data, vx_volume** out);
+
+/* Writes a volume as float32 NIfTI: NIfTI-1 (NIfTI-2 when a volume read from a NIfTI-2 file
+ * or a dimension over 32767 needs it), .nii or .nii.gz by the name's ending (any other name
+ * gives VX_ERR_INVALID_ARGUMENT). The geometry is kept: nibabel reads back the same affine.
+ * Atomic: the file is written under a temporary name in the destination folder and renamed
+ * into place, so on failure the destination is untouched and no partial file is left.
+ * Thread-safe (two threads writing the same path: one of the complete files wins). Since 100. */
+VX_API vx_status vx_volume_write(const vx_volume* volume, const char* path);
+
+/* dims[0..3) = {nx, ny, nz}. Since 100. */
+VX_API vx_status vx_volume_dims(const vx_volume* volume, int64_t dims[3]);
+
+/* Pointer to the nx*ny*nz floats (layout above), owned by the volume, valid until
+ * vx_volume_free. Read only. Since 100. */
+VX_API vx_status vx_volume_data(const vx_volume* volume, const float** out);
+
+/* The row-major 4x4 voxel-to-RAS affine, copied into the caller's 16 doubles. Since 100. */
+VX_API vx_status vx_volume_affine(const vx_volume* volume, double affine[16]);
+
+/* Voxel size in mm along i, j, k (the lengths of the affine's first three columns). Since 100. */
+VX_API vx_status vx_volume_spacing(const vx_volume* volume, double spacing[3]);
+
+/* Orientation of the voxel axes as nibabel's aff2axcodes, e.g. "RAS", "LPS": three letters
+ * and a NUL written into the caller's out[4]. Since 100. */
+VX_API vx_status vx_volume_axcodes(const vx_volume* volume, char out[4]);
+
+/* A new volume with voxel axes permuted/flipped so that its axcodes are `axcodes` (three
+ * letters, one of R/L, A/P, S/I each, e.g. "RAS"); values are moved, not interpolated, and
+ * world coordinates are unchanged. On failure *out is NULL. Thread-safe. Since 100. */
+VX_API vx_status vx_volume_reorient(const vx_volume* volume, const char* axcodes, vx_volume** out);
+
+typedef enum vx_interp {
+  VX_INTERP_LINEAR = 0,  /* trilinear */
+  VX_INTERP_NEAREST = 1  /* for label maps */
+} vx_interp;
+
+/* Physical resampling to voxel size spacing[0..3) mm (i, j, k; 0 keeps that axis's spacing)
+ * on a grid centred on the input's centre, voxel axes kept (the SimpleITK recipe); voxels
+ * outside the input get 0. On failure *out is NULL. Thread-safe. Since 100. */
+VX_API vx_status vx_volume_resample(const vx_volume* volume, const double spacing[3], vx_interp interp,
+                                    vx_volume** out);
+
+/* Index-space resize to size[0..3) = {nx, ny, nz} voxels, as torch.nn.functional.interpolate
+ * on [1, 1, nz, ny, nx] ('trilinear' with align_corners 0/1, or 'nearest'); the affine is
+ * scaled so the volume covers the same world box. On failure *out is NULL. Since 100. */
+VX_API vx_status vx_volume_resize(const vx_volume* volume, const int64_t size[3], vx_interp interp,
+                                  int32_t align_corners, vx_volume** out);
+
+/* Frees a volume. NULL is a no-op. Not to be called while another thread reads it. Since 100. */
+VX_API vx_status vx_volume_free(vx_volume* volume);
+
+/* ------------------------------------------------------------------------------------ */
+/* Grad-CAM (since 100)                                                                 */
+
+typedef enum vx_cam_method {
+  VX_CAM_GRADCAM = 0,    /* Selvaraju et al.: channel weights = mean gradient */
+  VX_CAM_GRADCAM_PP = 1  /* Chattopadhay et al., weights as pytorch-grad-cam */
+} vx_cam_method;
+
+typedef struct vx_gradcam_options {
+  size_t struct_size;      /* sizeof(vx_gradcam_options) */
+  int32_t method;          /* a vx_cam_method; default VX_CAM_GRADCAM */
+  /* Node or tensor name of the layer; NULL or "" = the model's default (metadata
+   * "gradcam_layer", else the last convolutional stage before global pooling). */
+  const char* layer;
+  /* Class whose raw logit (before a final Softmax/Sigmoid) is explained; -1 (default) =
+   * the predicted class (argmax), per sample. */
+  int64_t target_class;
+  /* Resizing of the map to the input grid: -1 (default) = the model's metadata
+   * preprocessing.align_corners when present, else 1; 0 or 1 as torch's align_corners. */
+  int32_t align_corners;
+} vx_gradcam_options;
+
+/* Fills *options with the defaults and struct_size. Since 100. */
+VX_API vx_status vx_gradcam_options_init(vx_gradcam_options* options);
+
+/* Number of maps vx_session_gradcam returns for these options (NULL = defaults): one per
+ * application of the layer, e.g. 2 for a dual encoder whose shared encoder reads two
+ * inputs. Runs nothing. Since 100. */
+VX_API vx_status vx_session_gradcam_num_maps(vx_session* session, const vx_gradcam_options* options,
+                                             size_t* out);
+
+/*
+ * Grad-CAM of the session's model on the given inputs (same rules as vx_session_run).
+ * `options` may be NULL (defaults). The caller provides room for `max_maps` maps; at most
+ * that many are needed as vx_session_gradcam_num_maps says. On success:
+ *  - *num_maps = the number of maps m; maps[0..m) are new vx_tensor handles (free each
+ *    with vx_tensor_free), in execution order (input order for a dual encoder), each of
+ *    shape [N, 1, (D,) H, W] on the grid of the graph input the layer was applied to,
+ *    normalised to [0, 1] per sample (all zeros when the map is constant);
+ *    maps[m..max_maps) are set to NULL.
+ *  - target_class[0..N) (may be NULL) = the explained class per sample.
+ *  - raw_max[0..m*N) (may be NULL) = the maximum of map i for sample n before
+ *    normalisation at raw_max[i * N + n] (after the clamp at 0; 0 means an empty map).
+ * N is the batch size of the inputs. The session's progress callback is called with stage
+ * "gradcam" before (done 0, total 1) and after (1, 1) the computation; a non-zero return
+ * cancels with VX_ERR_CANCELLED. On failure every maps[j] is NULL, *num_maps is 0 — except
+ * when max_maps is too small: then VX_ERR_INVALID_ARGUMENT and *num_maps = the number
+ * needed — and target_class and raw_max are untouched.
+ * Errors: VX_ERR_INVALID_ARGUMENT (unknown layer, class out of range, bad method),
+ * VX_ERR_SHAPE_MISMATCH, VX_ERR_UNSUPPORTED (an op without a backward rule), VX_ERR_CANCELLED.
+ * Uses the session's kernels (the reference ones for a deterministic session) and thread
+ * cap. Not thread-safe per session. Since 100.
+ */
+VX_API vx_status vx_session_gradcam(vx_session* session, size_t num_inputs, const float* const* inputs,
+                                    const int64_t* const* shapes, const int32_t* ranks,
+                                    const vx_gradcam_options* options, size_t max_maps, vx_tensor** maps,
+                                    size_t* num_maps, int64_t* target_class, float* raw_max);
 
 #ifdef __cplusplus
 }

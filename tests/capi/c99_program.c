@@ -54,6 +54,23 @@ int main(int argc, char** argv) {
   EXPECT(vx_model_num_inputs(NULL, &n_in) == VX_ERR_INVALID_ARGUMENT);
   EXPECT(vx_model_free(NULL) == VX_OK);
   EXPECT(vx_session_free(NULL) == VX_OK);
+  {
+    /* the volume and Grad-CAM API from plain C99 */
+    vx_volume* vol = NULL;
+    vx_gradcam_options go;
+    vx_volume_read_options ro;
+    const float voxels[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    const int64_t vdims[3] = {2, 2, 2};
+    int64_t got[3] = {0, 0, 0};
+    EXPECT(vx_volume_read("/nonexistent/scan.nii.gz", NULL, &vol) == VX_ERR_IO);
+    EXPECT(vol == NULL);
+    EXPECT(vx_volume_read_options_init(&ro) == VX_OK && ro.struct_size == sizeof ro);
+    EXPECT(vx_gradcam_options_init(&go) == VX_OK && go.target_class == -1 && go.method == VX_CAM_GRADCAM);
+    EXPECT(vx_volume_create(voxels, vdims, NULL, &vol) == VX_OK);
+    EXPECT(vx_volume_dims(vol, got) == VX_OK && got[0] == 2 && got[2] == 2);
+    EXPECT(vx_volume_free(vol) == VX_OK);
+    EXPECT(vx_volume_free(NULL) == VX_OK);
+  }
   if (argc < 9) {
     fprintf(stderr, "usage: %s MODEL INPUT.f32 EXPECTED.f32 N C D H W\n", argv[0]);
     return 2;

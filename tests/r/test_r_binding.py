@@ -36,11 +36,40 @@ def capi_result(model, inputs, out_path):
     lib.vx_model_free(m)
 
 
+def capi_gradcam(model, inputs, out_prefix):
+    """The raw C API's Grad-CAM maps (default options) as out_prefix{i}.f32."""
+    lib = _capi.lib
+    m, s = ctypes.c_void_p(), ctypes.c_void_p()
+    assert lib.vx_model_load(model.encode(), None, ctypes.byref(m)) == 0, lib.vx_last_error()
+    assert lib.vx_session_create(m, None, ctypes.byref(s)) == 0, lib.vx_last_error()
+    n = len(inputs)
+    shapes = [(ctypes.c_int64 * a.ndim)(*a.shape) for a in inputs]
+    sp = (ctypes.POINTER(ctypes.c_int64) * n)(*[ctypes.cast(x, ctypes.POINTER(ctypes.c_int64)) for x in shapes])
+    ranks = (ctypes.c_int32 * n)(*[a.ndim for a in inputs])
+    data = (ctypes.POINTER(ctypes.c_float) * n)(*[a.ctypes.data_as(ctypes.POINTER(ctypes.c_float)) for a in inputs])
+    maps, k = (ctypes.c_void_p * 4)(), ctypes.c_size_t()
+    assert lib.vx_session_gradcam(s, n, data, sp, ranks, None, 4, maps, ctypes.byref(k), None, None) == 0, \
+        lib.vx_last_error()
+    for j in range(k.value):
+        numel, ptr = ctypes.c_size_t(), ctypes.POINTER(ctypes.c_float)()
+        lib.vx_tensor_numel(maps[j], ctypes.byref(numel))
+        lib.vx_tensor_data(maps[j], ctypes.byref(ptr))
+        np.ctypeslib.as_array(ptr, (numel.value,)).astype("<f4").tofile(f"{out_prefix}{j}.f32")
+        lib.vx_tensor_free(maps[j])
+    lib.vx_session_free(s)
+    lib.vx_model_free(m)
+
+
 def test_r_package_installs_and_its_tests_pass(tmp_path):
     r = shutil.which("R")
     assert r, "R is not installed: run scripts/install-deps.sh (r-base-core r-cran-testthat)"
     capi_result(os.path.join(FX, "tiny3d.vxm"), [np.load(os.path.join(FX, "tiny3d_in0.npy"))],
                 str(tmp_path / "tiny3d_capi0.f32"))
+    vfx = os.path.join(os.environ["VX_FIXTURE_DIR"], "volcam")
+    capi_gradcam(os.path.join(vfx, "resnet3d.vxm"), [np.load(os.path.join(vfx, "resnet3d_in0.npy"))],
+                 str(tmp_path / "resnet3d_capi_cam"))
+    capi_gradcam(os.path.join(vfx, "dual.vxm"), [np.load(os.path.join(vfx, f"dual_in{i}.npy")) for i in range(2)],
+                 str(tmp_path / "dual_capi_cam"))
     pkg = tmp_path / "voxinfer"
     shutil.copytree(os.path.join(SRC, "bindings", "r"), pkg)  # build outside the source tree
     rlib = tmp_path / "rlib"

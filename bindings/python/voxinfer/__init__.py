@@ -3,6 +3,9 @@
     import voxinfer
     model = voxinfer.Model("unet.vxm", threads=4)
     seg = model.run(volume)          # float32, N,C,D,H,W or N,C,H,W, in the model's input order
+    vol = voxinfer.read_volume("t1.nii.gz")   # .data [i, j, k] as nibabel, .affine
+    maps = model.gradcam([x])                 # one [0, 1] map per input, on that input's grid
+    vol.like(maps[0].T).write("cam.nii.gz")   # a (D, H, W) map with the scan's geometry
 
 Errors raise voxinfer.VoxinferError (or a subclass) carrying the C library's message and status.
 """
@@ -16,7 +19,7 @@ from . import _capi
 from ._capi import lib
 
 __all__ = ["Model", "version", "VoxinferError", "CancelledError", "BackendUnavailableError", "read_volume",
-           "api_version"]
+           "api_version", "Volume", "CamMaps"]
 
 
 class VoxinferError(RuntimeError):
@@ -234,14 +237,201 @@ class Model:
 
     __call__ = run
 
-    def gradcam(self, arrays, target=None, layer=None):
-        """Grad-CAM heat map. Not available yet: the engine's Grad-CAM (branch `gradcam`) has no
-        C API entry point on main; this stub raises NotImplementedError until it does."""
-        raise NotImplementedError("voxinfer.Model.gradcam: the Grad-CAM engine is not in the C API yet")
+    def gradcam(self, arrays, target=None, layer=None, method="gradcam", align_corners=None):
+        """Grad-CAM (method="gradcam") or Grad-CAM++ ("gradcam++") heat maps.
+
+        arrays: the model's inputs (one array, or a list with one per model input, N,C,D,H,W or
+        N,C,H,W float32). target: class index to explain (None = the predicted class). layer:
+        node or tensor name (None = the model's default). align_corners: None = the model's
+        metadata (else True), or a bool, for resizing the map to the input grid.
+        Returns a list with one map per application of the layer (one per input for a dual
+        encoder, in input order): for batch 1 each map has the spatial shape of its input
+        (D, H, W), for batch N the shape (N, D, H, W); values in [0, 1]. The list also has
+        .target (the explained class; a list per sample when N > 1) and .raw_max (per map, the
+        maximum before normalisation; a list per sample when N > 1). Maps are read-only views of
+        the library's memory (no copy).
+        """
+        if self._session is None:
+            raise VoxinferError(1, "the model is closed")
+        if isinstance(arrays, np.ndarray):
+            arrays = [arrays]
+        arrays = [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
+        methods = {"gradcam": _capi.VX_CAM_GRADCAM, "gradcam++": _capi.VX_CAM_GRADCAM_PP,
+                   "gradcampp": _capi.VX_CAM_GRADCAM_PP, "gradcam_pp": _capi.VX_CAM_GRADCAM_PP}
+        if method not in methods:
+            raise ValueError(f"method must be one of {sorted(methods)}, not {method!r}")
+        opts = _capi.GradcamOptions()
+        _check(lib.vx_gradcam_options_init(ctypes.byref(opts)))
+        opts.method = methods[method]
+        if layer is not None:
+            opts.layer = str(layer).encode()
+        if target is not None:
+            if int(target) < 0:
+                raise ValueError("target must be a class index >= 0 or None")
+            opts.target_class = int(target)
+        if align_corners is not None:
+            opts.align_corners = 1 if align_corners else 0
+        n_in = len(arrays)
+        _, shape_ptrs, ranks = _shape_args(arrays)
+        data = (ctypes.POINTER(ctypes.c_float) * n_in)(
+            *[a.ctypes.data_as(ctypes.POINTER(ctypes.c_float)) for a in arrays])
+        batch = arrays[0].shape[0] if arrays and arrays[0].ndim else 1
+        with self._lock:
+            room = ctypes.c_size_t()
+            _check(lib.vx_session_gradcam_num_maps(self._session, ctypes.byref(opts), ctypes.byref(room)))
+            room = max(room.value, 1)
+            handles = (ctypes.c_void_p * room)()
+            n = ctypes.c_size_t()
+            classes = (ctypes.c_int64 * max(batch, 1))()
+            raw = (ctypes.c_float * (room * max(batch, 1)))()
+            status = lib.vx_session_gradcam(self._session, n_in, data, shape_ptrs, ranks, ctypes.byref(opts), room,
+                                            handles, ctypes.byref(n), classes, raw)
+        _check(status)
+        maps = []
+        for j in range(n.value):
+            m = np.asarray(_Tensor(handles[j]))  # [N, 1, (D,) H, W]
+            maps.append(m[0, 0] if batch == 1 else m[:, 0])
+        out = CamMaps(maps)
+        out.target = int(classes[0]) if batch == 1 else [int(classes[i]) for i in range(batch)]
+        out.raw_max = [float(raw[j * batch]) if batch == 1 else [float(raw[j * batch + i]) for i in range(batch)]
+                       for j in range(n.value)]
+        return out
 
 
-def read_volume(path):
-    """Reads a NIfTI volume: an object with .data indexed [i, j, k] like nibabel and .affine.
-    Not available yet: NIfTI I/O (branch `io`) has no C API entry point on main; raises
-    NotImplementedError until it does."""
-    raise NotImplementedError("voxinfer.read_volume: NIfTI I/O is not in the C API yet")
+class CamMaps(list):
+    """The maps of Model.gradcam, with .target and .raw_max."""
+    target = None
+    raw_max = None
+
+
+class _VolumeHandle:
+    """Owns one vx_volume; arrays viewing its data keep it alive."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def __del__(self):
+        try:
+            if self.handle:
+                lib.vx_volume_free(self.handle)
+                self.handle = None
+        except (AttributeError, TypeError):  # interpreter shutdown
+            pass
+
+
+class _VolumeBuffer:
+    def __init__(self, owner, dims):
+        self._owner = owner  # keeps the vx_volume alive as long as a view exists
+        ptr = ctypes.POINTER(ctypes.c_float)()
+        _check(lib.vx_volume_data(owner.handle, ctypes.byref(ptr)))
+        self.__array_interface__ = {"shape": (dims[2], dims[1], dims[0]), "typestr": "<f4", "version": 3,
+                                    "data": (ctypes.cast(ptr, ctypes.c_void_p).value or 0, True)}
+
+
+class Volume:
+    """A 3-D scan with its geometry, as nibabel sees it.
+
+    .data   float32 array of shape (nx, ny, nz) indexed [i, j, k] exactly like nibabel's
+            img.get_fdata() (values as float32): a read-only view of the library's buffer (the
+            C-order [nz][ny][nx] array viewed as its transpose; no copy).
+    .affine 4x4 float64 voxel -> RAS+ mm, as nibabel's img.affine.
+    """
+
+    def __init__(self, handle):
+        self._h = _VolumeHandle(handle)
+        dims = (ctypes.c_int64 * 3)()
+        _check(lib.vx_volume_dims(handle, dims))
+        self.shape = (dims[0], dims[1], dims[2])
+        self.data = np.asarray(_VolumeBuffer(self._h, self.shape)).T
+        aff = (ctypes.c_double * 16)()
+        _check(lib.vx_volume_affine(handle, aff))
+        self.affine = np.array(aff[:], dtype=np.float64).reshape(4, 4)
+        self.affine.flags.writeable = False
+
+    @classmethod
+    def from_array(cls, data, affine=None):
+        """A volume holding a copy of `data` (shape (nx, ny, nz), indexed [i, j, k]) with `affine`
+        (4x4; None = identity)."""
+        data = np.asarray(data)
+        if data.ndim != 3:
+            raise ValueError(f"data must be 3-D (nx, ny, nz), has shape {data.shape}")
+        buf = np.ascontiguousarray(data.astype(np.float32, copy=False).T)  # C-order [nz][ny][nx]
+        dims = (ctypes.c_int64 * 3)(*data.shape)
+        aff = None
+        if affine is not None:
+            a = np.asarray(affine, dtype=np.float64)
+            if a.shape != (4, 4):
+                raise ValueError(f"affine must be 4x4, is {a.shape}")
+            aff = (ctypes.c_double * 16)(*a.ravel().tolist())
+        h = ctypes.c_void_p()
+        _check(lib.vx_volume_create(buf.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), dims, aff, ctypes.byref(h)))
+        return cls(h)
+
+    def like(self, data):
+        """A volume on this volume's grid and geometry (qform/sform kept) holding a copy of `data`,
+        shape (nx, ny, nz) indexed [i, j, k] like .data. A model map on the scan's grid has shape
+        (D, H, W) = (nz, ny, nx): pass map.T."""
+        data = np.asarray(data, dtype=np.float32)
+        if data.shape != self.shape:
+            raise ValueError(f"data has shape {data.shape}; this volume is {self.shape} (a (D, H, W) map: pass map.T)")
+        buf = np.ascontiguousarray(data.T)
+        h = ctypes.c_void_p()
+        _check(lib.vx_volume_create_like(self._h.handle, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                                         ctypes.byref(h)))
+        return Volume(h)
+
+    def write(self, path):
+        """Writes float32 NIfTI (.nii or .nii.gz) with this geometry, atomically."""
+        _check(lib.vx_volume_write(self._h.handle, str(path).encode()))
+
+    @property
+    def spacing(self):
+        s = (ctypes.c_double * 3)()
+        _check(lib.vx_volume_spacing(self._h.handle, s))
+        return tuple(s)
+
+    @property
+    def axcodes(self):
+        b = ctypes.create_string_buffer(4)
+        _check(lib.vx_volume_axcodes(self._h.handle, b))
+        return b.value.decode()
+
+    def reorient(self, axcodes="RAS"):
+        h = ctypes.c_void_p()
+        _check(lib.vx_volume_reorient(self._h.handle, str(axcodes).encode(), ctypes.byref(h)))
+        return Volume(h)
+
+    def resample(self, spacing, interp="linear"):
+        s = (ctypes.c_double * 3)(*[float(x) for x in spacing])
+        h = ctypes.c_void_p()
+        _check(lib.vx_volume_resample(self._h.handle, s, _interp(interp), ctypes.byref(h)))
+        return Volume(h)
+
+    def resize(self, size, interp="linear", align_corners=False):
+        s = (ctypes.c_int64 * 3)(*[int(x) for x in size])
+        h = ctypes.c_void_p()
+        _check(lib.vx_volume_resize(self._h.handle, s, _interp(interp), 1 if align_corners else 0, ctypes.byref(h)))
+        return Volume(h)
+
+    def __repr__(self):
+        return f"<voxinfer.Volume {self.shape} {self.axcodes} spacing {tuple(round(x, 4) for x in self.spacing)}>"
+
+
+def _interp(name):
+    table = {"linear": _capi.VX_INTERP_LINEAR, "nearest": _capi.VX_INTERP_NEAREST}
+    if name not in table:
+        raise ValueError(f"interp must be 'linear' or 'nearest', not {name!r}")
+    return table[name]
+
+
+def read_volume(path, max_bytes=None, replace_non_finite=False):
+    """Reads a NIfTI file (.nii, .nii.gz), a DICOM series folder or an enhanced DICOM file.
+    Returns a Volume: .data indexed [i, j, k] like nibabel's get_fdata(), .affine as nibabel."""
+    o = _capi.VolumeReadOptions()
+    _check(lib.vx_volume_read_options_init(ctypes.byref(o)))
+    if max_bytes:
+        o.max_bytes = int(max_bytes)
+    o.replace_non_finite = 1 if replace_non_finite else 0
+    h = ctypes.c_void_p()
+    _check(lib.vx_volume_read(str(path).encode(), ctypes.byref(o), ctypes.byref(h)))
+    return Volume(h)

@@ -31,6 +31,22 @@ class SessionOptions(ctypes.Structure):
                 ("progress_user", ctypes.c_void_p), ("log", LOG_FN), ("log_user", ctypes.c_void_p)]
 
 
+class VolumeReadOptions(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("max_bytes", ctypes.c_uint64),
+                ("replace_non_finite", ctypes.c_int32)]
+
+
+class GradcamOptions(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("method", ctypes.c_int32), ("layer", ctypes.c_char_p),
+                ("target_class", ctypes.c_int64), ("align_corners", ctypes.c_int32)]
+
+
+VX_CAM_GRADCAM = 0
+VX_CAM_GRADCAM_PP = 1
+VX_INTERP_LINEAR = 0
+VX_INTERP_NEAREST = 1
+
+
 def _candidates():
     env = os.environ.get("VOXINFER_LIBRARY")
     if env:
@@ -93,6 +109,24 @@ _SIGNATURES = {
     "vx_tensor_numel": (_status, [_vp, _p(_sz)]),
     "vx_tensor_data": (_status, [_vp, _p(_p(ctypes.c_float))]),
     "vx_tensor_free": (_status, [_vp]),
+    "vx_volume_read_options_init": (_status, [_p(VolumeReadOptions)]),
+    "vx_volume_read": (_status, [ctypes.c_char_p, _p(VolumeReadOptions), _p(_vp)]),
+    "vx_volume_create": (_status, [_p(ctypes.c_float), _dims, _p(ctypes.c_double), _p(_vp)]),
+    "vx_volume_create_like": (_status, [_vp, _p(ctypes.c_float), _p(_vp)]),
+    "vx_volume_write": (_status, [_vp, ctypes.c_char_p]),
+    "vx_volume_dims": (_status, [_vp, _dims]),
+    "vx_volume_data": (_status, [_vp, _p(_p(ctypes.c_float))]),
+    "vx_volume_affine": (_status, [_vp, _p(ctypes.c_double)]),
+    "vx_volume_spacing": (_status, [_vp, _p(ctypes.c_double)]),
+    "vx_volume_axcodes": (_status, [_vp, ctypes.c_char_p]),
+    "vx_volume_reorient": (_status, [_vp, ctypes.c_char_p, _p(_vp)]),
+    "vx_volume_resample": (_status, [_vp, _p(ctypes.c_double), ctypes.c_int, _p(_vp)]),
+    "vx_volume_resize": (_status, [_vp, _dims, ctypes.c_int, ctypes.c_int32, _p(_vp)]),
+    "vx_volume_free": (_status, [_vp]),
+    "vx_gradcam_options_init": (_status, [_p(GradcamOptions)]),
+    "vx_session_gradcam_num_maps": (_status, [_vp, _p(GradcamOptions), _p(_sz)]),
+    "vx_session_gradcam": (_status, [_vp, _sz, _floats_in, _shapes, _ranks, _p(GradcamOptions), _sz, _p(_vp),
+                                     _p(_sz), _p(ctypes.c_int64), _p(ctypes.c_float)]),
 }
 for _name, (_res, _args) in _SIGNATURES.items():
     _f = getattr(lib, _name)

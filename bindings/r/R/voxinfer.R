@@ -42,9 +42,37 @@ print.voxinfer_model <- function(x, ...) {
   invisible(x)
 }
 
-#' Reads a NIfTI volume. Not available yet: NIfTI I/O (branch `io`) has no C API entry point.
-read_volume <- function(path) stop("voxinfer::read_volume is not implemented: NIfTI I/O is not in the C API yet")
+#' Reads a volume: a NIfTI file (.nii, .nii.gz), a DICOM series folder or an enhanced DICOM file.
+#' @param path file or folder
+#' @return list(data = array with dim c(nx, ny, nz) indexed [i, j, k] (1-based) as RNifti /
+#'   oro.nifti and nibabel index the file's voxels, affine = 4x4 voxel (0-based i, j, k, 1) -> RAS+ mm
+#'   matrix, as nibabel's img.affine)
+read_volume <- function(path) {
+  stopifnot(is.character(path), length(path) == 1)
+  .Call(vxr_read_volume, path.expand(path))
+}
 
-#' Grad-CAM heat map. Not available yet: Grad-CAM (branch `gradcam`) has no C API entry point.
-gradcam <- function(model, x, target = NULL, layer = NULL)
-  stop("voxinfer::gradcam is not implemented: Grad-CAM is not in the C API yet")
+#' Grad-CAM heat maps.
+#' @param model a voxinfer_model
+#' @param x an input array (dim c(W, H, D, C, N) as for predict) or a list of them, one per model input
+#' @param target class to explain (0-based, as the model's output channel); NULL = the predicted class
+#' @param method "gradcam" or "gradcam++"
+#' @return a list with one map per application of the layer (one per input for a dual encoder),
+#'   each an array with dim c(W, H, D) of its input (c(W, H, D, N) for a batch), values in [0, 1];
+#'   attributes "target" (explained class per sample, 0-based) and "raw_max" (per map and sample,
+#'   the maximum before normalisation)
+gradcam <- function(model, x, target = NULL, method = c("gradcam", "gradcam++")) {
+  if (!inherits(model, "voxinfer_model")) stop("model must come from load_model()")
+  method <- match.arg(method)
+  inputs <- if (is.list(x) && !is.array(x)) x else list(x)
+  for (i in seq_along(inputs)) {
+    a <- inputs[[i]]
+    if (!is.numeric(a) || is.null(dim(a))) stop(sprintf("input %d must be a numeric array with dim", i))
+    if (!is.double(a)) storage.mode(a) <- "double"
+    inputs[[i]] <- a
+  }
+  tc <- if (is.null(target)) -1L else as.integer(target)
+  if (length(tc) != 1 || is.na(tc) || tc < -1L) stop("target must be NULL or one class index >= 0")
+  res <- .Call(vxr_gradcam, model$ptr, inputs, tc, if (method == "gradcam") 0L else 1L)
+  structure(res$maps, target = res$target, raw_max = res$raw_max)
+}

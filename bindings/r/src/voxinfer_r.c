@@ -1,6 +1,7 @@
 /* .Call shim over the voxinfer C API. R arrays are column-major with dim = c(W, H, D, C, N):
  * the same bytes order as the library's row-major N, C, D, H, W, so shapes are reversed and
  * data is only converted double <-> float, never transposed. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,11 +170,175 @@ static SEXP vxr_predict(SEXP ptr, SEXP inputs) {
   return result;
 }
 
+/* read_volume: list(data = array dim c(nx, ny, nz), affine = 4x4 matrix). The library's
+ * buffer is x fastest, which is R's column-major order for dim c(nx, ny, nz): a plain copy. */
+/* Frees a vx_volume held by an external pointer (used so an R error cannot leak it). */
+static void vxr_volume_finalize(SEXP ptr) {
+  vx_volume_free((vx_volume*)R_ExternalPtrAddr(ptr));
+  R_ClearExternalPtr(ptr);
+}
+
+static SEXP vxr_read_volume(SEXP path) {
+  vx_volume* v = NULL;
+  int64_t dims[3];
+  double affine[16];
+  const float* src = NULL;
+  size_t n, k;
+  int r, c;
+  SEXP guard, out, names, data, rdim, aff, adim;
+  if (!Rf_isString(path) || Rf_length(path) != 1) Rf_error("path must be one string");
+  guard = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(guard, vxr_volume_finalize, TRUE);
+  if (vx_volume_read(CHAR(STRING_ELT(path, 0)), NULL, &v) != VX_OK) vxr_fail("voxinfer: cannot read volume");
+  R_SetExternalPtrAddr(guard, v); /* from here on, an R error frees v through the finalizer */
+  if (vx_volume_dims(v, dims) != VX_OK || vx_volume_affine(v, affine) != VX_OK || vx_volume_data(v, &src) != VX_OK)
+    vxr_fail("voxinfer");
+  if (dims[0] > INT_MAX || dims[1] > INT_MAX || dims[2] > INT_MAX)
+    Rf_error("voxinfer: volume dimensions too large for R");
+  n = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
+  data = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)n));
+  for (k = 0; k < n; ++k) REAL(data)[k] = (double)src[k];
+  vx_volume_free(v);
+  R_ClearExternalPtr(guard);
+  rdim = PROTECT(Rf_allocVector(INTSXP, 3));
+  for (k = 0; k < 3; ++k) INTEGER(rdim)[k] = (int)dims[k];
+  Rf_setAttrib(data, R_DimSymbol, rdim);
+  aff = PROTECT(Rf_allocVector(REALSXP, 16));
+  for (r = 0; r < 4; ++r)
+    for (c = 0; c < 4; ++c) REAL(aff)[c * 4 + r] = affine[r * 4 + c]; /* row-major -> column-major */
+  adim = PROTECT(Rf_allocVector(INTSXP, 2));
+  INTEGER(adim)[0] = 4;
+  INTEGER(adim)[1] = 4;
+  Rf_setAttrib(aff, R_DimSymbol, adim);
+  out = PROTECT(Rf_allocVector(VECSXP, 2));
+  names = PROTECT(Rf_allocVector(STRSXP, 2));
+  SET_VECTOR_ELT(out, 0, data);
+  SET_VECTOR_ELT(out, 1, aff);
+  SET_STRING_ELT(names, 0, Rf_mkChar("data"));
+  SET_STRING_ELT(names, 1, Rf_mkChar("affine"));
+  Rf_setAttrib(out, R_NamesSymbol, names);
+  UNPROTECT(7);
+  return out;
+}
+
+/* Converts an R list of arrays (dim c(W, H, D, C, N)) into the C API's input arrays (R_alloc). */
+static void vxr_inputs(SEXP inputs, size_t n_in, const float** data, const int64_t** shapes, int32_t* ranks) {
+  int64_t* shape_store = (int64_t*)R_alloc((n_in ? n_in : 1) * VX_MAX_RANK, sizeof(int64_t));
+  size_t i;
+  for (i = 0; i < n_in; ++i) {
+    SEXP a = VECTOR_ELT(inputs, (R_xlen_t)i), dim = Rf_getAttrib(a, R_DimSymbol);
+    R_xlen_t k, n = Rf_xlength(a);
+    int r = Rf_length(dim), d;
+    float* f;
+    if (TYPEOF(a) != REALSXP) Rf_error("input %d must be a double array", (int)i + 1);
+    if (r < 1 || r > VX_MAX_RANK) Rf_error("input %d must have 1 to 5 dimensions, has %d", (int)i + 1, r);
+    for (d = 0; d < r; ++d) shape_store[i * VX_MAX_RANK + d] = (int64_t)INTEGER(dim)[r - 1 - d];
+    shapes[i] = shape_store + i * VX_MAX_RANK;
+    ranks[i] = r;
+    f = (float*)R_alloc((size_t)(n ? n : 1), sizeof(float));
+    for (k = 0; k < n; ++k) f[k] = (float)REAL(a)[k];
+    data[i] = f;
+  }
+}
+
+/* Map handles of one vxr_gradcam call, owned by an external pointer: if an R allocation
+ * fails (longjmp), the garbage collector's finalizer frees them; else the call does. */
+typedef struct {
+  size_t count;
+  vx_tensor* maps[1]; /* count (at least 1) entries */
+} vxr_maps;
+
+static void vxr_maps_finalize(SEXP ptr) {
+  vxr_maps* m = (vxr_maps*)R_ExternalPtrAddr(ptr);
+  size_t j;
+  if (!m) return;
+  for (j = 0; j < m->count; ++j) vx_tensor_free(m->maps[j]);
+  free(m);
+  R_ClearExternalPtr(ptr);
+}
+
+/* gradcam: list(maps = list of arrays dim c(W, H, D) (c(W, H, D, N) for N > 1), target, raw_max). */
+static SEXP vxr_gradcam(SEXP ptr, SEXP inputs, SEXP target, SEXP method) {
+  vxr_handle* h = vxr_get(ptr);
+  size_t n_in = (size_t)Rf_length(inputs), room = 0, n_maps = 0, j;
+  const float** data;
+  const int64_t** shapes;
+  int32_t* ranks;
+  vx_tensor** maps;
+  int64_t* classes;
+  float* raw;
+  int64_t batch;
+  vx_gradcam_options o;
+  vx_status st;
+  vxr_maps* held;
+  SEXP guard, out, names, rmaps, rtarget, rraw;
+  if (TYPEOF(inputs) != VECSXP || n_in == 0) Rf_error("inputs must be a non-empty list of arrays");
+  vx_gradcam_options_init(&o);
+  o.target_class = (int64_t)Rf_asInteger(target);
+  o.method = Rf_asInteger(method);
+  data = (const float**)R_alloc(n_in, sizeof(float*));
+  shapes = (const int64_t**)R_alloc(n_in, sizeof(int64_t*));
+  ranks = (int32_t*)R_alloc(n_in, sizeof(int32_t));
+  vxr_inputs(inputs, n_in, data, shapes, ranks);
+  batch = shapes[0][0];
+  if (vx_session_gradcam_num_maps(h->session, &o, &room) != VX_OK) vxr_fail("voxinfer: gradcam failed");
+  if (room == 0) room = 1;
+  held = (vxr_maps*)calloc(1, sizeof(vxr_maps) + room * sizeof(vx_tensor*));
+  if (!held) Rf_error("voxinfer: out of memory");
+  guard = PROTECT(R_MakeExternalPtr(held, R_NilValue, R_NilValue)); /* owns `held` from here on */
+  R_RegisterCFinalizerEx(guard, vxr_maps_finalize, TRUE);
+  maps = held->maps;
+  classes = (int64_t*)R_alloc((size_t)batch, sizeof(int64_t));
+  raw = (float*)R_alloc(room * (size_t)batch, sizeof(float));
+  st = vx_session_gradcam(h->session, n_in, data, shapes, ranks, &o, room, maps, &n_maps, classes, raw);
+  if (st != VX_OK) vxr_fail("voxinfer: gradcam failed");
+  held->count = n_maps;
+  rmaps = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)n_maps));
+  for (j = 0; j < n_maps; ++j) {
+    /* [N, 1, (D,) H, W] row-major -> dim c(W, H, (D,)) or c(W, H, (D,) N): drop C = 1 (and N = 1) */
+    int64_t dims[VX_MAX_RANK];
+    int32_t r = 0;
+    int d, nd = 0;
+    size_t numel = 0, k;
+    const float* src = NULL;
+    SEXP arr, rdim;
+    vx_tensor_shape(maps[j], dims, &r);
+    vx_tensor_numel(maps[j], &numel);
+    vx_tensor_data(maps[j], &src);
+    arr = Rf_allocVector(REALSXP, (R_xlen_t)numel);
+    SET_VECTOR_ELT(rmaps, (R_xlen_t)j, arr);
+    for (k = 0; k < numel; ++k) REAL(arr)[k] = (double)src[k];
+    rdim = PROTECT(Rf_allocVector(INTSXP, batch > 1 ? r - 1 : r - 2));
+    for (d = r - 1; d >= 2; --d) INTEGER(rdim)[nd++] = (int)dims[d];
+    if (batch > 1) INTEGER(rdim)[nd++] = (int)dims[0];
+    Rf_setAttrib(arr, R_DimSymbol, rdim);
+    UNPROTECT(1);
+  }
+  vxr_maps_finalize(guard); /* done with the handles: free them now */
+  rtarget = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t)batch));
+  for (j = 0; j < (size_t)batch; ++j) INTEGER(rtarget)[j] = (int)classes[j];
+  rraw = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)(n_maps * (size_t)batch)));
+  for (j = 0; j < n_maps * (size_t)batch; ++j) REAL(rraw)[j] = (double)raw[j];
+  out = PROTECT(Rf_allocVector(VECSXP, 3));
+  names = PROTECT(Rf_allocVector(STRSXP, 3));
+  SET_VECTOR_ELT(out, 0, rmaps);
+  SET_VECTOR_ELT(out, 1, rtarget);
+  SET_VECTOR_ELT(out, 2, rraw);
+  SET_STRING_ELT(names, 0, Rf_mkChar("maps"));
+  SET_STRING_ELT(names, 1, Rf_mkChar("target"));
+  SET_STRING_ELT(names, 2, Rf_mkChar("raw_max"));
+  Rf_setAttrib(out, R_NamesSymbol, names);
+  UNPROTECT(6);
+  return out;
+}
+
 static const R_CallMethodDef call_methods[] = {
     {"vxr_version", (DL_FUNC)&vxr_version, 0},
     {"vxr_load", (DL_FUNC)&vxr_load, 2},
     {"vxr_info", (DL_FUNC)&vxr_info, 1},
     {"vxr_predict", (DL_FUNC)&vxr_predict, 2},
+    {"vxr_read_volume", (DL_FUNC)&vxr_read_volume, 1},
+    {"vxr_gradcam", (DL_FUNC)&vxr_gradcam, 4},
     {NULL, NULL, 0}};
 
 void R_init_voxinfer(DllInfo* dll) {

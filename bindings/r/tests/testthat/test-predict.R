@@ -58,6 +58,6 @@ test_that("errors carry the C message", {
   expect_error(predict(m, array(0, dim = c(4, 4, 4, 3, 1))), "does not fit the declared")
   expect_error(predict(m, "a"), "numeric array")
   expect_error(load_model(file.path(fx, "tiny3d.vxm"), threads = -1), "threads")
-  expect_error(read_volume("x.nii"), "not implemented")
-  expect_error(gradcam(m, 1), "not implemented")
+  expect_error(read_volume(file.path(fx, "missing.nii.gz")), "missing.nii.gz")
+  expect_error(gradcam(m, array(0, dim = c(4, 4, 4, 3, 1))), "does not fit the declared")
 })

@@ -1,0 +1,268 @@
+// C entry points for volumes: reading (NIfTI or DICOM, chosen by what the path is),
+// creating from caller data, atomic NIfTI writing, queries and geometry operations.
+// Every operation builds a complete vx::Volume first and registers the handle last, so a
+// failure leaves nothing behind and the caller's *out is NULL.
+#include <sys/stat.h>
+
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+
+#include "capi/guard.h"
+#include "capi/handles.h"
+#include "capi/options.h"
+#include "image/geometry.h"
+#include "io/dicom.h"
+#include "io/nifti.h"
+
+// The first published layout of vx_volume_read_options (API 100); it may only grow at the end.
+static_assert(offsetof(vx_volume_read_options, struct_size) == 0, "struct_size must come first");
+static_assert(sizeof(void*) != 8 || sizeof(vx_volume_read_options) == 24, "vx_volume_read_options layout changed");
+static_assert(sizeof(void*) != 8 || offsetof(vx_volume_read_options, replace_non_finite) == 16,
+              "vx_volume_read_options layout changed");
+static constexpr size_t kVolumeReadOptionsV1 = sizeof(vx_volume_read_options);
+
+using vx::Status;
+using vx::capi::HandleKind;
+
+namespace {
+
+const vx::Volume& volume_of(const vx_volume* v, const char* what = "volume") {
+  vx::capi::check_handle(v, HandleKind::volume, what);
+  return v->volume;
+}
+
+vx_volume* make_volume_handle(vx::Volume&& vol) {
+  vx::validate_volume(vol);
+  auto h = std::make_unique<vx_volume>();
+  h->volume = std::move(vol);
+  vx::capi::register_handle(h.get(), HandleKind::volume);
+  return h.release();
+}
+
+bool ends_with_nocase(const std::string& s, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  if (s.size() < n) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - n + i])) != suffix[i]) return false;
+  return true;
+}
+
+vx::Tensor copy_voxels(const float* data, int64_t nx, int64_t ny, int64_t nz) {
+  int64_t n = 0;
+  if (__builtin_mul_overflow(nx, ny, &n) || __builtin_mul_overflow(n, nz, &n) || n > (int64_t(1) << 40))
+    vx::fail(Status::limit_exceeded, "volume of " + std::to_string(nx) + " x " + std::to_string(ny) + " x " +
+                                         std::to_string(nz) + " voxels is too large");
+  vx::Tensor t = vx::Tensor::empty(vx::Shape{nz, ny, nx});
+  std::memcpy(t.f32(), data, t.nbytes());
+  return t;
+}
+
+vx::Interp interp_of(vx_interp i) {
+  if (i == VX_INTERP_LINEAR) return vx::Interp::linear;
+  if (i == VX_INTERP_NEAREST) return vx::Interp::nearest;
+  vx::fail(Status::invalid_argument,
+           "interp is " + std::to_string(static_cast<int>(i)) + "; use VX_INTERP_LINEAR or VX_INTERP_NEAREST");
+}
+
+}  // namespace
+
+extern "C" {
+
+VX_API vx_status vx_volume_read_options_init(vx_volume_read_options* options) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(options, "options");
+    *options = vx_volume_read_options{};
+    options->struct_size = sizeof(vx_volume_read_options);
+  });
+}
+
+VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* options, vx_volume** out) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(out, "out");
+    *out = nullptr;
+    vx::capi::need(path, "path");
+    vx_volume_read_options o{};
+    vx_volume_read_options_init(&o);
+    vx::capi::read_options(options, kVolumeReadOptionsV1, o, "vx_volume_read_options");
+    const std::string p = path;
+    if (p.empty()) vx::fail(Status::invalid_argument, "path is empty");
+    struct stat st {};
+    if (::stat(path, &st) != 0)
+      vx::fail(Status::io_error, "cannot read '" + p + "': " + std::strerror(errno));
+    vx::Volume vol;
+    if (S_ISDIR(st.st_mode)) {
+      vx::DicomReadOptions d;
+      if (o.max_bytes) d.max_voxels = static_cast<size_t>(o.max_bytes / sizeof(float));
+      vol = vx::read_dicom(p, d);
+    } else if (ends_with_nocase(p, ".nii") || ends_with_nocase(p, ".nii.gz")) {
+      vx::NiftiReadOptions n;
+      if (o.max_bytes) n.max_bytes = static_cast<size_t>(o.max_bytes);
+      n.non_finite = o.replace_non_finite ? vx::NonFinitePolicy::replace_with_zero : vx::NonFinitePolicy::error;
+      vol = vx::read_nifti(p, n);
+    } else if (S_ISREG(st.st_mode)) {
+      vx::DicomReadOptions d;  // an enhanced multi-frame file (or a DICOM file without extension)
+      if (o.max_bytes) d.max_voxels = static_cast<size_t>(o.max_bytes / sizeof(float));
+      vol = vx::read_dicom(p, d);
+    } else {
+      vx::fail(Status::io_error, "'" + p + "' is neither a file nor a folder");
+    }
+    if (!vol.data.is_contiguous()) vol.data = vol.data.clone();
+    *out = make_volume_handle(std::move(vol));
+  });
+}
+
+VX_API vx_status vx_volume_create(const float* data, const int64_t dims[3], const double affine[16],
+                                  vx_volume** out) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(out, "out");
+    *out = nullptr;
+    vx::capi::need(data, "data");
+    vx::capi::need(dims, "dims");
+    for (int i = 0; i < 3; ++i)
+      if (dims[i] < 1 || dims[i] > (int64_t(1) << 31))
+        vx::fail(Status::invalid_argument, "dims[" + std::to_string(i) + "] is " + std::to_string(dims[i]) +
+                                               "; each dimension must be in 1..2^31");
+    vx::Volume vol;
+    if (affine) {
+      std::memcpy(vol.affine.data(), affine, sizeof(double) * 16);
+      if (affine[12] != 0 || affine[13] != 0 || affine[14] != 0 || affine[15] != 1)
+        vx::fail(Status::invalid_argument, "affine's last row must be 0 0 0 1");
+    }
+    vol.data = copy_voxels(data, dims[0], dims[1], dims[2]);
+    // No stored frame: the NIfTI writer records the affine itself (sform, aligned).
+    *out = make_volume_handle(std::move(vol));
+  });
+}
+
+VX_API vx_status vx_volume_create_like(const vx_volume* like, const float* data, vx_volume** out) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(out, "out");
+    *out = nullptr;
+    const vx::Volume& src = volume_of(like, "like");
+    vx::capi::need(data, "data");
+    vx::Volume vol;
+    vol.affine = src.affine;
+    vol.header = src.header;
+    vol.header.source_datatype = 16;  // float32: these are new values, not the scan's
+    vol.header.scl_slope = 0;
+    vol.header.scl_inter = 0;
+    vol.data = copy_voxels(data, src.nx(), src.ny(), src.nz());
+    *out = make_volume_handle(std::move(vol));
+  });
+}
+
+VX_API vx_status vx_volume_write(const vx_volume* volume, const char* path) {
+  return vx::capi::guarded([&] {
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(path, "path");
+    vx::write_nifti(path, v);  // temp file in the destination folder + rename
+  });
+}
+
+VX_API vx_status vx_volume_dims(const vx_volume* volume, int64_t dims[3]) {
+  return vx::capi::guarded([&] {
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(dims, "dims");
+    dims[0] = v.nx();
+    dims[1] = v.ny();
+    dims[2] = v.nz();
+  });
+}
+
+VX_API vx_status vx_volume_data(const vx_volume* volume, const float** out) {
+  return vx::capi::guarded([&] {
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(out, "out");
+    *out = v.voxels();
+  });
+}
+
+VX_API vx_status vx_volume_affine(const vx_volume* volume, double affine[16]) {
+  return vx::capi::guarded([&] {
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(affine, "affine");
+    std::memcpy(affine, v.affine.data(), sizeof(double) * 16);
+  });
+}
+
+VX_API vx_status vx_volume_spacing(const vx_volume* volume, double spacing[3]) {
+  return vx::capi::guarded([&] {
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(spacing, "spacing");
+    const auto s = vx::spacing(v);
+    for (int i = 0; i < 3; ++i) spacing[i] = s[static_cast<size_t>(i)];
+  });
+}
+
+VX_API vx_status vx_volume_axcodes(const vx_volume* volume, char out[4]) {
+  return vx::capi::guarded([&] {
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(out, "out");
+    const std::string c = vx::axcodes(v.affine);
+    if (c.size() != 3) vx::fail(Status::internal, "axcodes returned '" + c + "'");
+    std::memcpy(out, c.c_str(), 4);
+  });
+}
+
+VX_API vx_status vx_volume_reorient(const vx_volume* volume, const char* axcodes, vx_volume** out) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(out, "out");
+    *out = nullptr;
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(axcodes, "axcodes");
+    *out = make_volume_handle(vx::reorient(v, axcodes));
+  });
+}
+
+VX_API vx_status vx_volume_resample(const vx_volume* volume, const double spacing[3], vx_interp interp,
+                                    vx_volume** out) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(out, "out");
+    *out = nullptr;
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(spacing, "spacing");
+    vx::ResampleOptions o;
+    for (int i = 0; i < 3; ++i) {
+      if (!(spacing[i] >= 0) || !std::isfinite(spacing[i]))
+        vx::fail(Status::invalid_argument, "spacing[" + std::to_string(i) + "] must be finite and >= 0");
+      o.spacing[static_cast<size_t>(i)] = spacing[i];
+    }
+    o.interp = interp_of(interp);
+    *out = make_volume_handle(vx::resample(v, o));
+  });
+}
+
+VX_API vx_status vx_volume_resize(const vx_volume* volume, const int64_t size[3], vx_interp interp,
+                                  int32_t align_corners, vx_volume** out) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(out, "out");
+    *out = nullptr;
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(size, "size");
+    std::array<int64_t, 3> sz{};
+    for (int i = 0; i < 3; ++i) {
+      if (size[i] < 1 || size[i] > (int64_t(1) << 31))
+        vx::fail(Status::invalid_argument, "size[" + std::to_string(i) + "] must be in 1..2^31");
+      sz[static_cast<size_t>(i)] = size[i];
+    }
+    if (align_corners != 0 && align_corners != 1)
+      vx::fail(Status::invalid_argument, "align_corners must be 0 or 1");
+    *out = make_volume_handle(vx::resize(v, sz, interp_of(interp), align_corners != 0));
+  });
+}
+
+VX_API vx_status vx_volume_free(vx_volume* volume) {
+  return vx::capi::guarded([&] {
+    if (!volume) return;
+    if (!vx::capi::unregister_handle(volume, HandleKind::volume))
+      vx::fail(Status::invalid_argument, "vx_volume_free: not a live vx_volume (freed twice?)");
+    delete volume;
+  });
+}
+
+}  // extern "C"
