@@ -158,11 +158,3 @@ def test_threads_share_nothing_and_agree():
     for r in results:
         for y in r:
             np.testing.assert_array_equal(y, ref)
-
-
-def test_stubs_say_what_is_missing():
-    m = voxinfer.Model(fx("tiny3d.vxm"))
-    with pytest.raises(NotImplementedError, match="Grad-CAM"):
-        m.gradcam([np.zeros((1, 2, 4, 4, 4), np.float32)])
-    with pytest.raises(NotImplementedError, match="NIfTI"):
-        voxinfer.read_volume("x.nii.gz")
