@@ -41,7 +41,7 @@ struct vx_volume {
 
 namespace vx::capi {
 
-enum class HandleKind { model, session, tensor, volume };
+enum class HandleKind { model, session, tensor, volume, exam };
 
 void register_handle(const void* p, HandleKind kind);
 // Removes a live handle; false if it was not live (double free or foreign pointer).

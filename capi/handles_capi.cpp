@@ -21,6 +21,7 @@ const char* kind_name(HandleKind k) {
     case HandleKind::session: return "vx_session";
     case HandleKind::tensor: return "vx_tensor";
     case HandleKind::volume: return "vx_volume";
+    case HandleKind::exam: return "vx_exam";
   }
   return "handle";
 }

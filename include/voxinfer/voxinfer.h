@@ -411,6 +411,43 @@ VX_API vx_status vx_session_gradcam(vx_session* session, size_t num_inputs, cons
                                     const vx_gradcam_options* options, size_t max_maps, vx_tensor** maps,
                                     size_t* num_maps, int64_t* target_class, float* raw_max);
 
+/* ---------------------------------------------------------------------------------------
+ * Examinations: the published two-sequence pipeline (read, align, resize, denoise,
+ * dual-encoder classification, one Grad-CAM map per sequence, lesion segmentation), with
+ * outputs written atomically into a folder (nothing is left there on error or cancel).
+ * ------------------------------------------------------------------------------------- */
+
+/* An examination pipeline: its models and one session for each. Not thread-safe: one run at a
+ * time per vx_exam; create one per thread (models are loaded by each). */
+typedef struct vx_exam vx_exam;
+
+typedef struct vx_exam_options {
+  size_t struct_size;     /* sizeof(vx_exam_options) */
+  int32_t gradcam;        /* 1 (default): write one Grad-CAM map (NIfTI + PNG) per sequence */
+  int32_t png;            /* 1 (default): PNG montages of the maps */
+  int32_t denoise;        /* 1 (default): run the denoiser when the model folder has one */
+  int32_t threads;        /* OpenMP threads for this run; 0 (default) = OpenMP's default */
+  vx_progress_fn progress; /* stage, done, total per step; non-zero return cancels (VX_ERR_CANCELLED) */
+  void* progress_user;
+} vx_exam_options;
+
+/* Fills defaults and struct_size. Since 100. */
+VX_API vx_status vx_exam_options_init(vx_exam_options* options);
+
+/* Loads demo_classifier.vxm (required), demo_denoiser.vxm and demo_segmenter.vxm (optional)
+ * from `models_dir`; NULL searches $VOXINFER_MODELS. Free with vx_exam_free. Since 100. */
+VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out);
+
+/* Runs the pipeline on `num_inputs` (= 2) scans (NIfTI files or DICOM folders/files, in the
+ * classifier's sequence order, e.g. T1 then STIR) and writes the results into out_dir (created
+ * if needed). *report_json receives the JSON report (also written as out_dir/report.json); it
+ * is owned by `exam` and valid until the next vx_exam_run or vx_exam_free. Since 100. */
+VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t num_inputs, const char* out_dir,
+                             const vx_exam_options* options, const char** report_json);
+
+/* Accepts NULL. Since 100. */
+VX_API vx_status vx_exam_free(vx_exam* exam);
+
 #ifdef __cplusplus
 }
 #endif

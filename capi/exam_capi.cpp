@@ -1,0 +1,106 @@
+// The examination pipeline over the C boundary (see vx_exam_* in voxinfer.h).
+#include <omp.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capi/guard.h"
+#include "capi/handles.h"
+#include "capi/options.h"
+#include "pipeline/exam.h"
+#include "voxinfer/voxinfer.h"
+
+struct vx_exam {
+  std::unique_ptr<vx::pipeline::Exam> exam;
+  std::string report;  // the last run's JSON, returned to the caller
+};
+
+using vx::Status;
+using vx::capi::HandleKind;
+
+static_assert(offsetof(vx_exam_options, struct_size) == 0, "struct_size must come first");
+static_assert(sizeof(void*) != 8 || sizeof(vx_exam_options) == 40, "vx_exam_options layout changed");
+static constexpr size_t kExamOptionsV1 = sizeof(vx_exam_options);
+
+extern "C" {
+
+VX_API vx_status vx_exam_options_init(vx_exam_options* options) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(options, "options");
+    *options = vx_exam_options{};
+    options->struct_size = sizeof(vx_exam_options);
+    options->gradcam = 1;
+    options->png = 1;
+    options->denoise = 1;
+  });
+}
+
+VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(out, "out");
+    *out = nullptr;
+    std::string dir;
+    if (models_dir) {
+      dir = models_dir;
+    } else {
+      const char* env = std::getenv("VOXINFER_MODELS");
+      if (!env) vx::fail(Status::invalid_argument, "models_dir is NULL and VOXINFER_MODELS is not set");
+      dir = env;
+    }
+    auto h = std::make_unique<vx_exam>();
+    h->exam = std::make_unique<vx::pipeline::Exam>(vx::pipeline::ExamModels::load_dir(dir));
+    vx::capi::register_handle(h.get(), HandleKind::exam);
+    *out = h.release();
+  });
+}
+
+VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t num_inputs, const char* out_dir,
+                             const vx_exam_options* options, const char** report_json) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(report_json, "report_json");
+    *report_json = nullptr;
+    vx::capi::check_handle(exam, HandleKind::exam, "exam");
+    vx::capi::need(out_dir, "out_dir");
+    if (num_inputs > 0) vx::capi::need(inputs, "inputs");
+    vx_exam_options o{};
+    vx_exam_options_init(&o);
+    vx::capi::read_options(options, kExamOptionsV1, o, "vx_exam_options");
+    if (o.threads < 0) vx::fail(Status::invalid_argument, "vx_exam_options.threads must be >= 0");
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < num_inputs; ++i) {
+      if (!inputs[i]) vx::fail(Status::invalid_argument, "inputs[" + std::to_string(i) + "] is NULL");
+      paths.emplace_back(inputs[i]);
+    }
+    vx::pipeline::ExamOptions eo;
+    eo.gradcam = o.gradcam != 0;
+    eo.png = o.png != 0;
+    eo.denoise = o.denoise != 0;
+    if (o.progress)
+      eo.progress = [&](const std::string& stage, int64_t done, int64_t total) {
+        return o.progress(o.progress_user, stage.c_str(), done, total) != 0;
+      };
+    const int saved = omp_get_max_threads();
+    if (o.threads > 0) omp_set_num_threads(o.threads);
+    try {
+      exam->report = exam->exam->run(paths, out_dir, eo).dump(2);
+    } catch (...) {
+      omp_set_num_threads(saved);
+      throw;
+    }
+    omp_set_num_threads(saved);
+    *report_json = exam->report.c_str();
+  });
+}
+
+VX_API vx_status vx_exam_free(vx_exam* exam) {
+  return vx::capi::guarded([&] {
+    if (!exam) return;
+    if (!vx::capi::unregister_handle(exam, HandleKind::exam))
+      vx::fail(Status::invalid_argument, "vx_exam_free: not a live vx_exam (freed twice?)");
+    delete exam;
+  });
+}
+
+}  // extern "C"
