@@ -18,7 +18,7 @@ import numpy as np
 from . import _capi
 from ._capi import lib
 
-__all__ = ["Model", "version", "VoxinferError", "CancelledError", "BackendUnavailableError", "read_volume",
+__all__ = ["Model", "Exam", "version", "VoxinferError", "CancelledError", "BackendUnavailableError", "read_volume",
            "api_version", "Volume", "CamMaps"]
 
 
@@ -435,3 +435,52 @@ def read_volume(path, max_bytes=None, replace_non_finite=False):
     h = ctypes.c_void_p()
     _check(lib.vx_volume_read(str(path).encode(), ctypes.byref(o), ctypes.byref(h)))
     return Volume(h)
+
+
+class Exam:
+    """The published two-sequence examination pipeline (see vx_exam_* in voxinfer.h).
+
+    Exam(models_dir, threads=None): loads demo_classifier.vxm (+ demo_denoiser.vxm and
+    demo_segmenter.vxm when present) from models_dir. exam.run([t1, stir], out_dir) reads the
+    scans (NIfTI files or DICOM folders), writes the results into out_dir atomically and
+    returns the report as a dict. One run at a time per Exam; use one Exam per thread/worker.
+    """
+
+    def __init__(self, models_dir, threads=None):
+        self._exam = None
+        self._threads = int(threads or 0)
+        if self._threads < 0:
+            raise ValueError("threads must be >= 1 or None")
+        h = ctypes.c_void_p()
+        _check(lib.vx_exam_create(str(models_dir).encode(), ctypes.byref(h)))
+        self._exam = h
+        self._lock = threading.Lock()
+
+    def run(self, inputs, out_dir, gradcam=True, png=True, denoise=True, progress=None):
+        opts = _capi.ExamOptions()
+        _check(lib.vx_exam_options_init(ctypes.byref(opts)))
+        opts.gradcam, opts.png, opts.denoise, opts.threads = int(gradcam), int(png), int(denoise), self._threads
+        callback = None
+        if progress is not None:
+            callback = _capi.PROGRESS_FN(lambda _u, stage, done, total: 1 if progress(stage.decode(), done, total) else 0)
+            opts.progress = callback
+        paths = (ctypes.c_char_p * len(inputs))(*[str(p).encode() for p in inputs])
+        report = ctypes.c_char_p()
+        with self._lock:
+            _check(lib.vx_exam_run(self._exam, paths, len(inputs), str(out_dir).encode(), ctypes.byref(opts),
+                                   ctypes.byref(report)))
+            return json.loads(report.value.decode())
+
+    def close(self):
+        if getattr(self, "_exam", None):
+            lib.vx_exam_free(self._exam)
+            self._exam = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

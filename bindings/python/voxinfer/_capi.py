@@ -41,6 +41,12 @@ class GradcamOptions(ctypes.Structure):
                 ("target_class", ctypes.c_int64), ("align_corners", ctypes.c_int32)]
 
 
+class ExamOptions(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("gradcam", ctypes.c_int32), ("png", ctypes.c_int32),
+                ("denoise", ctypes.c_int32), ("threads", ctypes.c_int32), ("progress", PROGRESS_FN),
+                ("progress_user", ctypes.c_void_p)]
+
+
 VX_CAM_GRADCAM = 0
 VX_CAM_GRADCAM_PP = 1
 VX_INTERP_LINEAR = 0
@@ -127,6 +133,10 @@ _SIGNATURES = {
     "vx_session_gradcam_num_maps": (_status, [_vp, _p(GradcamOptions), _p(_sz)]),
     "vx_session_gradcam": (_status, [_vp, _sz, _floats_in, _shapes, _ranks, _p(GradcamOptions), _sz, _p(_vp),
                                      _p(_sz), _p(ctypes.c_int64), _p(ctypes.c_float)]),
+    "vx_exam_options_init": (_status, [_p(ExamOptions)]),
+    "vx_exam_create": (_status, [ctypes.c_char_p, _p(_vp)]),
+    "vx_exam_run": (_status, [_vp, _p(ctypes.c_char_p), _sz, ctypes.c_char_p, _p(ExamOptions), _p(ctypes.c_char_p)]),
+    "vx_exam_free": (_status, [_vp]),
 }
 for _name, (_res, _args) in _SIGNATURES.items():
     _f = getattr(lib, _name)
