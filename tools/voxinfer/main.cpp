@@ -26,6 +26,9 @@ const Command kCommands[] = {
     {"n4", vx::cli::cmd_n4,
      "n4 --input IN --out OUT.nii.gz [--shrink N] [--iterations 50,50,50,50] [--mask M | --otsu] [--bias-out F]\n"
      "        N4 bias-field correction"},
+    {"cohort", vx::cli::cmd_cohort,
+     "cohort --manifest M.csv --out DIR [--models DIR] [--scheduler ADDR | --workers 2] [--threads-per-worker 1]\n"
+     "        many examinations on Dask (resumable), result table and validation report"},
     {"info", vx::cli::cmd_info, "info MODEL.vxm [--json]\n        a model's metadata, inputs, outputs and SHA-256"},
 };
 
