@@ -29,7 +29,10 @@ int cmd_cohort(int argc, char** argv) {
   if (const char* pp = std::getenv("PYTHONPATH")) pkg += std::string(":") + pp;
   setenv("PYTHONPATH", pkg.c_str(), 1);
   bool has_models = std::getenv("VOXINFER_MODELS") != nullptr;
-  for (int i = 2; i < argc; ++i) has_models |= std::string(argv[i]).rfind("--models", 0) == 0;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    has_models |= a.rfind("--models", 0) == 0 || a == "--help" || a == "-h";
+  }
   if (!has_models) setenv("VOXINFER_MODELS", pipeline::default_model_dir(ec ? argv[0] : exe.string()).c_str(), 1);
 
   const char* python = std::getenv("VOXINFER_PYTHON") ? std::getenv("VOXINFER_PYTHON") : "/usr/bin/python3";
