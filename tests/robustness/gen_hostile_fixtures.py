@@ -115,7 +115,6 @@ def main(out: str) -> None:
     add("corrupt_gzip.nii.gz", bytes(bad), "flipped byte inside the deflate stream")
     add("gzip_huge_dims.nii.gz", gzip.compress(patched(base, 40, "<4h", 3, 32767, 32767, 32767)),
         "gzip file whose header claims 32767^3 voxels")
-    add("not_gzip.nii.gz", base, "plain bytes named .nii.gz")
 
     rng = np.random.default_rng(2)
     add("empty.vxm", b"", "empty model file", "model")
@@ -123,8 +122,25 @@ def main(out: str) -> None:
     add("nifti_as_model.vxm", base, "a NIfTI file passed as a model", "model")
     add("magic_only.vxm", b"VXM", "three bytes", "model")
 
+    # A small image-to-image model for the command-line test: 1 channel in, 1 out, any size.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "weights"))
+    import vxm
+    w = np.random.default_rng(3).normal(size=(1, 1, 3, 3, 3)).astype(np.float32) / 27
+    graph = {"inputs": [{"name": "image", "shape": [1, 1, -1, -1, -1]}], "outputs": ["out"],
+             "nodes": [{"name": "smooth", "op": "Conv", "inputs": ["image", "w"], "outputs": ["out"],
+                        "attrs": {"pads": [1, 1, 1, 1, 1, 1]}}]}
+    vxm.write(os.path.join(out, "smooth3d.vxm"), graph, {"w": w},
+              {"name": "smooth3d", "inputs": [{"name": "image", "normalisation": {"method": "max"}}],
+               "outputs": [{"name": "out", "kind": "image"}]})
+    with open(os.path.join(out, "smooth3d.vxm"), "rb") as f:
+        model = f.read()
+    add("truncated_model.vxm", model[: len(model) // 2], "a valid model cut in half", "model")
+    flipped = bytearray(model)
+    flipped[len(flipped) - 8] ^= 0xFF
+    add("flipped_weight_model.vxm", bytes(flipped), "a flipped byte in the weights (CRC mismatch)", "model")
+
     with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump({"valid": "valid.nii", "cases": cases}, f, indent=1)
+        json.dump({"valid": "valid.nii", "model": "smooth3d.vxm", "cases": cases}, f, indent=1)
     print(f"wrote {len(cases)} hostile files to {out}")
 
 
