@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Runs bench/conv_bench's convolutions in PyTorch with the same thread count and prints
+both timings and voxinfer's speed-up. Run with Debian's Python (it has torch):
+
+    /usr/bin/python3 bench/torch_compare.py --build build --threads 2 [--filter REGEX] [--reps 5]
+
+PyTorch time: median of --reps runs after one warm-up. voxinfer time: conv_bench's median
+over --reps repetitions (plain layout for convs, the GEMM+depth-to-space path for k2s2
+transposed convs; oneDNN's own deconvolution is printed too).
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import time
+
+import torch
+
+# name -> (ic, oc, in DHW, k, stride, pad, transposed); must match kCases in conv_bench.cpp
+CASES = {
+    "conv3d_1x32_128": (1, 32, (128, 128, 128), (3, 3, 3), (1, 1, 1), (1, 1, 1), False),
+    "conv3d_32x32_64": (32, 32, (64, 64, 64), (3, 3, 3), (1, 1, 1), (1, 1, 1), False),
+    "conv3d_64x64_32": (64, 64, (32, 32, 32), (3, 3, 3), (1, 1, 1), (1, 1, 1), False),
+    "conv3d_128x128_16": (128, 128, (16, 16, 16), (3, 3, 3), (1, 1, 1), (1, 1, 1), False),
+    "resnet_stem_1x128_16x192x192": (1, 128, (16, 192, 192), (2, 5, 5), (1, 3, 3), (1, 1, 1), False),
+    "bottleneck_1x1x1_256x64_17x64x64": (256, 64, (17, 64, 64), (1, 1, 1), (1, 1, 1), (0, 0, 0), False),
+    "bottleneck_3x3x3_64x64_17x64x64": (64, 64, (17, 64, 64), (3, 3, 3), (1, 1, 1), (1, 1, 1), False),
+    "bottleneck_3x3x3_s2_128x128_17x64x64": (128, 128, (17, 64, 64), (3, 3, 3), (2, 2, 2), (1, 1, 1), False),
+    "bottleneck_1x1x1_1024x256_5x16x16": (1024, 256, (5, 16, 16), (1, 1, 1), (1, 1, 1), (0, 0, 0), False),
+    "convT3d_k2s2_64x32_32to64": (64, 32, (32, 32, 32), (2, 2, 2), (2, 2, 2), (0, 0, 0), True),
+    "convT3d_k2s2_32x16_64to128": (32, 16, (64, 64, 64), (2, 2, 2), (2, 2, 2), (0, 0, 0), True),
+    "convT3d_k2s2_128x64_16to32": (128, 64, (16, 16, 16), (2, 2, 2), (2, 2, 2), (0, 0, 0), True),
+}
+
+
+def torch_ms(case, reps):
+    ic, oc, dhw, k, s, p, transposed = case
+    cls = torch.nn.ConvTranspose3d if transposed else torch.nn.Conv3d
+    m = cls(ic, oc, k, stride=s, padding=p).eval()
+    x = torch.randn(1, ic, *dhw)
+    times = []
+    with torch.no_grad():
+        m(x)
+        for _ in range(reps):
+            t = time.perf_counter()
+            m(x)
+            times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def voxinfer_ms(build, flt, reps, threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run(
+        [os.path.join(build, "bench", "conv_bench"), f"--benchmark_filter={flt}", "--benchmark_format=json",
+         f"--benchmark_repetitions={reps}", "--benchmark_report_aggregates_only=true"],
+        check=True, capture_output=True, text=True, env=env).stdout
+    res = {}
+    for b in json.loads(out)["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            res[b["run_name"]] = b["real_time"]  # conv_bench reports milliseconds
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--filter", default=".")
+    ap.add_argument("--reps", type=int, default=5)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    names = [n for n in CASES if re.search(a.filter, n)]
+    vx = voxinfer_ms(a.build, "|".join(f"^{n}/(plain|gemm_d2s|onednn_deconv)$" for n in names), a.reps, a.threads)
+    print(f"threads={a.threads}  torch {torch.__version__}  (median ms)")
+    print(f"{'case':40s} {'torch':>9s} {'voxinfer':>9s} {'speed-up':>9s}   notes")
+    for n in names:
+        t = torch_ms(CASES[n], a.reps)
+        ours = vx.get(f"{n}/plain", vx.get(f"{n}/gemm_d2s"))
+        note = f"oneDNN deconv {vx[n + '/onednn_deconv']:.1f} ms" if f"{n}/onednn_deconv" in vx else ""
+        print(f"{n:40s} {t:9.1f} {ours:9.1f} {t / ours:8.2f}x   {note}")
+
+
+if __name__ == "__main__":
+    main()
