@@ -280,36 +280,40 @@ void conv_transpose_f32__onednn(const ConvParams& p, const float* src, const flo
 
 // With stride == kernel and no padding, every output voxel receives exactly one
 // contribution: dst[o, z*kd+a, y*kh+b, x*kw+c] = bias[o] + sum_i wei[i, o, a, b, c] * src[i, z, y, x].
-// That is one GEMM  Y[o*K + k, s] = sum_i wei[i, o*K + k] * src[i, s]  (K = kd*kh*kw, s a
-// voxel) followed by a depth-to-space scatter. Done a slab of z planes at a time so Y stays
-// small; oneDNN's sgemm is deterministic at a fixed thread count.
+// That is a GEMM  Y[o*K + k, s] = sum_i wei[i, o*K + k] * src[i, s]  (K = kd*kh*kw, s a
+// voxel) followed by a depth-to-space scatter. Work items are fixed blocks of input rows
+// (about 512 voxels): each thread runs a single-threaded sgemm on its block into a small
+// per-thread Y (it stays in L2) and scatters it at once. A block's arithmetic never depends
+// on the thread count, so results are bit-identical across thread counts.
 void conv_transpose_f32__gemm_d2s(const ConvParams& p, const float* src, const float* wei, const float* bias,
                                   float* dst) {
   const int64_t K = p.k[0] * p.k[1] * p.k[2], plane = p.in[1] * p.in[2], S = p.in[0] * plane;
   const int64_t ocK = p.oc * K, out_sp = p.out[0] * p.out[1] * p.out[2];
-  const int64_t zs = std::max<int64_t>(1, std::min<int64_t>(p.in[0], 16384 / std::max<int64_t>(1, plane)));
-  float* y = static_cast<float*>(t_gemm.get(sizeof(float) * static_cast<size_t>(ocK * zs * plane)));
+  const int64_t rows = std::max<int64_t>(1, std::min<int64_t>(p.in[1], 512 / std::max<int64_t>(1, p.in[2])));
+  const int64_t yblocks = (p.in[1] + rows - 1) / rows, items = p.n * p.in[0] * yblocks;
   engine();  // applies the ISA cap before oneDNN's first use
-  for (int64_t n = 0; n < p.n; ++n)
-    for (int64_t z0 = 0; z0 < p.in[0]; z0 += zs) {
-      const int64_t nz = std::min(zs, p.in[0] - z0), cols = nz * plane;
-      dnnl::sgemm('T', 'N', ocK, cols, p.ic, 1.f, wei, ocK, src + n * p.ic * S + z0 * plane, S, 0.f, y, cols);
-      float* out = dst + n * p.oc * out_sp;
-#pragma omp parallel for collapse(2) schedule(static)
-      for (int64_t o = 0; o < p.oc; ++o)
-        for (int64_t oz = z0 * p.k[0]; oz < (z0 + nz) * p.k[0]; ++oz) {
-          const float b = bias ? bias[o] : 0.f;
-          const int64_t z = oz / p.k[0] - z0, a = oz % p.k[0];
-          for (int64_t oy = 0; oy < p.out[1]; ++oy) {
-            const int64_t yy = oy / p.k[1], bb = oy % p.k[1];
-            float* d = out + (o * p.out[0] + oz) * p.out[1] * p.out[2] + oy * p.out[2];
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t n = item / (p.in[0] * yblocks), z = (item / yblocks) % p.in[0], y0 = (item % yblocks) * rows;
+    const int64_t ny = std::min(rows, p.in[1] - y0), cols = ny * p.in[2];
+    float* y = static_cast<float*>(t_gemm.get(sizeof(float) * static_cast<size_t>(ocK * cols)));
+    // Inside a parallel region oneDNN's sgemm runs on the calling thread only.
+    dnnl::sgemm('T', 'N', ocK, cols, p.ic, 1.f, wei, ocK, src + n * p.ic * S + z * plane + y0 * p.in[2], S, 0.f, y,
+                cols);
+    float* out = dst + n * p.oc * out_sp;
+    for (int64_t o = 0; o < p.oc; ++o) {
+      const float b = bias ? bias[o] : 0.f;
+      for (int64_t a = 0; a < p.k[0]; ++a)
+        for (int64_t yy = 0; yy < ny; ++yy)
+          for (int64_t bb = 0; bb < p.k[1]; ++bb) {
+            float* d = out + ((o * p.out[0] + z * p.k[0] + a) * p.out[1] + (y0 + yy) * p.k[1] + bb) * p.out[2];
             for (int64_t c = 0; c < p.k[2]; ++c) {
-              const float* r = y + (o * K + (a * p.k[1] + bb) * p.k[2] + c) * cols + z * plane + yy * p.in[2];
+              const float* r = y + (o * K + (a * p.k[1] + bb) * p.k[2] + c) * cols + yy * p.in[2];
               for (int64_t x = 0; x < p.in[2]; ++x) d[x * p.k[2] + c] = r[x] + b;
             }
           }
-        }
     }
+  }
 }
 
 }  // namespace vx::kern::cpu
