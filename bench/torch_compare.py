@@ -63,14 +63,78 @@ def voxinfer_ms(build, flt, reps, threads):
     return res
 
 
+class UNet3d(torch.nn.Module):
+    """Same network as bench/unet3d_bench.cpp: 4 levels, base 16, conv3+BN+ReLU x2 per
+    level, max-pool down, ConvTranspose3d k2 s2 up, skip concat, 1x1x1 head to 2 classes."""
+
+    def __init__(self, levels=4, base=16):
+        super().__init__()
+        nn = torch.nn
+
+        def block(i, o):
+            return nn.Sequential(nn.Conv3d(i, o, 3, padding=1), nn.BatchNorm3d(o), nn.ReLU(inplace=True),
+                                 nn.Conv3d(o, o, 3, padding=1), nn.BatchNorm3d(o), nn.ReLU(inplace=True))
+
+        w = [base << l for l in range(levels)]
+        self.enc = nn.ModuleList([block(1 if l == 0 else w[l - 1], w[l]) for l in range(levels)])
+        self.up = nn.ModuleList([nn.ConvTranspose3d(w[l + 1], w[l], 2, stride=2) for l in range(levels - 1)])
+        self.dec = nn.ModuleList([block(2 * w[l], w[l]) for l in range(levels - 1)])
+        self.head = nn.Conv3d(base, 2, 1)
+
+    def forward(self, x):
+        skips = []
+        for l, e in enumerate(self.enc):
+            x = e(x)
+            if l + 1 < len(self.enc):
+                skips.append(x)
+                x = torch.nn.functional.max_pool3d(x, 2)
+        for l in reversed(range(len(self.up))):
+            x = self.dec[l](torch.cat([self.up[l](x), skips[l]], 1))
+        return self.head(x)
+
+
+def unet_torch_ms(size, reps):
+    m = UNet3d().eval()
+    x = torch.randn(1, 1, size, size, size)
+    times = []
+    with torch.no_grad():
+        m(x)
+        for _ in range(reps):
+            t = time.perf_counter()
+            m(x)
+            times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def unet_voxinfer_ms(build, reps, threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run(
+        [os.path.join(build, "bench", "unet3d_bench"), "--benchmark_format=json", f"--benchmark_repetitions={reps}",
+         "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.1"],
+        check=True, capture_output=True, text=True, env=env).stdout
+    return {b["run_name"]: b["real_time"] for b in json.loads(out)["benchmarks"] if b.get("aggregate_name") == "median"}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--filter", default=".")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--unet", action="store_true", help="also the 3-D U-Net at 96^3 and 128^3")
+    ap.add_argument("--no-convs", action="store_true", help="skip the per-conv table")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.unet:
+        vx = unet_voxinfer_ms(a.build, a.reps, a.threads)
+        print(f"3-D U-Net (4 levels, base 16), threads={a.threads}, median ms")
+        for size in (96, 128):
+            t = unet_torch_ms(size, a.reps)
+            ours = vx[f"BM_unet3d/{size}/min_time:0.100/real_time"] if f"BM_unet3d/{size}/min_time:0.100/real_time" in vx \
+                else next(v for k, v in vx.items() if k.startswith(f"BM_unet3d/{size}/"))
+            print(f"unet3d_{size}^3{'':27s} {t:9.1f} {ours:9.1f} {t / ours:8.2f}x")
+    if a.no_convs:
+        return
     names = [n for n in CASES if re.search(a.filter, n)]
     vx = voxinfer_ms(a.build, "|".join(f"^{n}/(plain|gemm_d2s|onednn_deconv)$" for n in names), a.reps, a.threads)
     print(f"threads={a.threads}  torch {torch.__version__}  (median ms)")
