@@ -30,9 +30,11 @@ void conv_transpose_f32__gemm_d2s(const ConvParams& p, const float* src, const f
                                   float* dst);
 
 // Where src/dst live while oneDNN convolves: `plain` asks oneDNN for a primitive on NCDHW
-// directly; `blocked` lets it choose (nCdhw16c on AVX-512) and reorders at the edges.
+// directly (oneDNN 2.6 then falls back to im2col + GEMM, "gemm:jit": 5-20x slower);
+// `blocked` lets it choose (channels-last for brgconv, nCdhw16c for deconvolution on
+// AVX-512) and reorders src/dst at the edges of each call. Measured in bench/conv_bench.
 enum class ConvLayout { plain, blocked };
-void set_conv_layout(ConvLayout layout);  // process-wide; default: plain (faster, see bench)
+void set_conv_layout(ConvLayout layout);  // process-wide; default: blocked
 ConvLayout conv_layout();
 // Drops every cached primitive and reordered weight. Call it after changing weights in place
 // at the same address (the checksum samples only some values).

@@ -55,7 +55,7 @@ struct Scratch {
 };
 thread_local Scratch t_scratchpad, t_src, t_dst, t_gemm;
 
-std::atomic<int> g_layout{static_cast<int>(ConvLayout::plain)};
+std::atomic<int> g_layout{static_cast<int>(ConvLayout::blocked)};
 
 struct Entry {
   bool fallback = false;  // oneDNN refused the shape: use the reference kernels
@@ -173,6 +173,10 @@ std::shared_ptr<const Entry> create(const ConvParams& p, const ConvPostOps& post
       scratch_md = pd.scratchpad_desc();
     }
     e->scratch_bytes = scratch_md.get_size();
+    // With one channel, channels-last is byte-for-byte the plain layout: no reorder needed.
+    const tag last = two_d ? tag::nhwc : tag::ndhwc;
+    if (p.ic == 1 && e->src_md == memory::desc(src_d, dt::f32, last)) e->src_md = e->src_plain;
+    if (p.oc == 1 && e->dst_md == memory::desc(dst_d, dt::f32, last)) e->dst_md = e->dst_plain;
     memory user_wei(memory::desc(wei_d, dt::f32, wei_tag), eng, const_cast<float*>(wei_ptr));
     e->wei = memory(wei_md, eng);
     dnnl::stream s(eng);
