@@ -97,32 +97,32 @@ void reg(const std::string& name, std::function<void(benchmark::State&)> fn, int
   if (iterations) b->Iterations(iterations);
 }
 
+// Variants: /table = the default table's entry (what sessions run: the direct one-channel
+// kernel where it applies, else oneDNN); /onednn = oneDNN with its chosen layouts and edge
+// reorders (default); /onednn_plain = oneDNN forced onto NCDHW; /first = first call
+// (primitive creation + weight reorder + run). Transposed: /gemm_d2s (our rewrite, the
+// table's choice for k2s2), /onednn_deconv (oneDNN's deconvolution, chosen layouts).
 void register_all() {
   const KernelTable& t = default_kernels();
+  auto with_layout = [](cpu::ConvLayout l, const Case& c, ConvFn fn, bool first) {
+    return [l, &c, fn, first](benchmark::State& s) {
+      cpu::set_conv_layout(l);
+      run(s, c, fn, first);
+      cpu::set_conv_layout(cpu::ConvLayout::blocked);
+    };
+  };
+  using L = cpu::ConvLayout;
   for (const Case& c : kCases) {
+    const std::string n = c.name;
     if (!c.transpose) {
-      reg(std::string(c.name) + "/plain", [&c, &t](benchmark::State& s) {
-        cpu::set_conv_layout(cpu::ConvLayout::plain);
-        run(s, c, t.conv, false);
-      });
-      reg(std::string(c.name) + "/blocked", [&c, &t](benchmark::State& s) {
-        cpu::set_conv_layout(cpu::ConvLayout::blocked);
-        run(s, c, t.conv, false);
-        cpu::set_conv_layout(cpu::ConvLayout::plain);
-      });
-      reg(std::string(c.name) + "/first",
-                                   [&c, &t](benchmark::State& s) { run(s, c, t.conv, true); }, 2);
+      reg(n + "/table", with_layout(L::blocked, c, t.conv, false));
+      reg(n + "/onednn", with_layout(L::blocked, c, cpu::conv_f32__onednn, false));
+      reg(n + "/onednn_plain", with_layout(L::plain, c, cpu::conv_f32__onednn, false));
+      reg(n + "/first", with_layout(L::blocked, c, cpu::conv_f32__onednn, true), 2);
     } else {
-      reg(std::string(c.name) + "/gemm_d2s",
-                                   [&c](benchmark::State& s) { run(s, c, cpu::conv_transpose_f32__gemm_d2s, false); });
-      reg(std::string(c.name) + "/onednn_deconv", [&c](benchmark::State& s) {
-        run(s, c, cpu::conv_transpose_f32__onednn_deconv, false);
-      });
-      reg(std::string(c.name) + "/onednn_deconv_blocked", [&c](benchmark::State& s) {
-        cpu::set_conv_layout(cpu::ConvLayout::blocked);
-        run(s, c, cpu::conv_transpose_f32__onednn_deconv, false);
-        cpu::set_conv_layout(cpu::ConvLayout::plain);
-      });
+      reg(n + "/gemm_d2s", with_layout(L::blocked, c, cpu::conv_transpose_f32__gemm_d2s, false));
+      reg(n + "/onednn_deconv", with_layout(L::blocked, c, cpu::conv_transpose_f32__onednn_deconv, false));
+      reg(n + "/onednn_deconv_plain", with_layout(L::plain, c, cpu::conv_transpose_f32__onednn_deconv, false));
     }
   }
 }

@@ -5,8 +5,8 @@ both timings and voxinfer's speed-up. Run with Debian's Python (it has torch):
     /usr/bin/python3 bench/torch_compare.py --build build --threads 2 [--filter REGEX] [--reps 5]
 
 PyTorch time: median of --reps runs after one warm-up. voxinfer time: conv_bench's median
-over --reps repetitions (plain layout for convs, the GEMM+depth-to-space path for k2s2
-transposed convs; oneDNN's own deconvolution is printed too).
+over --reps repetitions of the default table's entry (/table: oneDNN, or the direct
+one-channel kernel; /gemm_d2s for k2s2 transposed convs; oneDNN's deconvolution printed too).
 """
 import argparse
 import json
@@ -136,13 +136,14 @@ def main():
     if a.no_convs:
         return
     names = [n for n in CASES if re.search(a.filter, n)]
-    vx = voxinfer_ms(a.build, "|".join(f"^{n}/(plain|gemm_d2s|onednn_deconv)$" for n in names), a.reps, a.threads)
+    vx = voxinfer_ms(a.build, "|".join(f"^{n}/(table|gemm_d2s|onednn_deconv)/" for n in names), a.reps, a.threads)
     print(f"threads={a.threads}  torch {torch.__version__}  (median ms)")
     print(f"{'case':40s} {'torch':>9s} {'voxinfer':>9s} {'speed-up':>9s}   notes")
     for n in names:
         t = torch_ms(CASES[n], a.reps)
-        ours = vx.get(f"{n}/plain", vx.get(f"{n}/gemm_d2s"))
-        note = f"oneDNN deconv {vx[n + '/onednn_deconv']:.1f} ms" if f"{n}/onednn_deconv" in vx else ""
+        ours = vx.get(f"{n}/table/real_time", vx.get(f"{n}/gemm_d2s/real_time"))
+        deconv = vx.get(f"{n}/onednn_deconv/real_time")
+        note = f"oneDNN deconv {deconv:.1f} ms" if deconv else ""
         print(f"{n:40s} {t:9.1f} {ours:9.1f} {t / ours:8.2f}x   {note}")
 
 

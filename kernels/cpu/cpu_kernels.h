@@ -54,6 +54,18 @@ void softmax_f32__avx512(int64_t outer, int64_t c, int64_t inner, const float* s
 void resize_f32__avx512(const ResizeParams& p, const float* src, float* dst);
 void adaptive_pool_f32__avx512(const AdaptivePoolParams& p, const float* src, float* dst);
 
+// Direct convolution for one input channel, plain NCDHW out (conv_ic1_avx512.cpp).
+// Applies when conv_ic1_applies(p): ic == 1, no groups, x stride 1, no dilation, at most
+// 125 taps, at least 16 outputs along x. (conv_ic1_applies is plain C++, callable anywhere.)
+bool conv_ic1_applies(const ConvParams& p);
+void conv_f32__avx512_ic1(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
+void conv_fused_f32__avx512_ic1(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
+                                const float* bias, const float* residual, float* dst);
+// The avx512 table's conv entries: the direct kernel where it applies, else oneDNN.
+void conv_f32__avx512(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
+void conv_fused_f32__avx512(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
+                            const float* bias, const float* residual, float* dst);
+
 // The CPU tables: "cpu" (oneDNN + Eigen, reference elsewhere; any x86-64) and
 // "cpu-avx512" (plus our AVX-512 kernels). NULL when max_isa() is below the level.
 const KernelTable* cpu_kernels(Isa level);

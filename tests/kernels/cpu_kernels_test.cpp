@@ -92,6 +92,8 @@ int64_t wei_count(const ConvParams& p, bool transpose) {
 std::vector<ConvParams> conv_cases() {
   return {
       conv_p(1, 1, 32, {9, 10, 11}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}),   // first U-Net layer, awkward extents
+      conv_p(2, 1, 12, {5, 7, 37}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}),    // direct 1-channel kernel: x tail, oc tail
+      conv_p(1, 1, 9, {6, 9, 40}, {2, 5, 3}, {2, 3, 1}, {1, 2, 0}),     // direct 1-channel kernel: strides in z/y
       conv_p(2, 5, 7, {5, 6, 7}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}),      // odd channels, stride 2
       conv_p(1, 16, 16, {4, 9, 9}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}),    // bottleneck 1x1x1
       conv_p(1, 1, 8, {6, 20, 20}, {2, 5, 5}, {1, 3, 3}, {1, 1, 1}),    // ResNet-101 stem shape
@@ -145,7 +147,8 @@ TEST_CASE("conv_transpose: every fast table matches the reference (GEMM+d2s and 
 }
 
 TEST_CASE("conv_fused: activation and residual post-ops match the composed reference") {
-  const ConvParams p = conv_p(1, 6, 10, {5, 7, 6}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1});
+  for (const ConvParams& p : {conv_p(1, 6, 10, {5, 7, 6}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}),
+                              conv_p(1, 1, 10, {4, 5, 33}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1})}) {
   const auto src = rnd(p.n * p.ic * p.in[0] * p.in[1] * p.in[2], 7);
   const auto wei = rnd(wei_count(p, false), 8);
   const auto bias = rnd(p.oc, 9);
@@ -161,8 +164,9 @@ TEST_CASE("conv_fused: activation and residual post-ops match the composed refer
         run_conv_fused(*t, p, post, src.data(), wei.data(), bias.data(), residual ? res.data() : nullptr, got.data());
         expect_close(got, want, 1e-4, 1e-4,
                      std::string(t->name) + " fused act=" + std::to_string(static_cast<int>(act)) +
-                         (residual ? " +residual" : ""));
+                         (residual ? " +residual" : "") + " ic=" + std::to_string(p.ic));
       }
+  }
 }
 
 TEST_CASE("conv cache: reuses primitives and weights, notices new weights at the same address") {
