@@ -35,6 +35,10 @@ CASES = {
 }
 
 
+TIME_KEY = "real_time"
+CLOCK = time.perf_counter  # --cpu-time: time.process_time (all threads' CPU time)
+
+
 def torch_ms(case, reps):
     ic, oc, dhw, k, s, p, transposed = case
     cls = torch.nn.ConvTranspose3d if transposed else torch.nn.Conv3d
@@ -44,9 +48,9 @@ def torch_ms(case, reps):
     with torch.no_grad():
         m(x)
         for _ in range(reps):
-            t = time.perf_counter()
+            t = CLOCK()
             m(x)
-            times.append((time.perf_counter() - t) * 1e3)
+            times.append((CLOCK() - t) * 1e3)
     return statistics.median(times)
 
 
@@ -59,7 +63,7 @@ def voxinfer_ms(build, flt, reps, threads):
     res = {}
     for b in json.loads(out)["benchmarks"]:
         if b.get("aggregate_name") == "median":
-            res[b["run_name"]] = b["real_time"]  # conv_bench reports milliseconds
+            res[b["run_name"]] = b[TIME_KEY]  # conv_bench reports milliseconds
     return res
 
 
@@ -100,9 +104,9 @@ def unet_torch_ms(size, reps):
     with torch.no_grad():
         m(x)
         for _ in range(reps):
-            t = time.perf_counter()
+            t = CLOCK()
             m(x)
-            times.append((time.perf_counter() - t) * 1e3)
+            times.append((CLOCK() - t) * 1e3)
     return statistics.median(times)
 
 
@@ -112,7 +116,7 @@ def unet_voxinfer_ms(build, reps, threads):
         [os.path.join(build, "bench", "unet3d_bench"), "--benchmark_format=json", f"--benchmark_repetitions={reps}",
          "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.1"],
         check=True, capture_output=True, text=True, env=env).stdout
-    return {b["run_name"]: b["real_time"] for b in json.loads(out)["benchmarks"] if b.get("aggregate_name") == "median"}
+    return {b["run_name"]: b[TIME_KEY] for b in json.loads(out)["benchmarks"] if b.get("aggregate_name") == "median"}
 
 
 def main():
@@ -123,7 +127,13 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--unet", action="store_true", help="also the 3-D U-Net at 96^3 and 128^3")
     ap.add_argument("--no-convs", action="store_true", help="skip the per-conv table")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="compare CPU time instead of wall time (robust on a busy machine; use with --threads 1, "
+                         "Google Benchmark's CPU time covers its main thread only)")
     a = ap.parse_args()
+    global CLOCK, TIME_KEY
+    if a.cpu_time:
+        CLOCK, TIME_KEY = time.process_time, "cpu_time"
     torch.set_num_threads(a.threads)
     if a.unet:
         vx = unet_voxinfer_ms(a.build, a.reps, a.threads)
@@ -137,7 +147,7 @@ def main():
         return
     names = [n for n in CASES if re.search(a.filter, n)]
     vx = voxinfer_ms(a.build, "|".join(f"^{n}/(table|gemm_d2s|onednn_deconv)/" for n in names), a.reps, a.threads)
-    print(f"threads={a.threads}  torch {torch.__version__}  (median ms)")
+    print(f"threads={a.threads}  torch {torch.__version__}  (median {'CPU' if a.cpu_time else 'wall'} ms)")
     print(f"{'case':40s} {'torch':>9s} {'voxinfer':>9s} {'speed-up':>9s}   notes")
     for n in names:
         t = torch_ms(CASES[n], a.reps)
