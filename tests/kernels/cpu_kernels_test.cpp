@@ -16,6 +16,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cpu/cpu_kernels.h"
@@ -305,4 +306,25 @@ TEST_CASE("linear") {
       t->linear(mkn[0], mkn[1], mkn[2], x.data(), w.data(), b.data(), got.data());
       expect_close(got, want, 1e-4, 1e-4, std::string(t->name) + " linear");
     }
+}
+
+TEST_CASE("conv cache: concurrent callers from several threads get correct results") {
+  cpu::clear_conv_cache();
+  const ConvParams p = conv_p(1, 8, 8, {6, 7, 8}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1});
+  const auto src = rnd(p.ic * p.in[0] * p.in[1] * p.in[2], 31);
+  std::vector<std::vector<float>> weis, wants;
+  for (uint32_t i = 0; i < 4; ++i) {
+    weis.push_back(rnd(wei_count(p, false), 40 + i));
+    wants.emplace_back(out_count(p));
+    ref_kernels().conv(p, src.data(), weis.back().data(), nullptr, wants.back().data());
+  }
+  std::vector<std::vector<float>> got(8, std::vector<float>(out_count(p)));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      for (int rep = 0; rep < 5; ++rep) cpu::conv_f32__onednn(p, src.data(), weis[i % 4].data(), nullptr, got[i].data());
+    });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 8; ++i) expect_close(got[i], wants[i % 4], 1e-4, 1e-4, "thread " + std::to_string(i));
+  CHECK(cpu::conv_cache_size() == 4);
 }
