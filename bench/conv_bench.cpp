@@ -98,9 +98,9 @@ void reg(const std::string& name, std::function<void(benchmark::State&)> fn, int
 }
 
 // Variants: /table = the default table's entry (what sessions run: the direct one-channel
-// kernel where it applies, else oneDNN); /onednn = oneDNN with its chosen layouts and edge
-// reorders (default); /onednn_plain = oneDNN forced onto NCDHW; /first = first call
-// (primitive creation + weight reorder + run). Transposed: /gemm_d2s (our rewrite, the
+// kernel where it applies, else oneDNN with the automatic layout); /onednn = oneDNN on its
+// chosen layouts with edge reorders; /onednn_plain = oneDNN forced onto NCDHW; /first =
+// the table's first call (primitive creation + weight reorder + run). Transposed: /gemm_d2s (our rewrite, the
 // table's choice for k2s2), /onednn_deconv (oneDNN's deconvolution, chosen layouts).
 void register_all() {
   const KernelTable& t = default_kernels();
@@ -108,17 +108,17 @@ void register_all() {
     return [l, &c, fn, first](benchmark::State& s) {
       cpu::set_conv_layout(l);
       run(s, c, fn, first);
-      cpu::set_conv_layout(cpu::ConvLayout::blocked);
+      cpu::set_conv_layout(cpu::ConvLayout::automatic);
     };
   };
   using L = cpu::ConvLayout;
   for (const Case& c : kCases) {
     const std::string n = c.name;
     if (!c.transpose) {
-      reg(n + "/table", with_layout(L::blocked, c, t.conv, false));
+      reg(n + "/table", with_layout(L::automatic, c, t.conv, false));
       reg(n + "/onednn", with_layout(L::blocked, c, cpu::conv_f32__onednn, false));
       reg(n + "/onednn_plain", with_layout(L::plain, c, cpu::conv_f32__onednn, false));
-      reg(n + "/first", with_layout(L::blocked, c, cpu::conv_f32__onednn, true), 2);
+      reg(n + "/first", with_layout(L::automatic, c, t.conv, true), 2);
     } else {
       reg(n + "/gemm_d2s", with_layout(L::blocked, c, cpu::conv_transpose_f32__gemm_d2s, false));
       reg(n + "/onednn_deconv", with_layout(L::blocked, c, cpu::conv_transpose_f32__onednn_deconv, false));

@@ -32,9 +32,11 @@ void conv_transpose_f32__gemm_d2s(const ConvParams& p, const float* src, const f
 // Where src/dst live while oneDNN convolves: `plain` asks oneDNN for a primitive on NCDHW
 // directly (oneDNN 2.6 then falls back to im2col + GEMM, "gemm:jit": 5-20x slower);
 // `blocked` lets it choose (channels-last for brgconv, nCdhw16c for deconvolution on
-// AVX-512) and reorders src/dst at the edges of each call. Measured in bench/conv_bench.
-enum class ConvLayout { plain, blocked };
-void set_conv_layout(ConvLayout layout);  // process-wide; default: blocked
+// AVX-512) and reorders src/dst at the edges of each call; `automatic` picks per shape
+// (plain for pointwise convs and one-channel inputs, blocked otherwise). Measured in
+// bench/conv_bench. The choice never depends on timing, so results are reproducible.
+enum class ConvLayout { plain, blocked, automatic };
+void set_conv_layout(ConvLayout layout);  // process-wide; default: automatic
 ConvLayout conv_layout();
 // Drops every cached primitive and reordered weight. Call it after changing weights in place
 // at the same address (the checksum samples only some values).

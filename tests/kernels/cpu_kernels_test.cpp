@@ -107,8 +107,9 @@ std::vector<ConvParams> conv_cases() {
 
 }  // namespace
 
-TEST_CASE("conv: every fast table matches the reference") {
+TEST_CASE("conv: every fast table matches the reference, every oneDNN layout policy") {
   uint32_t seed = 1;
+  for (cpu::ConvLayout layout : {cpu::ConvLayout::automatic, cpu::ConvLayout::plain, cpu::ConvLayout::blocked})
   for (const KernelTable* t : fast_tables())
     for (const ConvParams& p : conv_cases())
       for (bool with_bias : {true, false}) {
@@ -117,8 +118,12 @@ TEST_CASE("conv: every fast table matches the reference") {
         const auto bias = rnd(p.oc, seed++);
         std::vector<float> want(out_count(p)), got(out_count(p), 123.f);
         ref_kernels().conv(p, src.data(), wei.data(), with_bias ? bias.data() : nullptr, want.data());
+        cpu::set_conv_layout(layout);
         t->conv(p, src.data(), wei.data(), with_bias ? bias.data() : nullptr, got.data());
-        expect_close(got, want, 1e-4, 1e-4, std::string(t->name) + " conv ic=" + std::to_string(p.ic));
+        cpu::set_conv_layout(cpu::ConvLayout::automatic);
+        expect_close(got, want, 1e-4, 1e-4,
+                     std::string(t->name) + " conv ic=" + std::to_string(p.ic) + " layout " +
+                         std::to_string(static_cast<int>(layout)));
       }
 }
 
