@@ -2,7 +2,9 @@
 // networks (3-D U-Net levels, the ResNet-101 stem and bottleneck layers, U-Net up-sampling).
 // Reports GFLOP/s and % of the machine's fp32 peak: VX_PEAK_GFLOPS (default 490, what
 // bench/peak/fma_peak_bench measured on 2 cores of the build machine; rerun it and set it).
-// Thread count: OMP_NUM_THREADS (default: all cores). The first call, which creates the
+// Thread count: OMP_NUM_THREADS (default: all cores). On a shared, oversubscribed machine
+// also set OMP_WAIT_POLICY=passive: libgomp's default spinning at barriers made 2-thread
+// runs up to 30x slower here when other processes held the cores (measured, stem conv). The first call, which creates the
 // oneDNN primitive and reorders the weights, is excluded (measured separately as *_first).
 //   ./build/bench/conv_bench --benchmark_filter=conv3d_1x32 --benchmark_repetitions=3
 #include <benchmark/benchmark.h>

@@ -4,6 +4,9 @@ both timings and voxinfer's speed-up. Run with Debian's Python (it has torch):
 
     /usr/bin/python3 bench/torch_compare.py --build build --threads 2 [--filter REGEX] [--reps 5]
 
+On a busy shared machine, prefix OMP_WAIT_POLICY=passive (applies to both engines: they
+share libgomp) or compare CPU time at one thread with --cpu-time --threads 1.
+
 PyTorch time: median of --reps runs after one warm-up. voxinfer time: conv_bench's median
 over --reps repetitions of the default table's entry (/table: oneDNN, or the direct
 one-channel kernel; /gemm_d2s for k2s2 transposed convs; oneDNN's deconvolution printed too).
