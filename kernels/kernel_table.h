@@ -26,7 +26,17 @@ struct KernelTable {
   void (*linear)(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias,
                  float* y);
   void (*pad)(const PadParams& p, const float* src, float* dst);
+  // Convolution with post-ops in one pass (see ConvPostOps); `residual` has dst's shape, or
+  // is NULL when !post.has_residual. NULL entry: run_conv_fused composes conv, binary and
+  // unary from this table instead, which is how the reference table stays the oracle.
+  void (*conv_fused)(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
+                     const float* bias, const float* residual, float* dst) = nullptr;
 };
+
+// Fused convolution through table `t`: its conv_fused entry when set, else conv, then an
+// elementwise add of the residual, then the activation, all with t's own kernels.
+void run_conv_fused(const KernelTable& t, const ConvParams& p, const ConvPostOps& post, const float* src,
+                    const float* wei, const float* bias, const float* residual, float* dst);
 
 // The scalar reference kernels: the oracle every faster kernel is tested against.
 const KernelTable& ref_kernels();

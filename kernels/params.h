@@ -36,6 +36,15 @@ struct AdaptivePoolParams {
 enum class Unary { identity, relu, leaky_relu, sigmoid, tanh };
 enum class Binary { add, sub, mul, div };
 
+// What a fused convolution applies after conv + bias, in this order:
+//   dst = act(conv(src) + bias + residual)       (residual only when has_residual)
+// act is identity, relu, leaky_relu (alpha), sigmoid or tanh.
+struct ConvPostOps {
+  Unary act = Unary::identity;
+  float alpha = 0.f;
+  bool has_residual = false;
+};
+
 // Elementwise op over a 5-D output; a stride of 0 broadcasts that axis of an operand.
 struct BroadcastParams {
   int64_t out[5] = {1, 1, 1, 1, 1};

@@ -1,5 +1,9 @@
 // Conv: ONNX semantics. Inputs X [N,C,(D,)H,W], W [OC, C/group, (kd,)kh,kw], optional B [OC].
 // Attributes: strides, pads (begins then ends), dilations, group.
+// Fused extensions (written by fuse_graph, lib/exec/fuse.h; valid in any graph):
+//   optional 4th input R with the output's shape (a residual, added after the bias) and
+//   attribute `activation` = "relu" | "leaky_relu" (with `alpha`, default 0.01) | "sigmoid" |
+//   "tanh", applied last:  Y = act(conv(X) + B + R).
 #include "graph/op.h"
 #include "ops/registry.h"
 #include "ops/spatial.h"
@@ -40,24 +44,45 @@ kern::ConvParams conv_params(const Node& node, const Shape& x, const Shape& w, i
   return p;
 }
 
+kern::ConvPostOps post_ops(const Node& node, bool has_residual) {
+  kern::ConvPostOps post;
+  post.has_residual = has_residual;
+  const std::string act = node.attrs.get_str("activation", "");
+  if (act.empty() || act == "none") post.act = kern::Unary::identity;
+  else if (act == "relu") post.act = kern::Unary::relu;
+  else if (act == "leaky_relu") post.act = kern::Unary::leaky_relu;
+  else if (act == "sigmoid") post.act = kern::Unary::sigmoid;
+  else if (act == "tanh") post.act = kern::Unary::tanh;
+  else fail(Status::invalid_argument, "unknown activation '" + act + "' (relu, leaky_relu, sigmoid, tanh)");
+  post.alpha = static_cast<float>(node.attrs.get_float("alpha", 0.01));
+  return post;
+}
+
 class ConvOp : public OpDef {
  public:
   std::vector<Shape> infer(const Node& node, const std::vector<Shape>& in) const override {
-    if (in.size() < 2 || in.size() > 3 || in[0].rank < 0 || in[1].rank < 0)
-      fail(Status::invalid_argument, "Conv takes X, W and an optional bias");
+    if (in.size() < 2 || in.size() > 4 || in[0].rank < 0 || in[1].rank < 0)
+      fail(Status::invalid_argument, "Conv takes X, W, an optional bias and an optional residual");
     int64_t pad_end[3];
     kern::ConvParams p = conv_params(node, in[0], in[1], pad_end);
-    if (in.size() == 3 && in[2].rank >= 0 && !(in[2].rank == 1 && in[2][0] == p.oc))
+    if (in.size() >= 3 && in[2].rank >= 0 && !(in[2].rank == 1 && in[2][0] == p.oc))
       fail(Status::shape_mismatch, "bias " + in[2].str() + " must have " + std::to_string(p.oc) + " values");
-    return {spatial_shape(in[0].rank - 2, p.n, p.oc, p.out)};
+    const Shape y = spatial_shape(in[0].rank - 2, p.n, p.oc, p.out);
+    if (in.size() == 4 && in[3].rank >= 0 && in[3] != y)
+      fail(Status::shape_mismatch, "residual " + in[3].str() + " must have the output's shape " + y.str());
+    post_ops(node, false);  // checks the activation attribute
+    return {y};
   }
 
   void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            RunContext& ctx) const override {
     int64_t pad_end[3];
     kern::ConvParams p = conv_params(node, in[0]->shape(), in[1]->shape(), pad_end);
-    const float* bias = in.size() == 3 && in[2]->defined() ? in[2]->f32() : nullptr;
-    ctx.kernels.conv(p, in[0]->f32(), in[1]->f32(), bias, out[0]->f32());
+    const float* bias = in.size() >= 3 && in[2]->defined() ? in[2]->f32() : nullptr;
+    const float* residual = in.size() == 4 && in[3]->defined() ? in[3]->f32() : nullptr;
+    const kern::ConvPostOps post = post_ops(node, residual != nullptr);
+    if (post.act == kern::Unary::identity && !residual) ctx.kernels.conv(p, in[0]->f32(), in[1]->f32(), bias, out[0]->f32());
+    else kern::run_conv_fused(ctx.kernels, p, post, in[0]->f32(), in[1]->f32(), bias, residual, out[0]->f32());
   }
 };
 

@@ -1,0 +1,140 @@
+// Convolution throughput of the default (fastest) kernel table on the shapes of the real
+// networks (3-D U-Net levels, the ResNet-101 stem and bottleneck layers, U-Net up-sampling).
+// Reports GFLOP/s and % of the machine's fp32 peak: VX_PEAK_GFLOPS (default 490, what
+// bench/peak/fma_peak_bench measured on 2 cores of the build machine; rerun it and set it).
+// Thread count: OMP_NUM_THREADS (default: all cores). On a shared, oversubscribed machine
+// also set OMP_WAIT_POLICY=passive: libgomp's default spinning at barriers made 2-thread
+// runs up to 30x slower here when other processes held the cores (measured, stem conv). The first call, which creates the
+// oneDNN primitive and reorders the weights, is excluded (measured separately as *_first).
+//   ./build/bench/conv_bench --benchmark_filter=conv3d_1x32 --benchmark_repetitions=3
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu_kernels.h"
+#include "kernel_table.h"
+
+using namespace vx::kern;
+
+namespace {
+
+struct Case {
+  const char* name;
+  int64_t ic, oc, in[3], k[3], s[3], p[3];
+  bool transpose;
+};
+
+const Case kCases[] = {
+    {"conv3d_1x32_128", 1, 32, {128, 128, 128}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, false},
+    {"conv3d_32x32_64", 32, 32, {64, 64, 64}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, false},
+    {"conv3d_64x64_32", 64, 64, {32, 32, 32}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, false},
+    {"conv3d_128x128_16", 128, 128, {16, 16, 16}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, false},
+    {"resnet_stem_1x128_16x192x192", 1, 128, {16, 192, 192}, {2, 5, 5}, {1, 3, 3}, {1, 1, 1}, false},
+    {"bottleneck_1x1x1_256x64_17x64x64", 256, 64, {17, 64, 64}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, false},
+    {"bottleneck_3x3x3_64x64_17x64x64", 64, 64, {17, 64, 64}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, false},
+    {"bottleneck_3x3x3_s2_128x128_17x64x64", 128, 128, {17, 64, 64}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, false},
+    {"bottleneck_1x1x1_1024x256_5x16x16", 1024, 256, {5, 16, 16}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, false},
+    {"convT3d_k2s2_64x32_32to64", 64, 32, {32, 32, 32}, {2, 2, 2}, {2, 2, 2}, {0, 0, 0}, true},
+    {"convT3d_k2s2_32x16_64to128", 32, 16, {64, 64, 64}, {2, 2, 2}, {2, 2, 2}, {0, 0, 0}, true},
+    {"convT3d_k2s2_128x64_16to32", 128, 64, {16, 16, 16}, {2, 2, 2}, {2, 2, 2}, {0, 0, 0}, true},
+};
+
+ConvParams params(const Case& c) {
+  ConvParams p;
+  p.ic = c.ic, p.oc = c.oc;
+  for (int i = 0; i < 3; ++i) {
+    p.in[i] = c.in[i], p.k[i] = c.k[i], p.stride[i] = c.s[i], p.pad[i] = c.p[i];
+    p.out[i] = c.transpose ? (c.in[i] - 1) * c.s[i] - 2 * c.p[i] + c.k[i] : (c.in[i] + 2 * c.p[i] - c.k[i]) / c.s[i] + 1;
+  }
+  return p;
+}
+
+std::vector<float> rnd(int64_t n) {
+  std::mt19937 g(42);
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
+
+double peak_gflops() {
+  const char* e = std::getenv("VX_PEAK_GFLOPS");
+  return e ? std::atof(e) : 490.0;
+}
+
+using ConvFn = void (*)(const ConvParams&, const float*, const float*, const float*, float*);
+
+void run(benchmark::State& state, const Case& c, ConvFn fn, bool first_only) {
+  const ConvParams p = params(c);
+  const auto src = rnd(p.ic * p.in[0] * p.in[1] * p.in[2]);
+  const auto wei = rnd(p.ic * p.oc * p.k[0] * p.k[1] * p.k[2]);
+  const auto bias = rnd(p.oc);
+  std::vector<float> dst(p.oc * p.out[0] * p.out[1] * p.out[2]);
+  if (!first_only) fn(p, src.data(), wei.data(), bias.data(), dst.data());  // creates and caches the primitive
+  for (auto _ : state) {
+    if (first_only) {
+      state.PauseTiming();
+      cpu::clear_conv_cache();
+      state.ResumeTiming();
+    }
+    fn(p, src.data(), wei.data(), bias.data(), dst.data());
+    benchmark::DoNotOptimize(dst.data());
+  }
+  // MACs: every (output voxel, oc) pair for a conv, every (input voxel, ic) pair for a transposed conv.
+  const double macs = c.transpose ? double(p.ic) * p.oc * p.k[0] * p.k[1] * p.k[2] * p.in[0] * p.in[1] * p.in[2]
+                                  : double(p.ic) * p.oc * p.k[0] * p.k[1] * p.k[2] * p.out[0] * p.out[1] * p.out[2];
+  state.counters["GFLOP/s"] = benchmark::Counter(2 * macs * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["%peak"] =
+      benchmark::Counter(2 * macs * state.iterations() / 1e9 / peak_gflops() * 100, benchmark::Counter::kIsRate);
+  state.counters["threads"] = omp_get_max_threads();
+}
+
+void reg(const std::string& name, std::function<void(benchmark::State&)> fn, int iterations = 0) {
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), fn)->UseRealTime()->Unit(benchmark::kMillisecond);
+  if (iterations) b->Iterations(iterations);
+}
+
+// Variants: /table = the default table's entry (what sessions run: the direct one-channel
+// kernel where it applies, else oneDNN with the automatic layout); /onednn = oneDNN on its
+// chosen layouts with edge reorders; /onednn_plain = oneDNN forced onto NCDHW; /first =
+// the table's first call (primitive creation + weight reorder + run). Transposed: /gemm_d2s (our rewrite, the
+// table's choice for k2s2), /onednn_deconv (oneDNN's deconvolution, chosen layouts).
+void register_all() {
+  const KernelTable& t = default_kernels();
+  auto with_layout = [](cpu::ConvLayout l, const Case& c, ConvFn fn, bool first) {
+    return [l, &c, fn, first](benchmark::State& s) {
+      cpu::set_conv_layout(l);
+      run(s, c, fn, first);
+      cpu::set_conv_layout(cpu::ConvLayout::automatic);
+    };
+  };
+  using L = cpu::ConvLayout;
+  for (const Case& c : kCases) {
+    const std::string n = c.name;
+    if (!c.transpose) {
+      reg(n + "/table", with_layout(L::automatic, c, t.conv, false));
+      reg(n + "/onednn", with_layout(L::blocked, c, cpu::conv_f32__onednn, false));
+      reg(n + "/onednn_plain", with_layout(L::plain, c, cpu::conv_f32__onednn, false));
+      reg(n + "/first", with_layout(L::automatic, c, t.conv, true), 2);
+    } else {
+      reg(n + "/gemm_d2s", with_layout(L::blocked, c, cpu::conv_transpose_f32__gemm_d2s, false));
+      reg(n + "/onednn_deconv", with_layout(L::blocked, c, cpu::conv_transpose_f32__onednn_deconv, false));
+      reg(n + "/onednn_deconv_plain", with_layout(L::plain, c, cpu::conv_transpose_f32__onednn_deconv, false));
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

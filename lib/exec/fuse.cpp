@@ -1,0 +1,96 @@
+#include "exec/fuse.h"
+
+#include <map>
+#include <optional>
+
+#include "core/error.h"
+
+namespace vx {
+
+namespace {
+
+// Tensor shapes with every run-time (-1) input dimension replaced by `probe`; nullopt
+// when inference fails for that probe.
+std::optional<std::map<std::string, Shape>> probe_shapes(const Graph& g, int64_t probe) {
+  try {
+    std::vector<Shape> in;
+    for (const auto& i : g.inputs) {
+      Shape s = i.shape;
+      for (int d = 0; d < s.rank; ++d)
+        if (s[d] < 0) s[d] = probe;
+      in.push_back(s);
+    }
+    return infer_shapes(g, g.topological_order(), in);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+bool same_shape(const std::vector<std::optional<std::map<std::string, Shape>>>& probes, const std::string& a,
+                const std::string& b) {
+  for (const auto& p : probes) {
+    if (!p) return false;
+    auto ia = p->find(a), ib = p->find(b);
+    if (ia == p->end() || ib == p->end() || ia->second != ib->second) return false;
+  }
+  return true;
+}
+
+const char* activation_of(const Node& n) {
+  if (n.op == "Relu") return "relu";
+  if (n.op == "LeakyRelu") return "leaky_relu";
+  if (n.op == "Sigmoid") return "sigmoid";
+  if (n.op == "Tanh") return "tanh";
+  return nullptr;
+}
+
+// One rewrite; false when none applies.
+bool fuse_once(Graph& g, const std::set<std::string>& keep,
+               const std::vector<std::optional<std::map<std::string, Shape>>>& probes) {
+  std::map<std::string, int> uses;
+  std::map<std::string, int> consumer;  // tensor -> the (last) node that reads it
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (const auto& in : g.nodes[i].inputs)
+      if (!in.empty()) ++uses[in], consumer[in] = static_cast<int>(i);
+  for (const auto& o : g.outputs) ++uses[o];
+
+  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
+    Node& conv = g.nodes[ci];
+    if (conv.op != "Conv" || conv.outputs.size() != 1 || conv.attrs.has("activation")) continue;
+    const std::string& t = conv.outputs[0];
+    if (uses[t] != 1 || keep.count(t) || !consumer.count(t)) continue;
+    const int ni = consumer[t];
+    const Node& next = g.nodes[ni];
+    const bool has_residual = conv.inputs.size() == 4 && !conv.inputs[3].empty();
+    if (const char* act = activation_of(next)) {
+      conv.attrs.set_str("activation", act);
+      if (next.op == "LeakyRelu") conv.attrs.set_float("alpha", next.attrs.get_float("alpha", 0.01));
+    } else if (next.op == "Add" && !has_residual && next.inputs.size() == 2) {
+      const std::string& other = next.inputs[0] == t ? next.inputs[1] : next.inputs[0];
+      if (other == t || !same_shape(probes, t, other) || !same_shape(probes, t, next.outputs[0])) continue;
+      conv.inputs.resize(4);  // X, W, bias or "", residual
+      conv.inputs[3] = other;
+    } else {
+      continue;
+    }
+    conv.outputs = next.outputs;
+    g.nodes.erase(g.nodes.begin() + ni);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Graph fuse_graph(const Graph& g, const std::set<std::string>& keep) {
+  Graph f = g;
+  f.topological_order();  // validates the graph first: errors name the original nodes
+  // Shapes of the original graph's tensors stay valid in the fused one (fusion only removes
+  // intermediates), so one probe serves every rewrite.
+  const std::vector<std::optional<std::map<std::string, Shape>>> probes = {probe_shapes(g, 32), probe_shapes(g, 48)};
+  while (fuse_once(f, keep, probes)) {
+  }
+  return f;
+}
+
+}  // namespace vx
