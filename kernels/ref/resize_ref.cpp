@@ -9,8 +9,14 @@ namespace {
 // Source position of output index o along one axis (see ResizeParams).
 double source_coord(const ResizeParams& p, int axis, int64_t o) {
   const int64_t in = p.in[axis], out = p.out[axis];
-  if (p.mode == ResizeMode::nearest)
-    return std::min(static_cast<double>(in - 1), std::floor(static_cast<double>(o) * p.ratio[axis]));
+  // Nearest rounds in float, as PyTorch does (upsample_nearest: floorf(o * float(scale))), so
+  // borderline indices agree with it exactly; the exact factors 1 and 2 are special there too.
+  if (p.mode == ResizeMode::nearest) {
+    if (out == in) return static_cast<double>(o);
+    if (out == 2 * in) return static_cast<double>(o / 2);
+    const float r = static_cast<float>(p.ratio[axis]);
+    return std::min(static_cast<double>(in - 1), static_cast<double>(std::floor(static_cast<float>(o) * r)));
+  }
   if (p.align_corners) return out > 1 ? static_cast<double>(o) * (in - 1) / (out - 1) : 0.0;
   return std::max(0.0, (o + 0.5) * p.ratio[axis] - 0.5);
 }

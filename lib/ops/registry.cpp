@@ -7,6 +7,15 @@ static const OpRegistry& registry() {
     OpRegistry reg;
     register_conv(reg);
     register_elementwise(reg);
+    register_conv_transpose(reg);
+    register_batchnorm(reg);
+    register_softmax(reg);
+    register_pool(reg);
+    register_concat(reg);
+    register_resize(reg);
+    register_gemm(reg);
+    register_view_ops(reg);
+    register_pad(reg);
     return reg;
   }();
   return r;

@@ -25,5 +25,14 @@ class OpRegistry {
 // One per op file; the list lives in registry.cpp.
 void register_conv(OpRegistry& r);
 void register_elementwise(OpRegistry& r);
+void register_conv_transpose(OpRegistry& r);
+void register_batchnorm(OpRegistry& r);
+void register_softmax(OpRegistry& r);
+void register_pool(OpRegistry& r);
+void register_concat(OpRegistry& r);
+void register_resize(OpRegistry& r);
+void register_gemm(OpRegistry& r);
+void register_view_ops(OpRegistry& r);
+void register_pad(OpRegistry& r);
 
 }  // namespace vx

@@ -1,0 +1,69 @@
+// BatchNormalization (inference): ONNX semantics. Inputs X [N,C,...] (rank 2 to 5), scale,
+// B, mean, var (each [C]); attribute epsilon (default 1e-5). The per-channel scale and shift
+// are folded once per session into an OpState, then applied by kern.channel_affine.
+#include <cmath>
+
+#include "graph/op.h"
+#include "ops/registry.h"
+
+namespace vx {
+namespace {
+
+struct BatchNormState : OpState {
+  const void* sources[4] = {nullptr, nullptr, nullptr, nullptr};  // the parameters it was folded from
+  std::vector<float> scale, shift;
+};
+
+class BatchNormOp : public OpDef {
+ public:
+  std::vector<Shape> infer(const Node& node, const std::vector<Shape>& in) const override {
+    if (in.size() != 5)
+      fail(Status::invalid_argument, "BatchNormalization takes X, scale, B, mean and var");
+    for (const auto& s : in)
+      if (s.rank < 0) fail(Status::invalid_argument, "BatchNormalization inputs are all required");
+    if (in[0].rank < 2) fail(Status::shape_mismatch, "input must be [N, C, ...], got " + in[0].str());
+    const int64_t c = in[0][1];
+    const char* names[4] = {"scale", "B", "mean", "var"};
+    for (int i = 1; i < 5; ++i)
+      if (in[i].rank != 1 || in[i][0] != c)
+        fail(Status::shape_mismatch, std::string(names[i - 1]) + " " + in[i].str() + " must have " +
+                                         std::to_string(c) + " values (one per channel)");
+    if (node.attrs.get_int("training_mode", 0) != 0)
+      fail(Status::unsupported, "training_mode is not supported (inference only)");
+    if (!(node.attrs.get_float("epsilon", 1e-5) >= 0)) fail(Status::invalid_argument, "epsilon must be >= 0");
+    return {in[0]};
+  }
+
+  void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           RunContext& ctx) const override {
+    const Shape& x = in[0]->shape();
+    const int64_t c = x[1];
+    auto* st = dynamic_cast<BatchNormState*>(ctx.state.get());
+    bool fresh = st != nullptr;
+    for (int i = 0; fresh && i < 4; ++i) fresh = st->sources[i] == in[i + 1]->raw();
+    if (!fresh) {
+      // Folded in double, then rounded: y = x * (g / sqrt(v + eps)) + (b - m * g / sqrt(v + eps)).
+      auto s = std::make_unique<BatchNormState>();
+      const double eps = node.attrs.get_float("epsilon", 1e-5);
+      const float *g = in[1]->f32(), *b = in[2]->f32(), *m = in[3]->f32(), *v = in[4]->f32();
+      s->scale.resize(c);
+      s->shift.resize(c);
+      for (int64_t i = 0; i < c; ++i) {
+        const double k = g[i] / std::sqrt(static_cast<double>(v[i]) + eps);
+        s->scale[i] = static_cast<float>(k);
+        s->shift[i] = static_cast<float>(b[i] - m[i] * k);
+      }
+      for (int i = 0; i < 4; ++i) s->sources[i] = in[i + 1]->raw();
+      st = s.get();
+      ctx.state = std::move(s);
+    }
+    ctx.kernels.channel_affine(x[0], c, x.prod(2, x.rank), st->scale.data(), st->shift.data(), in[0]->f32(),
+                               out[0]->f32());
+  }
+};
+
+}  // namespace
+
+void register_batchnorm(OpRegistry& r) { r.add("BatchNormalization", std::make_unique<BatchNormOp>()); }
+
+}  // namespace vx

@@ -1,0 +1,61 @@
+// Concat: ONNX semantics. Any number of inputs (>= 1) of equal rank that agree on every
+// axis but `axis` (required; negative counts from the end).
+#include <cstring>
+
+#include "graph/op.h"
+#include "ops/registry.h"
+
+namespace vx {
+namespace {
+
+int concat_axis(const Node& node, int rank) {
+  if (!node.attrs.has("axis")) fail(Status::invalid_argument, "attribute 'axis' is required");
+  const int64_t a = node.attrs.get_int("axis", 0);
+  if (a < -rank || a >= rank)
+    fail(Status::invalid_argument, "axis " + std::to_string(a) + " is outside rank " + std::to_string(rank));
+  return static_cast<int>(a < 0 ? a + rank : a);
+}
+
+class ConcatOp : public OpDef {
+ public:
+  std::vector<Shape> infer(const Node& node, const std::vector<Shape>& in) const override {
+    if (in.empty()) fail(Status::invalid_argument, "Concat needs at least one input");
+    for (const auto& s : in)
+      if (s.rank < 0) fail(Status::invalid_argument, "Concat inputs must not be omitted");
+    const int axis = concat_axis(node, in[0].rank);
+    Shape o = in[0];
+    for (size_t i = 1; i < in.size(); ++i) {
+      bool ok = in[i].rank == o.rank;
+      for (int d = 0; ok && d < o.rank; ++d) ok = d == axis || in[i][d] == o[d];
+      if (!ok)
+        fail(Status::shape_mismatch, "input " + std::to_string(i) + " " + in[i].str() + " does not match " +
+                                         in[0].str() + " outside axis " + std::to_string(axis));
+      o[axis] += in[i][axis];
+    }
+    return {o};
+  }
+
+  // Each input is `outer` contiguous blocks of dim(axis) * inner elements.
+  void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           RunContext&) const override {
+    const Shape& o = out[0]->shape();
+    const int axis = concat_axis(node, o.rank);
+    const int64_t outer = o.prod(0, axis), inner = o.prod(axis + 1, o.rank);
+    float* dst = out[0]->f32();
+    int64_t offset = 0;
+    for (const Tensor* t : in) {
+      require(t->is_contiguous(), Status::internal, "Concat expects contiguous inputs");
+      const int64_t block = t->dim(axis) * inner;
+      const float* src = t->f32();
+      for (int64_t b = 0; b < outer; ++b)
+        std::memcpy(dst + b * o[axis] * inner + offset, src + b * block, static_cast<size_t>(block) * sizeof(float));
+      offset += block;
+    }
+  }
+};
+
+}  // namespace
+
+void register_concat(OpRegistry& r) { r.add("Concat", std::make_unique<ConcatOp>()); }
+
+}  // namespace vx

@@ -1,0 +1,88 @@
+// Gemm: Y = alpha * A . op(B) + beta * C (ONNX), A [M,K] (transA must be 0), B [K,N] or [N,K]
+// with transB = 1, optional C with N values ([N], [1,N]) or one value. MatMul: [M,K] . [K,N].
+// Both run through kern.linear, which wants the weight as [N,K]; B is rearranged (and scaled
+// by alpha) per run, which costs K*N against the product's M*K*N.
+#include <vector>
+
+#include "graph/op.h"
+#include "ops/registry.h"
+
+namespace vx {
+namespace {
+
+struct GemmDims {
+  int64_t m = 0, k = 0, n = 0;
+  bool trans_b = false;
+};
+
+GemmDims gemm_dims(const Node& node, const std::vector<Shape>& in, bool is_gemm) {
+  if (in.size() < 2 || in.size() > (is_gemm ? 3u : 2u) || in[0].rank < 0 || in[1].rank < 0)
+    fail(Status::invalid_argument, is_gemm ? "Gemm takes A, B and an optional C" : "MatMul takes A and B");
+  if (in[0].rank != 2 || in[1].rank != 2)
+    fail(Status::shape_mismatch, "only 2-D operands are supported, got " + in[0].str() + " and " + in[1].str());
+  GemmDims d;
+  if (is_gemm) {
+    if (node.attrs.get_int("transA", 0) != 0) fail(Status::unsupported, "transA must be 0");
+    const int64_t tb = node.attrs.get_int("transB", 0);
+    if (tb != 0 && tb != 1) fail(Status::invalid_argument, "transB must be 0 or 1");
+    d.trans_b = tb == 1;
+  }
+  d.m = in[0][0];
+  d.k = in[0][1];
+  const int64_t bk = d.trans_b ? in[1][1] : in[1][0];
+  d.n = d.trans_b ? in[1][0] : in[1][1];
+  if (bk != d.k)
+    fail(Status::shape_mismatch, "A " + in[0].str() + " and B " + in[1].str() + " (transB " +
+                                     std::to_string(int(d.trans_b)) + ") disagree on K");
+  if (in.size() == 3 && in[2].rank >= 0) {
+    const int64_t c = in[2].numel();
+    if (!(c == 1 || (c == d.n && in[2][in[2].rank - 1] == d.n)) || in[2].rank > 2)
+      fail(Status::unsupported, "C " + in[2].str() + " must have " + std::to_string(d.n) + " values or one");
+  }
+  return d;
+}
+
+class GemmOp : public OpDef {
+ public:
+  explicit GemmOp(bool is_gemm) : is_gemm_(is_gemm) {}
+  std::vector<Shape> infer(const Node& node, const std::vector<Shape>& in) const override {
+    GemmDims d = gemm_dims(node, in, is_gemm_);
+    return {Shape{d.m, d.n}};
+  }
+  void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           RunContext& ctx) const override {
+    std::vector<Shape> shapes;
+    for (const Tensor* t : in) {
+      Shape s = t->shape();
+      if (!t->defined()) s.rank = -1;
+      shapes.push_back(s);
+    }
+    GemmDims d = gemm_dims(node, shapes, is_gemm_);
+    const float alpha = is_gemm_ ? static_cast<float>(node.attrs.get_float("alpha", 1.0)) : 1.f;
+    const float beta = is_gemm_ ? static_cast<float>(node.attrs.get_float("beta", 1.0)) : 1.f;
+    const float* b = in[1]->f32();
+    std::vector<float> w(static_cast<size_t>(d.n * d.k));
+    for (int64_t j = 0; j < d.n; ++j)
+      for (int64_t t = 0; t < d.k; ++t) w[j * d.k + t] = alpha * (d.trans_b ? b[j * d.k + t] : b[t * d.n + j]);
+    std::vector<float> bias;
+    if (in.size() == 3 && in[2]->defined()) {
+      const float* c = in[2]->f32();
+      const bool one = in[2]->numel() == 1;
+      bias.resize(static_cast<size_t>(d.n));
+      for (int64_t j = 0; j < d.n; ++j) bias[j] = beta * c[one ? 0 : j];
+    }
+    ctx.kernels.linear(d.m, d.k, d.n, in[0]->f32(), w.data(), bias.empty() ? nullptr : bias.data(), out[0]->f32());
+  }
+
+ private:
+  bool is_gemm_;
+};
+
+}  // namespace
+
+void register_gemm(OpRegistry& r) {
+  r.add("Gemm", std::make_unique<GemmOp>(true));
+  r.add("MatMul", std::make_unique<GemmOp>(false));
+}
+
+}  // namespace vx

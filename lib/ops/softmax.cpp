@@ -1,0 +1,34 @@
+// Softmax over one axis (ONNX opset 13 semantics): attribute axis, default 1, may be negative.
+#include "graph/op.h"
+#include "ops/registry.h"
+
+namespace vx {
+namespace {
+
+int softmax_axis(const Node& node, const Shape& x) {
+  const int64_t a = node.attrs.get_int("axis", 1);
+  if (a < -x.rank || a >= x.rank)
+    fail(Status::invalid_argument, "axis " + std::to_string(a) + " is outside input " + x.str());
+  return static_cast<int>(a < 0 ? a + x.rank : a);
+}
+
+class SoftmaxOp : public OpDef {
+ public:
+  std::vector<Shape> infer(const Node& node, const std::vector<Shape>& in) const override {
+    if (in.size() != 1 || in[0].rank < 1) fail(Status::invalid_argument, "Softmax takes exactly one input");
+    softmax_axis(node, in[0]);
+    return {in[0]};
+  }
+  void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
+           RunContext& ctx) const override {
+    const Shape& x = in[0]->shape();
+    const int a = softmax_axis(node, x);
+    ctx.kernels.softmax(x.prod(0, a), x[a], x.prod(a + 1, x.rank), in[0]->f32(), out[0]->f32());
+  }
+};
+
+}  // namespace
+
+void register_softmax(OpRegistry& r) { r.add("Softmax", std::make_unique<SoftmaxOp>()); }
+
+}  // namespace vx

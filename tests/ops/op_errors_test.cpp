@@ -1,0 +1,181 @@
+// Bad attributes and shapes: each op's infer() throws vx::Error with a message that says
+// what is wrong (checked by a fragment of it), and the graph-level error names the node.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <string>
+
+#include "exec/executor.h"
+#include "graph/graph.h"
+#include "graph/op.h"
+
+using namespace vx;
+
+namespace {
+
+Shape none() {
+  Shape s;
+  s.rank = -1;
+  return s;
+}
+
+// Runs op `type`'s infer() on the shapes; returns the error text ("" when it did not throw).
+std::string infer_error(const std::string& type, const std::vector<Shape>& in,
+                        const std::function<void(Attrs&)>& set = {}) {
+  const OpDef* op = find_op(type);
+  REQUIRE_MESSAGE(op != nullptr, "op " << type << " is not registered");
+  Node n;
+  n.name = "n";
+  n.op = type;
+  n.outputs = {"y"};
+  if (set) set(n.attrs);
+  try {
+    op->infer(n, in);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool has(const std::string& msg, const char* fragment) {
+  const bool ok = msg.find(fragment) != std::string::npos;
+  if (!ok) MESSAGE("message '" << msg << "' lacks '" << fragment << "'");
+  return ok;
+}
+
+const Shape x4{1, 4, 8, 8}, x5{1, 4, 6, 8, 8};
+
+}  // namespace
+
+TEST_CASE("ConvTranspose") {
+  CHECK(has(infer_error("ConvTranspose", {x4, Shape{3, 2, 3, 3}}), "input channels"));
+  CHECK(has(infer_error("ConvTranspose", {x4, Shape{4, 2, 3, 3}}, [](Attrs& a) { a.set_int("group", 3); }),
+            "group 3"));
+  CHECK(has(infer_error("ConvTranspose", {x4, Shape{4, 2, 3, 3}},
+                        [](Attrs& a) { a.set_ints("output_padding", {2, 2}); }),
+            "output_padding"));
+  CHECK(has(infer_error("ConvTranspose", {x4, Shape{4, 2, 3, 3}, Shape{5}}), "bias"));
+  CHECK(has(infer_error("ConvTranspose", {x4, Shape{4, 2, 3, 3, 3}}), "does not match"));
+  CHECK(has(infer_error("ConvTranspose", {x4, none()}), "takes X, W"));
+  CHECK(infer_error("ConvTranspose", {x4, Shape{4, 2, 3, 3}, none()}).empty());
+}
+
+TEST_CASE("BatchNormalization") {
+  CHECK(has(infer_error("BatchNormalization", {x5, Shape{4}, Shape{4}, Shape{3}, Shape{4}}), "mean"));
+  CHECK(has(infer_error("BatchNormalization", {x5, Shape{4}, Shape{4}}), "takes X, scale"));
+  CHECK(has(infer_error("BatchNormalization", {Shape{7}, Shape{7}, Shape{7}, Shape{7}, Shape{7}}), "[N, C"));
+}
+
+TEST_CASE("Softmax, Concat, Flatten, Reshape") {
+  CHECK(has(infer_error("Softmax", {x4}, [](Attrs& a) { a.set_int("axis", 4); }), "axis 4"));
+  CHECK(has(infer_error("Concat", {x4, Shape{1, 3, 8, 7}}, [](Attrs& a) { a.set_int("axis", 1); }),
+            "does not match"));
+  CHECK(has(infer_error("Concat", {x4, x5}, [](Attrs& a) { a.set_int("axis", 1); }), "does not match"));
+  CHECK(has(infer_error("Concat", {x4}), "'axis' is required"));
+  CHECK(has(infer_error("Flatten", {x4}, [](Attrs& a) { a.set_int("axis", 5); }), "axis 5"));
+  CHECK(has(infer_error("Reshape", {x4}, [](Attrs& a) { a.set_ints("shape", {3, -1}); }), "cannot reshape"));
+  CHECK(has(infer_error("Reshape", {x4}, [](Attrs& a) { a.set_ints("shape", {-1, -1}); }), "more than one -1"));
+  CHECK(has(infer_error("Reshape", {x4}), "'shape' is required"));
+}
+
+TEST_CASE("pooling") {
+  CHECK(has(infer_error("MaxPool", {x4}), "kernel_shape"));
+  CHECK(has(infer_error("MaxPool", {x4}, [](Attrs& a) { a.set_ints("kernel_shape", {3, 3, 3}); }), "needs 2 values"));
+  CHECK(has(infer_error("MaxPool", {x4}, [](Attrs& a) { a.set_ints("kernel_shape", {9, 2}); }), "larger than"));
+  CHECK(has(infer_error("AveragePool", {x4},
+                        [](Attrs& a) {
+                          a.set_ints("kernel_shape", {2, 2});
+                          a.set_ints("dilations", {2, 2});
+                        }),
+            "dilations"));
+  CHECK(has(infer_error("MaxPool", {Shape{4, 8}}, [](Attrs& a) { a.set_ints("kernel_shape", {2}); }), "4-D"));
+  CHECK(has(infer_error("AdaptiveAveragePool", {x5}, [](Attrs& a) { a.set_ints("output_size", {2, 0, 2}); }),
+            ">= 1"));
+  CHECK(has(infer_error("AdaptiveMaxPool", {x5}), "output_size"));
+}
+
+TEST_CASE("Resize") {
+  CHECK(has(infer_error("Resize", {x4}), "exactly one"));
+  CHECK(has(infer_error("Resize", {x4},
+                        [](Attrs& a) {
+                          a.set_floats("scales", {2, 2});
+                          a.set_ints("sizes", {4, 4});
+                        }),
+            "exactly one"));
+  CHECK(has(infer_error("Resize", {x4}, [](Attrs& a) { a.set_floats("scales", {2, 2, 2}); }), "needs 2"));
+  CHECK(has(infer_error("Resize", {x4},
+                        [](Attrs& a) {
+                          a.set_floats("scales", {2, 2});
+                          a.set_str("mode", "cubic");
+                        }),
+            "cubic"));
+  CHECK(has(infer_error("Resize", {x4},
+                        [](Attrs& a) {
+                          a.set_floats("scales", {2, 2});
+                          a.set_int("align_corners", 1);
+                        }),
+            "linear mode only"));
+  CHECK(has(infer_error("Resize", {x4, x5}), "rank"));
+  CHECK(has(infer_error("Resize", {x4}, [](Attrs& a) { a.set_floats("scales", {0.05, 1}); }), "empty"));
+}
+
+TEST_CASE("Gemm, MatMul") {
+  CHECK(has(infer_error("Gemm", {Shape{3, 5}, Shape{4, 6}}), "disagree on K"));
+  CHECK(has(infer_error("Gemm", {Shape{3, 5}, Shape{5, 6}}, [](Attrs& a) { a.set_int("transA", 1); }), "transA"));
+  CHECK(has(infer_error("Gemm", {Shape{3, 5}, Shape{6, 5}, Shape{3, 6}}, [](Attrs& a) { a.set_int("transB", 1); }),
+            "C "));
+  CHECK(has(infer_error("MatMul", {Shape{2, 3, 5}, Shape{5, 6}}), "2-D"));
+}
+
+TEST_CASE("Pad, Slice") {
+  CHECK(has(infer_error("Pad", {x4}, [](Attrs& a) { a.set_ints("pads", {0, 0, 1, 1}); }), "needs 8"));
+  CHECK(has(infer_error("Pad", {x4}, [](Attrs& a) { a.set_ints("pads", {0, 1, 0, 0, 0, 0, 0, 0}); }), "spatial"));
+  CHECK(has(infer_error("Pad", {x4},
+                        [](Attrs& a) {
+                          a.set_ints("pads", {0, 0, 8, 0, 0, 0, 0, 0});
+                          a.set_str("mode", "reflect");
+                        }),
+            "reflect"));
+  CHECK(has(infer_error("Pad", {x4}, [](Attrs& a) { a.set_ints("pads", {0, 0, -4, 0, 0, 0, -4, 0}); }),
+            "to nothing"));
+  CHECK(has(infer_error("Pad", {x4},
+                        [](Attrs& a) {
+                          a.set_ints("pads", {0, 0, 1, 0, 0, 0, 0, 0});
+                          a.set_str("mode", "wrap");
+                        }),
+            "wrap"));
+  auto slice = [](std::vector<int64_t> s, std::vector<int64_t> e, std::vector<int64_t> ax) {
+    return [=](Attrs& a) {
+      a.set_ints("starts", s);
+      a.set_ints("ends", e);
+      a.set_ints("axes", ax);
+    };
+  };
+  CHECK(has(infer_error("Slice", {x4}, slice({5}, {2}, {2})), "is empty"));
+  CHECK(has(infer_error("Slice", {x4}, slice({0}, {2}, {4})), "axis 4"));
+  CHECK(has(infer_error("Slice", {x4}, slice({0, 0}, {2, 2}, {2, -2})), "sliced twice"));
+  CHECK(has(infer_error("Slice", {x4}, slice({0}, {2, 3}, {2})), "same"));
+}
+
+TEST_CASE("a bad attribute in a graph names the node, and running it is an Error, not a crash") {
+  auto g = std::make_shared<Graph>();
+  g->inputs.push_back({"x", x5});
+  Node n;
+  n.name = "bottleneck_pool";
+  n.op = "MaxPool";
+  n.inputs = {"x"};
+  n.outputs = {"y"};
+  n.attrs.set_ints("kernel_shape", {2, 2});  // 3-D input needs three
+  g->nodes.push_back(n);
+  g->outputs = {"y"};
+  Executor ex(g, kern::ref_kernels());
+  std::string msg;
+  try {
+    ex.run({Tensor::zeros(x5)});
+  } catch (const Error& e) {
+    msg = e.what();
+    CHECK(e.status() == Status::invalid_argument);
+  }
+  CHECK(has(msg, "bottleneck_pool"));
+  CHECK(has(msg, "kernel_shape"));
+}

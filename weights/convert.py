@@ -1,0 +1,600 @@
+#!/usr/bin/python3
+"""ONNX / PyTorch -> .vxm converter.
+
+    /usr/bin/python3 weights/convert.py MODEL.onnx OUT.vxm [--name NAME] [--metadata meta.json]
+                                        [--compress] [--input-shape NAME=1,1,20,192,192 ...]
+
+    from convert import convert_torch, convert_onnx
+    convert_torch(module, example_inputs, "out.vxm", metadata=None, opset=13)
+
+Reads ONNX opsets 11-17 as torch.onnx.export writes them. Shape computations (Shape, Gather,
+Unsqueeze, Concat, Cast, Constant, ...) are folded with the known input shapes; a Resize whose
+target size is "the spatial size of tensor T" (F.interpolate(x, size=skip.shape[2:]) with free
+dims) becomes Resize with T as its second ("like") input. BatchNormalization is folded into the
+preceding Conv/ConvTranspose when that conv's output feeds nothing else; Dropout and Identity
+disappear. Anything else unsupported fails with ConvertError naming the op, node and attribute.
+"""
+import argparse
+import io
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vxm  # noqa: E402
+
+PRODUCER = "voxinfer weights/convert.py 1.0"
+MIN_OPSET, MAX_OPSET = 11, 17
+
+
+class ConvertError(ValueError):
+    pass
+
+
+class Dim:
+    """A dimension known only at run time: dim `axis` of tensor `tensor`."""
+
+    def __init__(self, tensor, axis):
+        self.tensor, self.axis = tensor, axis
+
+    def __repr__(self):
+        return f"dim({self.tensor}, {self.axis})"
+
+    def __eq__(self, other):
+        return isinstance(other, Dim) and (self.tensor, self.axis) == (other.tensor, other.axis)
+
+    def __hash__(self):
+        return hash((self.tensor, self.axis))
+
+
+def _is_symbolic(a):
+    return isinstance(a, np.ndarray) and a.dtype == object
+
+
+def _attrs(node):
+    import onnx
+    out = {}
+    for a in node.attribute:
+        out[a.name] = onnx.helper.get_attribute_value(a)
+        if isinstance(out[a.name], bytes):
+            out[a.name] = out[a.name].decode("utf-8")
+    return out
+
+
+# Ops evaluated with numpy when every input is known at conversion time.
+def _fold(op, node, ins, attrs, opset):
+    import onnx
+    import onnx.helper  # noqa: F401
+    from onnx import numpy_helper
+    if op == "Constant":
+        if "value" in attrs:
+            return numpy_helper.to_array(attrs["value"])
+        for k, dt in (("value_float", np.float32), ("value_floats", np.float32), ("value_int", np.int64),
+                      ("value_ints", np.int64)):
+            if k in attrs:
+                return np.array(attrs[k], dtype=dt)
+        raise ConvertError(f"Constant node '{node.name}': unsupported attribute {list(attrs)}")
+    if op in ("Identity", "Dropout"):
+        return ins[0]
+    if op == "Cast":
+        if _is_symbolic(ins[0]):
+            return ins[0]
+        return ins[0].astype(onnx.helper.tensor_dtype_to_np_dtype(attrs["to"]))
+    if op == "Gather":
+        return np.take(ins[0], ins[1].astype(np.int64), axis=attrs.get("axis", 0))
+    if op in ("Unsqueeze", "Squeeze"):
+        axes = attrs.get("axes") if opset < 13 else (list(ins[1]) if len(ins) > 1 and ins[1] is not None else None)
+        x = ins[0]
+        if op == "Unsqueeze":
+            rank = x.ndim + len(axes)
+            for a in sorted(int(a) % rank for a in axes):
+                x = np.expand_dims(x, a)
+            return x
+        if axes is None:
+            return np.squeeze(x)
+        return np.squeeze(x, axis=tuple(int(a) % x.ndim for a in axes))
+    if op == "Concat":
+        return np.concatenate([np.atleast_1d(i) for i in ins], axis=attrs["axis"])
+    if op == "Slice":
+        x = ins[0]
+        starts, ends = [int(v) for v in ins[1]], [int(v) for v in ins[2]]
+        axes = [int(v) for v in ins[3]] if len(ins) > 3 and ins[3] is not None else list(range(len(starts)))
+        steps = [int(v) for v in ins[4]] if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
+        sl = [slice(None)] * x.ndim
+        for s, e, a, st in zip(starts, ends, axes, steps):
+            sl[a % x.ndim] = slice(s, e, st)
+        return x[tuple(sl)]
+    if op == "Reshape":
+        shape = [int(v) for v in ins[1]]
+        shape = [ins[0].shape[i] if v == 0 else v for i, v in enumerate(shape)]
+        return ins[0].reshape(shape)
+    if op == "Transpose":
+        return np.transpose(ins[0], attrs.get("perm"))
+    if op == "ConstantOfShape":
+        val = numpy_helper.to_array(attrs["value"]) if "value" in attrs else np.zeros(1, np.float32)
+        return np.full([int(v) for v in ins[0]], val.ravel()[0], dtype=val.dtype)
+    if op == "Range":
+        return np.arange(ins[0], ins[1], ins[2])
+    if op == "Expand":
+        return ins[0] * np.ones([int(v) for v in ins[1]], dtype=ins[0].dtype)
+    if op == "Where":
+        return np.where(ins[0], ins[1], ins[2])
+    binary = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Equal": np.equal,
+              "Less": np.less, "Greater": np.greater, "Pow": np.power, "Max": np.maximum, "Min": np.minimum}
+    if op in binary:
+        return binary[op](ins[0], ins[1])
+    if op == "Div":
+        if np.issubdtype(ins[0].dtype, np.integer):
+            return np.trunc(ins[0] / ins[1]).astype(ins[0].dtype)
+        return ins[0] / ins[1]
+    unary = {"Floor": np.floor, "Ceil": np.ceil, "Sqrt": np.sqrt, "Neg": np.negative, "Abs": np.abs,
+             "Relu": lambda v: np.maximum(v, 0), "Not": np.logical_not}
+    if op in unary:
+        return unary[op](ins[0])
+    return None
+
+
+FOLDABLE = {"Constant", "Identity", "Dropout", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice",
+            "Reshape", "Transpose", "ConstantOfShape", "Range", "Expand", "Where", "Add", "Sub", "Mul", "Equal",
+            "Less", "Greater", "Pow", "Max", "Min", "Div", "Floor", "Ceil", "Sqrt", "Neg", "Abs", "Relu", "Not"}
+# Ops that accept symbolic (run-time) dims in their inputs while folding.
+SYMBOLIC_OK = {"Identity", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice"}
+
+
+class _Converter:
+    def __init__(self, model, input_shapes=None):
+        import onnx
+        import onnx.numpy_helper  # noqa: F401
+        import onnx.shape_inference  # noqa: F401
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+        if self.opset is None or not MIN_OPSET <= self.opset <= MAX_OPSET:
+            raise ConvertError(f"ONNX opset {self.opset} is not supported (supported: {MIN_OPSET}-{MAX_OPSET})")
+        input_shapes = dict(input_shapes or {})
+        g = model.graph
+        inits = {t.name for t in g.initializer}
+        # Pin requested input shapes before shape inference so every shape folds.
+        for i in g.input:
+            if i.name in input_shapes:
+                dims = i.type.tensor_type.shape.dim
+                for d, v in zip(dims, input_shapes[i.name]):
+                    if int(v) > 0:
+                        d.ClearField("dim_param")
+                        d.dim_value = int(v)
+        try:
+            model = onnx.shape_inference.infer_shapes(model)
+        except Exception as e:  # shape inference is an aid; folding reports what it cannot do
+            print(f"warning: ONNX shape inference failed: {e}", file=sys.stderr)
+        self.g = model.graph
+        self.const = {t.name: onnx.numpy_helper.to_array(t) for t in self.g.initializer}
+        self.shapes = {}
+        for vi in list(self.g.input) + list(self.g.value_info) + list(self.g.output):
+            if vi.type.HasField("tensor_type") and vi.type.tensor_type.HasField("shape"):
+                self.shapes[vi.name] = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                                        for d in vi.type.tensor_type.shape.dim]
+        self.inputs = []
+        for i in self.g.input:
+            if i.name in inits:
+                continue
+            shape = [int(v) if v else -1 for v in self.shapes.get(i.name, [])]
+            if i.name in input_shapes:
+                shape = [int(v) for v in input_shapes[i.name]]
+            if not shape:
+                raise ConvertError(f"graph input '{i.name}' has no known rank")
+            self.inputs.append({"name": i.name, "shape": shape})
+            self.shapes[i.name] = [v if v > 0 else None for v in shape]
+        self.outputs = [o.name for o in self.g.output]
+        self.consumers = {}
+        for n in self.g.node:
+            for x in n.input:
+                self.consumers[x] = self.consumers.get(x, 0) + 1
+        self.alias = {}
+        self.nodes = []
+        self.producer = {}
+        self.weights = {}
+        self.names = set()
+
+    # --- helpers
+    def res(self, name):
+        while name in self.alias:
+            name = self.alias[name]
+        return name
+
+    def known(self, name):
+        return name == "" or self.res(name) in self.const
+
+    def value(self, name):
+        return None if name == "" else self.const[self.res(name)]
+
+    def rank(self, name):
+        s = self.shapes.get(self.res(name), self.shapes.get(name))
+        return None if s is None else len(s)
+
+    def data(self, name, node):
+        """A node's data input: a produced tensor, a graph input, or a constant made a weight."""
+        if name == "":
+            return ""
+        r = self.res(name)
+        if r in self.const:
+            v = self.const[r]
+            if _is_symbolic(v):
+                raise ConvertError(f"{node.op_type} node '{node.name}': input '{name}' depends on run-time "
+                                   f"dimensions {v.tolist()} and cannot be a tensor")
+            if r not in self.weights:
+                if v.dtype.kind not in "fiu":
+                    raise ConvertError(f"{node.op_type} node '{node.name}': constant '{name}' has dtype {v.dtype}")
+                self.weights[r] = v.astype(np.float32) if v.dtype.kind == "f" else v.astype(np.float32)
+            return r
+        return r
+
+    def emit(self, node, op, inputs, attrs=None, outputs=None):
+        name = node.name or f"{node.op_type}_{len(self.nodes)}"
+        base, k = name, 1
+        while name in self.names:
+            name = f"{base}_{k}"
+            k += 1
+        self.names.add(name)
+        outs = list(outputs if outputs is not None else node.output[:1])
+        n = {"name": name, "op": op, "inputs": [self.data(i, node) for i in inputs], "outputs": outs,
+             "attrs": attrs or {}}
+        for o in outs:
+            self.producer[o] = len(self.nodes)
+        self.nodes.append(n)
+        return n
+
+    def check_attrs(self, node, attrs, allowed, defaults=None):
+        defaults = defaults or {}
+        for k, v in attrs.items():
+            if k in allowed:
+                continue
+            if k in defaults and v == defaults[k]:
+                continue
+            raise ConvertError(f"{node.op_type} node '{node.name}': unsupported attribute '{k}' = {v!r}")
+
+    # --- the conversion
+    def run(self):
+        for node in self.g.node:
+            if node.domain not in ("", "ai.onnx"):
+                raise ConvertError(f"node '{node.name}': op '{node.domain}::{node.op_type}' is not supported")
+            attrs = _attrs(node)
+            if self.try_fold(node, attrs):
+                continue
+            fn = getattr(self, "op_" + node.op_type, None)
+            if fn is None:
+                raise ConvertError(f"op '{node.op_type}' (node '{node.name}') is not supported by voxinfer")
+            fn(node, attrs)
+        outputs = []
+        for o in self.outputs:
+            r = self.res(o)
+            if r in self.const:
+                raise ConvertError(f"graph output '{o}' is a constant; nothing to compute")
+            if r != o and (r in self.producer or any(i["name"] == r for i in self.inputs)):
+                n = {"name": f"output_{o}", "op": "Identity", "inputs": [r], "outputs": [o], "attrs": {}}
+                self.nodes.append(n)
+            outputs.append(o)
+        used = {i for n in self.nodes for i in n["inputs"]}
+        weights = {k: v for k, v in self.weights.items() if k in used}
+        graph = {"inputs": self.inputs, "outputs": outputs, "nodes": self.nodes}
+        return graph, weights
+
+    def try_fold(self, node, attrs):
+        op = node.op_type
+        if op == "Shape":
+            src = self.res(node.input[0])
+            if src in self.const:
+                v = np.array(self.const[src].shape, dtype=np.int64)
+            else:
+                s = self.shapes.get(src) or self.shapes.get(node.input[0])
+                if s is None:
+                    return False
+                if all(d is not None for d in s):
+                    v = np.array(s, dtype=np.int64)
+                else:
+                    v = np.array([d if d is not None else Dim(src, i) for i, d in enumerate(s)], dtype=object)
+            start, end = attrs.get("start", 0), attrs.get("end", None)
+            self.const[node.output[0]] = v[start:end]
+            return True
+        if op not in FOLDABLE:
+            return False
+        if op == "Dropout" and not self.known(node.input[0]):
+            self.alias[node.output[0]] = self.res(node.input[0])
+            return True
+        if op == "Identity" and not self.known(node.input[0]):
+            self.alias[node.output[0]] = self.res(node.input[0])
+            return True
+        if not all(self.known(i) for i in node.input):
+            return False
+        ins = [self.value(i) for i in node.input]
+        if any(_is_symbolic(i) for i in ins if i is not None) and op not in SYMBOLIC_OK:
+            return False
+        try:
+            out = _fold(op, node, ins, attrs, self.opset)
+        except ConvertError:
+            raise
+        except Exception as e:
+            raise ConvertError(f"{op} node '{node.name}': cannot fold constant computation: {e}") from e
+        if out is None:
+            return False
+        if not isinstance(out, np.ndarray):
+            out = np.array(out)
+        if _is_symbolic(out) and all(not isinstance(v, Dim) for v in out.ravel()):
+            out = out.astype(np.int64)
+        self.const[node.output[0]] = out
+        return True
+
+    def spatial_attrs(self, node, attrs, names):
+        return {k: [int(v) for v in attrs[k]] for k in names if k in attrs}
+
+    def op_Conv(self, node, attrs):
+        self.check_attrs(node, attrs, {"strides", "pads", "dilations", "group", "kernel_shape"}, {"auto_pad": "NOTSET"})
+        if not self.known(node.input[1]):
+            raise ConvertError(f"Conv node '{node.name}': weights must be constant")
+        a = self.spatial_attrs(node, attrs, ["strides", "pads", "dilations"])
+        a["group"] = int(attrs.get("group", 1))
+        self.emit(node, "Conv", list(node.input), a)
+
+    def op_ConvTranspose(self, node, attrs):
+        self.check_attrs(node, attrs, {"strides", "pads", "dilations", "group", "kernel_shape", "output_padding"},
+                         {"auto_pad": "NOTSET"})
+        if not self.known(node.input[1]):
+            raise ConvertError(f"ConvTranspose node '{node.name}': weights must be constant")
+        a = self.spatial_attrs(node, attrs, ["strides", "pads", "dilations", "output_padding"])
+        a["group"] = int(attrs.get("group", 1))
+        self.emit(node, "ConvTranspose", list(node.input), a)
+
+    def op_BatchNormalization(self, node, attrs):
+        self.check_attrs(node, attrs, {"epsilon", "momentum"}, {"training_mode": 0, "spatial": 1})
+        if len(node.output) > 1 and any(node.output[1:]):
+            raise ConvertError(f"BatchNormalization node '{node.name}': training-mode outputs are not supported")
+        if not all(self.known(i) for i in node.input[1:]):
+            raise ConvertError(f"BatchNormalization node '{node.name}': parameters must be constant")
+        eps = float(attrs.get("epsilon", 1e-5))
+        gamma, beta, mean, var = (self.value(i).astype(np.float64) for i in node.input[1:5])
+        x = self.res(node.input[0])
+        prod = self.nodes[self.producer[x]] if x in self.producer else None
+        if (prod is not None and prod["op"] in ("Conv", "ConvTranspose") and self.consumers.get(x, 0) == 1
+                and x not in self.outputs and prod["outputs"] == [x]):
+            s = gamma / np.sqrt(var + eps)
+            w = self.weights[prod["inputs"][1]].astype(np.float64)
+            b = (self.weights[prod["inputs"][2]].astype(np.float64) if len(prod["inputs"]) > 2 and prod["inputs"][2]
+                 else np.zeros_like(s))
+            if prod["op"] == "Conv":
+                w = w * s.reshape((-1,) + (1,) * (w.ndim - 1))
+            else:  # [IC, OC/group, k...]: output channel oc = g * OC/group + j
+                grp = prod["attrs"].get("group", 1)
+                ocg = w.shape[1]
+                w = (w.reshape((grp, w.shape[0] // grp) + w.shape[1:]) *
+                     s.reshape((grp, 1, ocg) + (1,) * (w.ndim - 2))).reshape(w.shape)
+            b = (b - mean) * s + beta
+            wn, bn = prod["name"] + ".weight", prod["name"] + ".bias"
+            self.weights[wn], self.weights[bn] = w.astype(np.float32), b.astype(np.float32)
+            prod["inputs"] = [prod["inputs"][0], wn, bn]
+            prod["outputs"] = [node.output[0]]
+            self.producer[node.output[0]] = self.producer.pop(x)
+            return
+        self.emit(node, "BatchNormalization", list(node.input[:5]), {"epsilon": eps})
+
+    def _simple(self, op, allowed=(), defaults=None):
+        def fn(node, attrs):
+            self.check_attrs(node, attrs, set(allowed), defaults)
+            a = {k: attrs[k] for k in allowed if k in attrs}
+            self.emit(node, op, list(node.input), a)
+        return fn
+
+    def __getattr__(self, name):
+        table = {
+            "op_Relu": ("Relu", ()), "op_Sigmoid": ("Sigmoid", ()), "op_Tanh": ("Tanh", ()),
+            "op_LeakyRelu": ("LeakyRelu", ("alpha",)),
+            "op_GlobalAveragePool": ("GlobalAveragePool", ()), "op_GlobalMaxPool": ("GlobalMaxPool", ()),
+            "op_Add": ("Add", ()), "op_Sub": ("Sub", ()), "op_Mul": ("Mul", ()), "op_Div": ("Div", ()),
+            "op_MatMul": ("MatMul", ()), "op_Flatten": ("Flatten", ("axis",)),
+        }
+        if name in table:
+            op, allowed = table[name]
+            return self._simple(op, allowed)
+        raise AttributeError(name)
+
+    def op_LeakyRelu(self, node, attrs):
+        self.check_attrs(node, attrs, {"alpha"})
+        self.emit(node, "LeakyRelu", list(node.input), {"alpha": float(attrs.get("alpha", 0.01))})
+
+    def op_Softmax(self, node, attrs):
+        self.check_attrs(node, attrs, {"axis"})
+        r = self.rank(node.input[0])
+        axis = int(attrs.get("axis", -1 if self.opset >= 13 else 1))
+        if self.opset < 13 and not (r is not None and (axis % r == r - 1)):
+            raise ConvertError(f"Softmax node '{node.name}': opset {self.opset} softmax over axes {axis}.. "
+                               f"of a rank-{r} tensor is not supported (only the last axis)")
+        self.emit(node, "Softmax", [node.input[0]], {"axis": axis})
+
+    def _pool(self, node, attrs, op, allowed, defaults):
+        self.check_attrs(node, attrs, allowed, defaults)
+        if len(node.output) > 1 and node.output[1]:
+            raise ConvertError(f"{op} node '{node.name}': the indices output is not supported")
+        a = self.spatial_attrs(node, attrs, ["kernel_shape", "strides", "pads", "dilations"])
+        for k in ("ceil_mode", "count_include_pad"):
+            if k in attrs:
+                a[k] = int(attrs[k])
+        self.emit(node, op, [node.input[0]], a)
+
+    def op_MaxPool(self, node, attrs):
+        self._pool(node, attrs, "MaxPool", {"kernel_shape", "strides", "pads", "dilations", "ceil_mode"},
+                   {"auto_pad": "NOTSET", "storage_order": 0})
+
+    def op_AveragePool(self, node, attrs):
+        self._pool(node, attrs, "AveragePool", {"kernel_shape", "strides", "pads", "ceil_mode", "count_include_pad"},
+                   {"auto_pad": "NOTSET"})
+
+    def op_Concat(self, node, attrs):
+        axis = int(attrs["axis"])
+        r = self.rank(node.output[0]) or self.rank(node.input[0])
+        if axis < 0 and r:
+            axis += r
+        self.emit(node, "Concat", list(node.input), {"axis": axis})
+
+    def op_Gemm(self, node, attrs):
+        self.check_attrs(node, attrs, {"alpha", "beta", "transB"}, {"transA": 0})
+        alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
+        ins = list(node.input)
+        for idx, f in ((1, alpha), (2, beta)):
+            if f != 1.0 and len(ins) > idx and ins[idx]:
+                if not self.known(ins[idx]):
+                    raise ConvertError(f"Gemm node '{node.name}': alpha/beta with a non-constant operand")
+                self.const[ins[idx] + "_scaled"] = self.value(ins[idx]) * f
+                ins[idx] = ins[idx] + "_scaled"
+        self.emit(node, "Gemm", ins, {"transB": int(attrs.get("transB", 0))})
+
+    def op_Reshape(self, node, attrs):
+        self.check_attrs(node, attrs, set(), {"allowzero": 0})
+        if not self.known(node.input[1]) or _is_symbolic(self.value(node.input[1])):
+            raise ConvertError(f"Reshape node '{node.name}': the target shape is not known at conversion time")
+        self.emit(node, "Reshape", [node.input[0]], {"shape": [int(v) for v in self.value(node.input[1])]})
+
+    def op_Pad(self, node, attrs):
+        self.check_attrs(node, attrs, {"mode"})
+        if not self.known(node.input[1]):
+            raise ConvertError(f"Pad node '{node.name}': pads must be constant")
+        a = {"pads": [int(v) for v in self.value(node.input[1])], "mode": attrs.get("mode", "constant")}
+        if len(node.input) > 2 and node.input[2]:
+            a["value"] = float(self.value(node.input[2]).ravel()[0])
+        if len(node.input) > 3 and node.input[3]:
+            raise ConvertError(f"Pad node '{node.name}': the axes input is not supported")
+        self.emit(node, "Pad", [node.input[0]], a)
+
+    def op_Slice(self, node, attrs):
+        if not all(self.known(i) for i in node.input[1:]):
+            raise ConvertError(f"Slice node '{node.name}': starts/ends/axes/steps must be constant")
+        ins = [self.value(i) for i in node.input[1:]]
+        a = {"starts": [int(v) for v in ins[0]], "ends": [int(v) for v in ins[1]]}
+        if len(ins) > 2 and ins[2] is not None:
+            a["axes"] = [int(v) for v in ins[2]]
+        if len(ins) > 3 and ins[3] is not None and any(int(v) != 1 for v in ins[3]):
+            raise ConvertError(f"Slice node '{node.name}': attribute 'steps' != 1 is not supported")
+        self.emit(node, "Slice", [node.input[0]], a)
+
+    def op_Resize(self, node, attrs):
+        mode = attrs.get("mode", "nearest")
+        ctm = attrs.get("coordinate_transformation_mode", "half_pixel")
+        self.check_attrs(node, attrs, {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a"},
+                         {"exclude_outside": 0, "extrapolation_value": 0.0})
+        a = {}
+        if mode == "nearest":
+            if ctm != "asymmetric" or attrs.get("nearest_mode", "round_prefer_floor") != "floor":
+                raise ConvertError(f"Resize node '{node.name}': attribute coordinate_transformation_mode='{ctm}' with "
+                                   f"nearest_mode='{attrs.get('nearest_mode')}' is not supported (PyTorch's "
+                                   f"'nearest' exports as asymmetric + floor)")
+            a["mode"], a["align_corners"] = "nearest", 0
+        elif mode == "linear":
+            if ctm == "align_corners":
+                a["align_corners"] = 1
+            elif ctm in ("pytorch_half_pixel", "half_pixel"):
+                a["align_corners"] = 0
+            else:
+                raise ConvertError(f"Resize node '{node.name}': attribute coordinate_transformation_mode='{ctm}' "
+                                   f"is not supported")
+            a["mode"] = "linear"
+        else:
+            raise ConvertError(f"Resize node '{node.name}': attribute mode='{mode}' is not supported")
+        scales = self.value(node.input[2]) if len(node.input) > 2 and self.known(node.input[2]) else None
+        sizes = self.value(node.input[3]) if len(node.input) > 3 and self.known(node.input[3]) else None
+        if len(node.input) > 3 and node.input[3] and sizes is None:
+            raise ConvertError(f"Resize node '{node.name}': the target sizes are computed at run time in a way "
+                               f"voxinfer cannot express")
+        inputs = [node.input[0]]
+        if sizes is not None and sizes.size:
+            if _is_symbolic(sizes):
+                spatial = list(sizes.ravel()[2:])
+                likes = {d.tensor for d in spatial if isinstance(d, Dim)}
+                if len(likes) != 1 or [getattr(d, "axis", None) for d in spatial] != list(range(2, 2 + len(spatial))):
+                    raise ConvertError(f"Resize node '{node.name}': sizes {sizes.tolist()} are not the spatial "
+                                       f"size of one tensor")
+                inputs.append(likes.pop())
+            else:
+                a["sizes"] = [int(v) for v in sizes.ravel()[2:]]
+        elif scales is not None and scales.size:
+            sc = [float(v) for v in scales.ravel()]
+            if sc[0] != 1.0 or sc[1] != 1.0:
+                raise ConvertError(f"Resize node '{node.name}': scaling batch or channel axes is not supported")
+            a["scales"] = sc[2:]
+        else:
+            raise ConvertError(f"Resize node '{node.name}': neither scales nor sizes are known")
+        self.emit(node, "Resize", inputs, a)
+
+
+def convert_onnx(model, out_path=None, metadata=None, name=None, compress=False, input_shapes=None):
+    """Converts an ONNX ModelProto (or a path) to .vxm. Returns (graph, weights, metadata)."""
+    import onnx
+    if isinstance(model, (str, bytes, os.PathLike)) and not isinstance(model, bytes):
+        model = onnx.load(model)
+    elif isinstance(model, bytes):
+        model = onnx.load_from_string(model)
+    c = _Converter(model, input_shapes)
+    graph, weights = c.run()
+    meta = {"name": name or model.graph.name or "model", "producer": PRODUCER,
+            "inputs": [{"name": i["name"], "shape": i["shape"]} for i in graph["inputs"]],
+            "outputs": [{"name": o} for o in graph["outputs"]]}
+    for k, v in (metadata or {}).items():
+        meta[k] = v
+    if name:
+        meta["name"] = name
+    if out_path:
+        vxm.write(out_path, graph, weights, meta, compress=compress)
+    return graph, weights, meta
+
+
+def convert_torch(module, example_inputs, out_path, metadata=None, opset=13, input_names=None,
+                  output_names=None, dynamic_axes=None, compress=False):
+    """PyTorch module -> ONNX (in memory) -> .vxm. `example_inputs`: a tensor or a tuple of them.
+    The module is exported in eval mode with constant folding. Returns (graph, weights, metadata)."""
+    import torch
+    if isinstance(example_inputs, torch.Tensor):
+        example_inputs = (example_inputs,)
+    example_inputs = tuple(example_inputs)
+    input_names = input_names or ([f"input{i}" for i in range(len(example_inputs))] if len(example_inputs) > 1
+                                  else ["input"])
+    output_names = output_names or ["output"]
+    was_training = module.training
+    module.eval()
+    buf = io.BytesIO()
+    try:
+        with torch.no_grad():
+            torch.onnx.export(module, example_inputs, buf, opset_version=opset, do_constant_folding=True,
+                              input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes)
+    finally:
+        module.train(was_training)
+    shapes = None if dynamic_axes else {n: list(t.shape) for n, t in zip(input_names, example_inputs)}
+    return convert_onnx(buf.getvalue(), out_path, metadata=metadata, compress=compress, input_shapes=shapes)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="Convert an ONNX model (opset 11-17) to voxinfer's .vxm format.")
+    p.add_argument("onnx")
+    p.add_argument("out")
+    p.add_argument("--name")
+    p.add_argument("--metadata", help="JSON file merged into the metadata (see weights/FORMAT.md)")
+    p.add_argument("--compress", action="store_true", help="zlib-compress the tensors")
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="fix a graph input's shape (free dims otherwise stay -1)")
+    args = p.parse_args(argv)
+    meta = None
+    if args.metadata:
+        with open(args.metadata) as f:
+            meta = json.load(f)
+    shapes = {}
+    for s in args.input_shape:
+        k, v = s.split("=", 1)
+        shapes[k] = [int(d) for d in v.split(",")]
+    try:
+        graph, weights, _ = convert_onnx(args.onnx, args.out, metadata=meta, name=args.name, compress=args.compress,
+                                         input_shapes=shapes)
+    except ConvertError as e:
+        print(f"convert.py: error: {e}", file=sys.stderr)
+        return 1
+    n = sum(int(np.prod(w.shape)) for w in weights.values())
+    print(f"wrote {args.out}: {len(graph['nodes'])} nodes, {len(weights)} tensors, {n} weights")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
