@@ -21,11 +21,13 @@ def parse_args(desc):
     p.add_argument("--out", default=os.path.join(HERE, "out"), help="output folder")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--smoke", action="store_true", help="one short epoch on tiny data (CI)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="torch threads (default 2; on an oversubscribed machine 1 is several times faster)")
     return p.parse_args()
 
 
-def setup(seed):
-    torch.set_num_threads(2)
+def setup(seed, threads=2):
+    torch.set_num_threads(threads)
     torch.manual_seed(seed)
     np.random.seed(seed)
     try:

@@ -134,9 +134,11 @@ def _rician(x, sigma, rng):
     return np.sqrt((x + n1) ** 2 + n2 ** 2).astype(np.float32)
 
 
-def _smooth_field(shape, rng, amp, sigma_frac=0.35):
-    f = rng.normal(0, 1, shape)
-    f = ndi.gaussian_filter(f, [s * sigma_frac for s in shape], mode="wrap")
+def _smooth_field(shape, rng, amp, coarse=(3, 4, 4)):
+    """exp(amp * f), f a smooth random field in [-1, 1]: cubic interpolation of a coarse grid."""
+    f = rng.normal(0, 1, coarse)
+    coords = np.meshgrid(*[np.linspace(0, c - 1, n) for c, n in zip(coarse, shape)], indexing="ij")
+    f = ndi.map_coordinates(f, np.stack(coords).reshape(3, -1), order=3, mode="nearest").reshape(shape)
     f = f / (np.abs(f).max() + 1e-8)
     return np.exp(amp * f).astype(np.float32)
 

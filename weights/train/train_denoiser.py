@@ -28,9 +28,9 @@ def volumes(exams):
 
 def main():
     args = common.parse_args(__doc__)
-    common.setup(args.seed)
+    common.setup(args.seed, args.threads)
     t0 = time.time()
-    n_train, n_test, iters, batch = (6, 4, 3, 2) if args.smoke else (160, 40, 350, 4)
+    n_train, n_test, iters, batch = (6, 4, 3, 2) if args.smoke else (160, 40, 160, 4)
     train, _, test = data.split_sets(n_train, 0, n_test, args.seed)
     train_vols = volumes(train)
     rng = np.random.default_rng(args.seed * 7919 + 11)
@@ -56,8 +56,8 @@ def main():
         opt.step()
         sched.step()
         losses.append(float(loss))
-        if it % 100 == 0:
-            print(f"iter {it} loss {np.mean(losses[-100:]):.5f} {time.time() - t_train:.0f}s", flush=True)
+        if it % 20 == 0:
+            print(f"iter {it} loss {np.mean(losses[-20:]):.5f} {time.time() - t_train:.0f}s", flush=True)
     train_seconds = time.time() - t_train
 
     model.eval()

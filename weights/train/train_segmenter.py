@@ -44,7 +44,7 @@ def slices(exams):
 
 def main():
     args = common.parse_args(__doc__)
-    common.setup(args.seed)
+    common.setup(args.seed, args.threads)
     t0 = time.time()
     n_train, n_test, epochs, bs = (6, 4, 1, 8) if args.smoke else (160, 80, 3, 4)
     train, _, test = data.split_sets(n_train, 0, n_test, args.seed)
