@@ -149,7 +149,7 @@ head in the hip model: the reference area for a lesion-fraction score.
 
 {COMMON_DATA}
 Training: every lesion-bearing slice of {m['train']['examinations']} training examinations plus
-as many random lesion-free slices ({m['train']['slices']} slices), cross-entropy (lesion weight 5) + soft Dice on
+twice as many random lesion-free slices ({m['train']['slices']} slices), cross-entropy (lesion weight 5) + soft Dice on
 the lesion class, AdamW + one-cycle, {m['train']['epochs']} epochs, batch {m['train']['batch']},
 random in-plane flips.
 

@@ -6,7 +6,7 @@ level, 2x2 max-pool, 2x2 transposed conv up, skip concat, 1x1 head) with base 8 
 3 levels; input one STIR slice (64x64, the volume divided by its maximum), 3 classes:
 0 background, 1 body (the body mask, the part the femoral head plays in the hip model: the
 reference area for a lesion-fraction score), 2 lesion.
-Training slices: every lesion-bearing slice of the training examinations plus as many random
+Training slices: every lesion-bearing slice of the training examinations plus twice as many random
 lesion-free slices. Loss: cross-entropy (lesion class weight 5) + soft Dice on the lesion class.
 Test: every slice of the held-out examinations (sources icbm + abdomen); slice predictions are
 stacked back into volumes; lesion Dice per positive volume (mean) and pooled over all voxels,
@@ -46,13 +46,13 @@ def main():
     args = common.parse_args(__doc__)
     common.setup(args.seed, args.threads)
     t0 = time.time()
-    n_train, n_test, epochs, bs = (6, 4, 1, 8) if args.smoke else (160, 80, 3, 4)
+    n_train, n_test, epochs, bs = (6, 4, 1, 8) if args.smoke else (200, 80, 8, 4)
     train, _, test = data.split_sets(n_train, 0, n_test, args.seed)
     xv, yv = slices(train)
     xs, ys = xv.reshape(-1, 64, 64), yv.reshape(-1, 64, 64)
     has = (ys == 2).any(axis=(1, 2))
     rng = np.random.default_rng(args.seed * 7919 + 21)
-    neg = rng.permutation(np.where(~has)[0])[:max(int(has.sum()), 4)]
+    neg = rng.permutation(np.where(~has)[0])[:max(2 * int(has.sum()), 4)]
     sel = np.concatenate([np.where(has)[0], neg])
     xs, ys = torch.from_numpy(xs[sel][:, None]), torch.from_numpy(ys[sel])
     n = len(sel)
