@@ -41,9 +41,9 @@ def main():
     meta = {"architecture": cfg["arch"], "description": "demo 3D U-Net denoiser/homogeniser (image -> image)",
             "licence": LICENCE, "config": cfg["kwargs"],
             "inputs": [{"name": "input", "sequence": "T1 or STIR", "shape": [1, 1, D, H, W],
-                        "normalisation": {"method": "percentile", "percentile": 99.5}}],
+                        "normalisation": {"method": "zscore"}}],
             "outputs": [{"name": "output", "kind": "image", "activation": "none"}],
-            "preprocessing": prep | {"intensity": "divide by the input's 99.5th percentile"}}
+            "preprocessing": prep | {"intensity": "z-score over the whole volume (output is in the same z units)"}}
     convert_torch(m, torch.zeros(1, 1, D, H, W), os.path.join(a.dst, "demo_denoiser.vxm"),
                   metadata=meta | {"name": "demo_denoiser"})
 

@@ -33,8 +33,8 @@ Mild Rician noise is added to both sequences (sigma 0.01-0.03).
 
 For the denoiser, `degrade` multiplies a clean sequence by a smooth random bias field
 (exp of a low-pass random field, +-25 %) and adds Rician noise (sigma 0.03-0.10); the target is
-the clean sequence. Both are divided by the 99.5th percentile of the degraded input (that is
-what the engine can compute at inference).
+the clean sequence. Both are z-scored with the mean and SD of the degraded input (the
+published denoiser's preprocessing; computable by the engine at inference).
 """
 import os
 
@@ -246,10 +246,12 @@ def split_sets(n_train, n_val, n_test, seed):
 
 
 def degrade(clean, rng, sigma=(0.03, 0.10), bias_amp=0.25):
-    """Bias field x clean + Rician noise; returns (input, target) scaled by p99.5 of the input."""
+    """Bias field x clean + Rician noise. Returns (input, target), both z-scored with the mean
+    and standard deviation of the degraded input (the published denoiser's z-score
+    preprocessing; the engine can compute it at inference)."""
     noisy = _rician(clean * _smooth_field(clean.shape, rng, bias_amp), rng.uniform(*sigma), rng)
-    s = float(np.percentile(noisy, 99.5)) + 1e-6
-    return noisy / s, clean / s
+    mu, sd = float(noisy.mean()), float(noisy.std()) + 1e-6
+    return (noisy - mu) / sd, (clean - mu) / sd
 
 
 def stack(exams, keys):

@@ -45,12 +45,13 @@ def card_denoiser(m):
 concatenated before a residual block and a 1x1x1 conv + BN head; no output activation) built
 with `{json.dumps(m['config']['kwargs'])}`: {m['params']} parameters.
 Input and output `[1, 1, 16, 64, 64]` (any size the strides allow works; trained on
-16 x 32 x 32 patches). Intensities: divide the input by its 99.5th percentile.
+16 x 32 x 32 patches). Intensities: z-score the input over the whole volume (as published); the
+output is in the same units.
 
 {COMMON_DATA}
 Denoiser task: input = clean sequence x smooth multiplicative bias field (+-25 %) + Rician noise
-(sigma 0.03-0.10 of the normalised range); target = the clean sequence (both divided by the
-input's 99.5th percentile). Loss MSE, Adam + one-cycle, {m['train']['iterations']} iterations of
+(sigma 0.03-0.10 of the normalised range); target = the clean sequence (both z-scored with the
+mean and SD of the degraded input; PSNR and SSIM are invariant to this common affine map). Loss MSE, Adam + one-cycle, {m['train']['iterations']} iterations of
 {m['train']['batch']} patches, {m['train']['examinations']} training examinations
 (x2 sequences); fresh noise and bias every iteration.
 

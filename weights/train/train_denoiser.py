@@ -4,7 +4,7 @@
 Architecture: weights/models/unet3d_denoiser.py (the published A2 design) at width 1/16 with one
 basic block per encoder stage. Data: weights/train/data.py; each T1 and STIR volume of an
 examination is one single-channel sample; input = clean x smooth bias field + Rician noise,
-target = clean, both divided by the input's 99.5th percentile. Training on random
+target = clean, both z-scored with the mean and SD of the degraded input. Training on random
 16x32x32 patches (the net is fully convolutional); evaluation on whole 16x64x64 held-out volumes
 (test sources icbm + abdomen), PSNR and 3D SSIM before (input vs target) and after (output vs
 target).
