@@ -7,7 +7,6 @@
 #include "explain/gradcam.h"
 #include "explain/overlay.h"
 #include "image/geometry.h"
-#include "image/intensity.h"
 #include "io/nifti.h"
 #include "io/volume_io.h"
 #include "pipeline/model_meta.h"
@@ -120,16 +119,16 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   timings["preprocess"] = seconds_since(t0);
   stage("preprocess", 1, 1);
 
-  // 3. Denoise each sequence: scale by the 99.5th percentile (as trained), run, scale back.
+  // 3. Denoise each sequence, normalised as the denoiser declares, back in the scan's units.
   std::vector<Tensor> denoised{net[0].data, net[1].data};
   if (models_.denoiser && opt.denoise) {
     t0 = Clock::now();
     if (model_grid(*models_.denoiser) != g) fail(Status::shape_mismatch, "the denoiser's grid differs from the classifier's");
     for (int i = 0; i < 2; ++i) {
-      const float p = static_cast<float>(percentile(net[i].data, 99.5));
-      if (!(p > 0)) fail(Status::invalid_argument, "sequence " + seq[i] + " has no positive intensities to normalise");
-      Tensor y = denoiser_->run({batch_of_one(scaled(net[i].data, 1.f / p))}, exec_progress("denoise " + seq[i]))[0];
-      denoised[i] = scaled(y.reshape({g[0], g[1], g[2]}), p);
+      Tensor x = net[i].data.clone();
+      const Normalisation norm = normalise_input(*models_.denoiser, 0, x);
+      Tensor y = denoiser_->run({batch_of_one(x)}, exec_progress("denoise " + seq[i]))[0];
+      denoised[i] = norm.undo(y.reshape({g[0], g[1], g[2]}));
     }
     timings["denoise"] = seconds_since(t0);
   }
@@ -138,10 +137,9 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   t0 = Clock::now();
   std::vector<Tensor> cls_in;
   for (int i = 0; i < 2; ++i) {
-    const Tensor& src = opt.classify_denoised ? denoised[i] : net[i].data;
-    const float mx = max_of(src);
-    if (!(mx > 0)) fail(Status::invalid_argument, "sequence " + seq[i] + " is empty (maximum " + std::to_string(mx) + ")");
-    cls_in.push_back(batch_of_one(scaled(src, 1.f / mx)));
+    Tensor x = (opt.classify_denoised ? denoised[i] : net[i].data).clone();
+    normalise_input(cls, i, x);
+    cls_in.push_back(batch_of_one(x));
   }
   Tensor logits_t = classifier_->run(cls_in, exec_progress("classify"))[0];
   std::vector<float> logits(logits_t.f32(), logits_t.f32() + logits_t.numel());
@@ -204,13 +202,14 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
     const Model& seg = *models_.segmenter;
     const auto sg = model_grid(seg);
     if (sg[1] != g[1] || sg[2] != g[2]) fail(Status::shape_mismatch, "the segmenter's slice size differs from the classifier's grid");
-    const float mx = max_of(net[1].data);
-    Tensor x = scaled(net[1].data, mx > 0 ? 1.f / mx : 1.f).reshape({1, g[0], g[1], g[2]});
+    Tensor x = net[1].data.clone();
+    normalise_input(seg, 0, x);
+    x = x.reshape({1, g[0], g[1], g[2]});
     SliceOptions so;
     so.batch_size = seg.graph->inputs[0].shape[0] == -1 ? 8 : 1;
     so.progress = [&](int64_t d, int64_t t) { return opt.progress && opt.progress("segment", d, t); };
     Tensor logits_seg = slice_inference_2d(x, [&](const Tensor& b) { return segmenter_->run({b})[0]; }, so);
-    Tensor labels = argmax(logits_seg.reshape({1, logits_seg.dim(0), g[0], g[1], g[2]})).reshape({g[0], g[1], g[2]});
+    Tensor labels = argmax(logits_seg);  // [K, D, H, W] -> [D, H, W]
     std::vector<std::string> seg_classes = class_names(seg);
     const int lesion = index_of(seg_classes, "lesion", static_cast<int>(logits_seg.dim(0)) - 1);
     const int body = index_of(seg_classes, "body", 1);

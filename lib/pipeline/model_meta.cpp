@@ -60,7 +60,14 @@ std::string sequence_name(const Model& m, int input) {
   return m.graph->inputs.at(input).name;
 }
 
-float normalise_input(const Model& m, int input, Tensor& scan) {
+Tensor Normalisation::undo(const Tensor& t) const {
+  Tensor o = t.clone();
+  float* p = o.f32();
+  for (int64_t i = 0; i < o.numel(); ++i) p[i] = p[i] * scale + offset;
+  return o;
+}
+
+Normalisation normalise_input(const Model& m, int input, Tensor& scan) {
   const auto* e = entry(m, "inputs", input);
   std::string method = "none";
   double pct = 99.5;
@@ -74,13 +81,22 @@ float normalise_input(const Model& m, int input, Tensor& scan) {
     const float d = method == "max" ? max_of(scan) : static_cast<float>(percentile(scan, pct));
     if (!(d > 0) || !std::isfinite(d)) fail(Status::invalid_argument, what + " has no positive intensities to normalise");
     scan = scaled(scan, 1.f / d);
-    return d;
+    return {d, 0.f};
   }
   if (method == "zscore") {
-    zscore(scan);
-    return 1.f;
+    const float* p = scan.f32();
+    double sum = 0, sq = 0;
+    for (int64_t i = 0; i < scan.numel(); ++i) sum += p[i];
+    const double mean = sum / scan.numel();
+    for (int64_t i = 0; i < scan.numel(); ++i) sq += (p[i] - mean) * (p[i] - mean);
+    const double sd = std::sqrt(sq / scan.numel());
+    if (!(sd > 0) || !std::isfinite(sd)) fail(Status::invalid_argument, what + " is constant: it cannot be z-scored");
+    Tensor o = scan.clone();
+    for (int64_t i = 0; i < o.numel(); ++i) o.f32()[i] = static_cast<float>((p[i] - mean) / sd);
+    scan = o;
+    return {static_cast<float>(sd), static_cast<float>(mean)};
   }
-  return 1.f;
+  return {};
 }
 
 Tensor scaled(const Tensor& t, float by) {

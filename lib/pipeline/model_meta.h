@@ -21,9 +21,14 @@ std::vector<float> probabilities(const Model& m, const std::vector<float>& logit
 std::string sequence_name(const Model& m, int input);
 // Normalises a scan for input i as "inputs"[i]."normalisation"."method" declares: "max"
 // (divide by the maximum), "percentile" (divide by the given percentile, default 99.5),
-// "zscore", or none. Returns the factor to undo a scaling (1 for zscore/none). Throws
-// Error(invalid_argument) when the scan cannot be normalised (no positive intensities).
-float normalise_input(const Model& m, int input, Tensor& scan);
+// "zscore", or none. scan becomes (scan - offset) / scale; the returned pair undoes it for
+// outputs in the same units (image-to-image models). Throws Error(invalid_argument) when the
+// scan cannot be normalised (no positive intensities, or constant for z-score).
+struct Normalisation {
+  float scale = 1.f, offset = 0.f;
+  Tensor undo(const Tensor& t) const;  // t * scale + offset
+};
+Normalisation normalise_input(const Model& m, int input, Tensor& scan);
 
 Tensor scaled(const Tensor& t, float by);
 float max_of(const Tensor& t);

@@ -68,7 +68,7 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
     }
     net.push_back(std::move(v));
   }
-  std::vector<float> undo(inputs.size(), 1.f);
+  std::vector<Normalisation> undo(inputs.size());
   std::vector<Tensor> x;
   for (size_t i = 0; i < inputs.size(); ++i) {
     Tensor t = net[i].data.clone();
@@ -118,10 +118,10 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
       const Shape dhw{y.dim(2), y.dim(3), y.dim(4)};
       Volume vol;
       if (kind == "image") {
-        vol = with_data(ref_net, scaled(y.slice(1, 0, 1).clone().reshape(dhw), undo[0]));
+        vol = with_data(ref_net, undo[0].undo(y.slice(1, 0, 1).clone().reshape(dhw)));
         vol = resample_to_reference(vol, original[0], Interp::linear);
       } else {
-        Tensor labels = argmax(y.slice(0, 0, 1).clone()).reshape(dhw);
+        Tensor labels = argmax(y.slice(0, 0, 1).clone().reshape({c, dhw[0], dhw[1], dhw[2]}));
         vol = resample_to_reference(with_data(ref_net, labels), original[0], Interp::nearest);
         const auto sp = spacing(vol);
         nlohmann::json volumes;

@@ -190,7 +190,7 @@ Tensor sliding_window_inference(const Tensor& input, const BatchFn& net, const S
           }
         }
     }
-    if (opts.progress && !opts.progress(first + B, total))
+    if (opts.progress && opts.progress(first + B, total))
       fail(Status::cancelled, "sliding-window inference cancelled by the progress callback");
   }
 
@@ -235,7 +235,7 @@ Tensor slice_inference_2d(const Tensor& input, const BatchFn& net2d, const Slice
         const float* plane = out.f32() + (b * K + k) * H * W;
         std::copy(plane, plane + H * W, result.f32() + (k * D + first + b) * H * W);
       }
-    if (opts.progress && !opts.progress(first + B, D))
+    if (opts.progress && opts.progress(first + B, D))
       fail(Status::cancelled, "slice-wise inference cancelled by the progress callback");
   }
   return result;

@@ -12,7 +12,8 @@ namespace vx {
 // Runs one batch: 3D [B, C, d, h, w] -> [B, K, d, h, w]; 2D [B, C, h, w] -> [B, K, h, w].
 // Called on the caller's thread; the input tensor is only valid during the call.
 using BatchFn = std::function<Tensor(const Tensor& batch)>;
-// Reports windows (or slices) done out of total; return false to cancel (-> Error(cancelled)).
+// Reports windows (or slices) done out of total; returning true cancels (-> Error(cancelled)),
+// as everywhere in the engine (exec/executor.h) and the C API.
 using ProgressFn = std::function<bool(int64_t done, int64_t total)>;
 
 struct SlidingWindowOptions {

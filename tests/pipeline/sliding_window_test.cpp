@@ -103,7 +103,7 @@ TEST_CASE("pointwise network: blended windows reproduce it exactly, any batch, w
     int64_t calls = 0, last_total = 0, last_done = 0;
     o.progress = [&](int64_t done, int64_t total) {
       ++calls, last_done = done, last_total = total;
-      return true;
+      return false;
     };
     Tensor y = sliding_window_inference(x, net, o);
     INFO("batch " << batch);
@@ -183,7 +183,7 @@ TEST_CASE("bad networks and options are reported; cancellation works") {
   bad = o;
   bad.overlap = 1.5;
   CHECK_THROWS_AS(sliding_window_inference(x, box3, bad), Error);
-  o.progress = [](int64_t done, int64_t) { return done < 2; };
+  o.progress = [](int64_t done, int64_t) { return done >= 2; };
   try {
     sliding_window_inference(x, box3, o);
     CHECK(false);
