@@ -17,6 +17,7 @@
 #include "capi/handles.h"
 #include "capi/options.h"
 #include "capi/session_internal.h"
+#include "backend/cuda_loader.h"
 #include "kernel_table.h"
 
 // The first published layout of vx_session_options (API 100); it may only grow at the end.
@@ -146,9 +147,9 @@ VX_API vx_status vx_session_create(const vx_model* model, const vx_session_optio
     vx::capi::read_options(options, kSessionOptionsV1, o, "vx_session_options");
 
     const std::string backend = o.backend ? o.backend : "cpu";
-    if (backend == "cuda")
-      vx::fail(Status::backend_unavailable, "backend 'cuda' is not available in this build (use \"cpu\")");
-    if (backend != "cpu")
+    // "cuda": the module is loaded here, on first use; its device index comes from the
+    // environment (VOXINFER_CUDA_DEVICE) because vx_session_options is pinned at 80 bytes.
+    if (backend != "cpu" && backend != "cuda")
       vx::fail(Status::invalid_argument, "unknown backend '" + backend + "' (known: \"cpu\", \"cuda\")");
     const std::string precision = o.precision ? o.precision : "fp32";
     if (precision == "fp16" || precision == "bf16")
@@ -157,6 +158,9 @@ VX_API vx_status vx_session_create(const vx_model* model, const vx_session_optio
       vx::fail(Status::invalid_argument, "unknown precision '" + precision + "' (known: \"fp32\")");
     if (o.threads < 0)
       vx::fail(Status::invalid_argument, "threads is " + std::to_string(o.threads) + "; use 0 (default) or more");
+
+    std::shared_ptr<vx::ExecBackend> cuda;
+    if (backend == "cuda") cuda = vx::backend::make_cuda_backend(vx::backend::cuda_device_from_env());
 
     auto s = std::make_unique<vx_session>();
     s->model = model->model;
@@ -167,6 +171,13 @@ VX_API vx_status vx_session_create(const vx_model* model, const vx_session_optio
     s->progress_user = o.progress_user;
     s->log = o.log;
     s->log_user = o.log_user;
+    if (cuda) {
+      s->exec = std::make_unique<vx::Executor>(s->model->graph, cuda);
+      log(s.get(), VX_LOG_INFO, "session: backend cuda (" + vx::backend::cuda_backend_description(*cuda) + "), fp32");
+      vx::capi::register_handle(s.get(), HandleKind::session);
+      *out = s.release();
+      return;
+    }
     const vx::kern::KernelTable& kernels = s->deterministic ? vx::kern::ref_kernels() : vx::kern::default_kernels();
     s->exec = std::make_unique<vx::Executor>(s->model->graph, kernels);
     log(s.get(), VX_LOG_INFO, std::string("session: backend cpu, kernels ") + kernels.name + ", fp32, " +

@@ -1,11 +1,30 @@
 // One table of kernel entry points per backend. A backend starts from the reference
 // table and overwrites only what it implements, so any gap falls back to the oracle.
 #pragma once
+#include <cstddef>
 #include <vector>
 
 #include "params.h"
 
 namespace vx::kern {
+
+// Where a backend's kernels read and write memory that is not host memory (a GPU), the
+// ops that would otherwise touch tensor data on the host (Concat, Slice, BatchNorm's folded
+// coefficients, Gemm's rearranged weight) go through these instead. NULL in host tables.
+struct DeviceMemory {
+  void* (*alloc)(size_t bytes);  // NULL on failure (the backend reports why after the node)
+  void (*free)(void* ptr);       // NULL is a no-op
+  void (*to_device)(void* dst, const void* src, size_t bytes);
+  void (*to_host)(void* dst, const void* src, size_t bytes);  // synchronises first
+};
+
+// dst[i0..i4] = src[i0..i4] over a 5-D `shape`, each side with its own element strides.
+// Serves Concat (strided dst), Slice (strided src) and view copies.
+struct CopyParams {
+  int64_t shape[5] = {1, 1, 1, 1, 1};
+  int64_t src_stride[5] = {0, 0, 0, 0, 0};
+  int64_t dst_stride[5] = {0, 0, 0, 0, 0};
+};
 
 struct KernelTable {
   const char* name;
@@ -31,6 +50,9 @@ struct KernelTable {
   // unary from this table instead, which is how the reference table stays the oracle.
   void (*conv_fused)(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
                      const float* bias, const float* residual, float* dst) = nullptr;
+  // Appended; NULL means "host memory, ops use plain loads and stores" (every CPU table).
+  void (*copy)(const CopyParams& p, const float* src, float* dst) = nullptr;
+  const DeviceMemory* memory = nullptr;
 };
 
 // Fused convolution through table `t`: its conv_fused entry when set, else conv, then an

@@ -3,7 +3,10 @@
 namespace vx {
 
 Executor::Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels)
-    : graph_(std::move(graph)), kernels_(kernels) {
+    : Executor(std::move(graph), host_backend(kernels)) {}
+
+Executor::Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBackend> backend)
+    : graph_(std::move(graph)), backend_(std::move(backend)), kernels_(backend_->kernels()) {
   require(graph_ != nullptr, Status::invalid_argument, "executor needs a graph");
   order_ = graph_->topological_order();
   states_.resize(graph_->nodes.size());
@@ -32,14 +35,16 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
                                      " bytes of activations, over the session's memory limit of " +
                                      std::to_string(options.memory_limit));
   if (plan_.arena_bytes > arena_capacity_) {
-    arena_ = allocate_aligned(plan_.arena_bytes);
+    arena_ = backend_->allocate(plan_.arena_bytes);
     arena_capacity_ = plan_.arena_bytes;
   }
 
+  const bool host = backend_->host_memory();
+  backend_->begin_run();
   values_.clear();
   for (size_t i = 0; i < inputs.size(); ++i)
-    values_[g.inputs[i].name] = inputs[i].is_contiguous() ? inputs[i] : inputs[i].clone();
-  for (const auto& w : g.weights) values_[w.first] = w.second;
+    values_[g.inputs[i].name] = backend_->import_input(inputs[i].is_contiguous() ? inputs[i] : inputs[i].clone());
+  for (const auto& w : g.weights) values_[w.first] = backend_->weight(w.first, w.second);
 
   const int64_t total = static_cast<int64_t>(order_.size());
   for (int64_t step = 0; step < total; ++step) {
@@ -70,9 +75,17 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
           view_only = true;
           break;
         default:
-          t = Tensor::empty(tp.shape, DType::f32);
+          t = host ? Tensor::empty(tp.shape, DType::f32)
+                   : Tensor::wrap_shared(backend_->allocate(tp.shape.numel() * sizeof(float)), 0, tp.shape, DType::f32);
           if (op->alias_input() >= 0 && &name == &n.outputs[0]) {
-            t.copy_from(in[op->alias_input()]->reshape(tp.shape));
+            if (host) {
+              t.copy_from(in[op->alias_input()]->reshape(tp.shape));
+            } else {
+              kern::CopyParams cp;  // contiguous copy as one row
+              cp.shape[4] = tp.shape.numel();
+              cp.src_stride[4] = cp.dst_stride[4] = 1;
+              kernels_.copy(cp, in[op->alias_input()]->f32(), t.f32());
+            }
             view_only = true;
           }
       }
@@ -85,12 +98,24 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
       } catch (const Error& e) {
         fail(e.status(), "node '" + n.name + "' (" + n.op + "): " + e.what());
       }
+      if (!host) {
+        try {
+          backend_->check();
+        } catch (const Error& e) {
+          fail(e.status(), "node '" + n.name + "' (" + n.op + ") on " + backend_->name() + ": " + e.what());
+        }
+      }
     }
     if (options.progress && options.progress(step + 1, total))
       fail(Status::cancelled, "the run was cancelled after node '" + n.name + "'");
   }
 
   std::vector<Tensor> result;
+  if (!host) {
+    for (const auto& name : g.outputs) result.push_back(backend_->export_output(values_.at(name)));
+    backend_->end_run();
+    return result;
+  }
   for (const auto& name : g.outputs) {
     const Tensor& t = values_.at(name);
     // An output that is also a graph input or weight must not hand out shared storage.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "exec/backend.h"
 #include "exec/planner.h"
 #include "graph/graph.h"
 #include "graph/op.h"
@@ -26,6 +27,9 @@ struct ExecOptions {
 class Executor {
  public:
   Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels);
+  // Runs on `backend` (e.g. CUDA): arena and weights live where the backend says; run()
+  // still takes host inputs and returns host outputs. tensor() then returns backend memory.
+  Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBackend> backend);
 
   // Inputs in graph-input order (any strides); outputs in graph-output order, each a
   // fresh tensor the caller owns. Throws Error; Status::cancelled when progress says so.
@@ -37,11 +41,13 @@ class Executor {
   const std::map<std::string, Shape>& shapes() const { return shapes_; }
   const Graph& graph() const { return *graph_; }
   const std::vector<int>& order() const { return order_; }
+  const ExecBackend& backend() const { return *backend_; }
 
  private:
   void prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options);
 
   std::shared_ptr<const Graph> graph_;
+  std::shared_ptr<ExecBackend> backend_;
   const kern::KernelTable& kernels_;
   std::vector<int> order_;
   std::vector<Shape> planned_inputs_;

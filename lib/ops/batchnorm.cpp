@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "graph/op.h"
+#include "ops/device_buffer.h"
 #include "ops/registry.h"
 
 namespace vx {
@@ -12,6 +13,7 @@ namespace {
 struct BatchNormState : OpState {
   const void* sources[4] = {nullptr, nullptr, nullptr, nullptr};  // the parameters it was folded from
   std::vector<float> scale, shift;
+  std::unique_ptr<DeviceBuffer> dev_scale, dev_shift;  // device kernel tables only
 };
 
 class BatchNormOp : public OpDef {
@@ -45,7 +47,13 @@ class BatchNormOp : public OpDef {
       // Folded in double, then rounded: y = x * (g / sqrt(v + eps)) + (b - m * g / sqrt(v + eps)).
       auto s = std::make_unique<BatchNormState>();
       const double eps = node.attrs.get_float("epsilon", 1e-5);
-      const float *g = in[1]->f32(), *b = in[2]->f32(), *m = in[3]->f32(), *v = in[4]->f32();
+      const kern::DeviceMemory* mem = ctx.kernels.memory;
+      std::vector<float> host[4];
+      for (int i = 0; mem && i < 4; ++i) host[i] = download(*mem, *in[i + 1]);
+      const float* g = mem ? host[0].data() : in[1]->f32();
+      const float* b = mem ? host[1].data() : in[2]->f32();
+      const float* m = mem ? host[2].data() : in[3]->f32();
+      const float* v = mem ? host[3].data() : in[4]->f32();
       s->scale.resize(c);
       s->shift.resize(c);
       for (int64_t i = 0; i < c; ++i) {
@@ -54,11 +62,16 @@ class BatchNormOp : public OpDef {
         s->shift[i] = static_cast<float>(b[i] - m[i] * k);
       }
       for (int i = 0; i < 4; ++i) s->sources[i] = in[i + 1]->raw();
+      if (mem) {
+        s->dev_scale = std::make_unique<DeviceBuffer>(*mem, s->scale);
+        s->dev_shift = std::make_unique<DeviceBuffer>(*mem, s->shift);
+      }
       st = s.get();
       ctx.state = std::move(s);
     }
-    ctx.kernels.channel_affine(x[0], c, x.prod(2, x.rank), st->scale.data(), st->shift.data(), in[0]->f32(),
-                               out[0]->f32());
+    const float* scale = st->dev_scale ? st->dev_scale->get() : st->scale.data();
+    const float* shift = st->dev_shift ? st->dev_shift->get() : st->shift.data();
+    ctx.kernels.channel_affine(x[0], c, x.prod(2, x.rank), scale, shift, in[0]->f32(), out[0]->f32());
   }
 };
 

@@ -37,7 +37,7 @@ class ConcatOp : public OpDef {
 
   // Each input is `outer` contiguous blocks of dim(axis) * inner elements.
   void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
-           RunContext&) const override {
+           RunContext& ctx) const override {
     const Shape& o = out[0]->shape();
     const int axis = concat_axis(node, o.rank);
     const int64_t outer = o.prod(0, axis), inner = o.prod(axis + 1, o.rank);
@@ -47,6 +47,17 @@ class ConcatOp : public OpDef {
       require(t->is_contiguous(), Status::internal, "Concat expects contiguous inputs");
       const int64_t block = t->dim(axis) * inner;
       const float* src = t->f32();
+      if (ctx.kernels.copy) {  // device memory: one strided copy per input
+        kern::CopyParams cp;
+        cp.shape[3] = outer;
+        cp.shape[4] = block;
+        cp.src_stride[3] = block;
+        cp.dst_stride[3] = o[axis] * inner;
+        cp.src_stride[4] = cp.dst_stride[4] = 1;
+        ctx.kernels.copy(cp, src, dst + offset);
+        offset += block;
+        continue;
+      }
       for (int64_t b = 0; b < outer; ++b)
         std::memcpy(dst + b * o[axis] * inner + offset, src + b * block, static_cast<size_t>(block) * sizeof(float));
       offset += block;

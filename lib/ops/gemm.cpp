@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "graph/op.h"
+#include "ops/device_buffer.h"
 #include "ops/registry.h"
 
 namespace vx {
@@ -42,6 +43,13 @@ GemmDims gemm_dims(const Node& node, const std::vector<Shape>& in, bool is_gemm)
   return d;
 }
 
+// Device kernel tables only: the rearranged weight and bias of the last run, kept until the
+// next run replaces them (the product reads them asynchronously). Rebuilt every run, as on
+// the host, because B may be an activation whose buffer is reused with new contents.
+struct GemmDeviceState : OpState {
+  std::unique_ptr<DeviceBuffer> w, bias;
+};
+
 class GemmOp : public OpDef {
  public:
   explicit GemmOp(bool is_gemm) : is_gemm_(is_gemm) {}
@@ -60,16 +68,30 @@ class GemmOp : public OpDef {
     GemmDims d = gemm_dims(node, shapes, is_gemm_);
     const float alpha = is_gemm_ ? static_cast<float>(node.attrs.get_float("alpha", 1.0)) : 1.f;
     const float beta = is_gemm_ ? static_cast<float>(node.attrs.get_float("beta", 1.0)) : 1.f;
-    const float* b = in[1]->f32();
+    const kern::DeviceMemory* mem = ctx.kernels.memory;
+    const bool has_c = in.size() == 3 && in[2]->defined();
+    std::vector<float> b_host, c_host;
+    if (mem) b_host = download(*mem, *in[1]);
+    if (mem && has_c) c_host = download(*mem, *in[2]);
+    const float* b = mem ? b_host.data() : in[1]->f32();
     std::vector<float> w(static_cast<size_t>(d.n * d.k));
     for (int64_t j = 0; j < d.n; ++j)
       for (int64_t t = 0; t < d.k; ++t) w[j * d.k + t] = alpha * (d.trans_b ? b[j * d.k + t] : b[t * d.n + j]);
     std::vector<float> bias;
-    if (in.size() == 3 && in[2]->defined()) {
-      const float* c = in[2]->f32();
+    if (has_c) {
+      const float* c = mem ? c_host.data() : in[2]->f32();
       const bool one = in[2]->numel() == 1;
       bias.resize(static_cast<size_t>(d.n));
       for (int64_t j = 0; j < d.n; ++j) bias[j] = beta * c[one ? 0 : j];
+    }
+    if (mem) {  // keep the rearranged operands on the device for the next runs
+      auto s = std::make_unique<GemmDeviceState>();
+      s->w = std::make_unique<DeviceBuffer>(*mem, w);
+      if (!bias.empty()) s->bias = std::make_unique<DeviceBuffer>(*mem, bias);
+      ctx.kernels.linear(d.m, d.k, d.n, in[0]->f32(), s->w->get(), s->bias ? s->bias->get() : nullptr,
+                         out[0]->f32());
+      ctx.state = std::move(s);
+      return;
     }
     ctx.kernels.linear(d.m, d.k, d.n, in[0]->f32(), w.data(), bias.empty() ? nullptr : bias.data(), out[0]->f32());
   }

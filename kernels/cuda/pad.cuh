@@ -1,0 +1,7 @@
+// Pad / crop of the three spatial axes (kernels/ref/pad_ref.cpp).
+#pragma once
+#include "kernel_table.h"
+
+namespace vx::cuda {
+void pad(const kern::PadParams& p, const float* src, float* dst);
+}
