@@ -54,7 +54,7 @@ def encode(graph, tensors, metadata=None, compress=False):
          "outputs": list(graph["outputs"]),
          "nodes": [{"name": n["name"], "op": n["op"], "inputs": list(n["inputs"]), "outputs": list(n["outputs"]),
                     "attrs": {k: encode_attr(v) for k, v in n.get("attrs", {}).items()}} for n in graph["nodes"]]}
-    table, blobs, offset = [], [], 0
+    table, blobs, offset, end = [], [], 0, 0
     for name, arr in tensors.items():
         arr = np.ascontiguousarray(arr)
         if arr.dtype.str not in NP_TO_VXM:
@@ -67,11 +67,12 @@ def encode(graph, tensors, metadata=None, compress=False):
                       "size": len(blob), "compression": "zlib" if compress else "none",
                       "crc32": zlib.crc32(blob) & 0xFFFFFFFF})
         blobs.append(blob)
+        end = offset + len(blob)
         offset += _align64(len(blob))
     header = json.dumps({"metadata": metadata or {}, "graph": g, "tensors": table},
                         separators=(",", ":")).encode("utf-8")
     start = _align64(PREAMBLE + len(header))
-    out = bytearray(start + offset)
+    out = bytearray(max(PREAMBLE + len(header), start + end))  # ends right after the last tensor
     out[0:PREAMBLE] = MAGIC + struct.pack("<HHIQII", MAJOR, MINOR, 0, len(header),
                                           zlib.crc32(header) & 0xFFFFFFFF, 0)
     out[PREAMBLE:PREAMBLE + len(header)] = header

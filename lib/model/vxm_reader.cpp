@@ -246,6 +246,7 @@ Tensor read_tensor(const json& t, size_t index, const uint8_t* data, size_t size
     if (out_done > nbytes) break;
   }
   inflateEnd(&zs);
+  if (out_done > nbytes) corrupt(w + ": zlib data inflates to more than the " + std::to_string(nbytes) + " bytes of its shape");
   if (rc != Z_STREAM_END) corrupt(w + ": zlib stream is damaged or truncated");
   if (out_done != nbytes)
     corrupt(w + ": zlib data inflates to " + std::to_string(out_done) + " bytes, expected " + std::to_string(nbytes));

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -41,7 +42,7 @@ std::vector<uint8_t> write_vxm(const Graph& graph, const json& metadata, const V
 
   std::vector<std::vector<uint8_t>> blobs;
   json table = json::array();
-  uint64_t offset = 0;
+  uint64_t offset = 0, end = 0;  // the file ends right after the last tensor's bytes
   for (const auto& kv : graph.weights) {
     const Tensor t = kv.second.is_contiguous() ? kv.second : kv.second.clone();
     const uint8_t* raw = static_cast<const uint8_t*>(t.raw());
@@ -60,13 +61,14 @@ std::vector<uint8_t> write_vxm(const Graph& graph, const json& metadata, const V
                      {"shape", std::vector<int64_t>(t.shape().dims.begin(), t.shape().dims.begin() + t.rank())},
                      {"offset", offset}, {"size", blob.size()}, {"compression", opts.compress ? "zlib" : "none"},
                      {"crc32", crc}});
+    end = offset + blob.size();
     offset += (blob.size() + 63) / 64 * 64;
     blobs.push_back(std::move(blob));
   }
   json root = {{"metadata", metadata.is_object() ? metadata : json::object()}, {"graph", g}, {"tensors", table}};
   const std::string header = root.dump();
   const size_t data_start = (kVxmPreamble + header.size() + 63) / 64 * 64;
-  std::vector<uint8_t> out(data_start + offset, 0);
+  std::vector<uint8_t> out(std::max<size_t>(kVxmPreamble + header.size(), data_start + end), 0);
   std::memcpy(out.data(), kVxmMagic, 8);
   put(out, 8, kVxmMajor, 2);
   put(out, 10, kVxmMinor, 2);
