@@ -6,7 +6,10 @@
 #include <gdcmImageReader.h>
 #include <gdcmItem.h>
 #include <gdcmSequenceOfItems.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +18,8 @@
 #include <set>
 #include <sstream>
 #include <vector>
+
+#include "io/dicom_precheck.h"
 
 namespace vx {
 namespace {
@@ -117,6 +122,26 @@ bool read_geometry(const gdcm::DataSet& top, const gdcm::DataSet* frame, Geometr
 // Reads one file; appends its frames to `slices`. Returns false if it is not a DICOM image.
 bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& geo, std::string& series,
                const std::set<std::string>& seen, size_t max_voxels, bool& multiframe) {
+  // GDCM aborts (assert) on some damaged streams: walk the structure first.
+  {
+    const int fd = ::open(file.c_str(), O_RDONLY);
+    if (fd < 0) return false;
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+      ::close(fd);
+      return false;
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (map == MAP_FAILED) fail(Status::io_error, "cannot map DICOM file '" + file + "'");
+    const DicomPrecheck pre = precheck_dicom(static_cast<const uint8_t*>(map), size);
+    ::munmap(map, size);
+    if (!pre.problem.empty()) {
+      if (!pre.part10) return false;  // not DICOM (no preamble) and not parseable: skip it
+      fail(Status::corrupt_file, "damaged DICOM file '" + file + "': " + pre.problem);
+    }
+  }
   gdcm::ImageReader reader;
   reader.SetFileName(file.c_str());
   if (!reader.Read()) return false;
@@ -134,8 +159,16 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
   if (rows <= 0 || cols <= 0 || frames <= 0) fail(Status::corrupt_file, "empty DICOM image" + where);
   if (double(rows) * double(cols) * double(frames) > double(max_voxels))
     fail(Status::limit_exceeded, "DICOM image larger than the voxel limit" + where);
+  // Native (uncompressed) pixels must all be in the file before anything is allocated: a
+  // header claiming more rows/columns/frames than stored made GDCM's RAW codec read past
+  // the end of its buffer (heap-buffer-overflow) after we had allocated the claimed size.
+  const size_t expected = size_t(rows * cols * frames) * pf.GetPixelSize();
+  if (const gdcm::ByteValue* bv = img.GetDataElement().GetByteValue())
+    if (bv->GetLength() < expected)
+      fail(Status::corrupt_file, "DICOM pixel data holds " + std::to_string(bv->GetLength()) + " bytes but rows x columns x frames needs " +
+                                     std::to_string(expected) + where);
   std::vector<char> buf(img.GetBufferLength());
-  if (buf.size() != size_t(rows * cols * frames) * pf.GetPixelSize())
+  if (buf.size() != expected)
     fail(Status::corrupt_file, "DICOM pixel data size does not match rows x columns x frames" + where);
   if (!img.GetBuffer(buf.data())) fail(Status::unsupported, "GDCM cannot decode the pixel data" + where);
   multiframe = frames > 1;
@@ -162,6 +195,8 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
       for (int i = 0; i < 2; ++i) same = same && std::fabs(geo.ps[i] - g.ps[i]) < 1e-4;
       if (!same) fail(Status::corrupt_file, "slice geometry (size, orientation or pixel spacing) differs" + where);
     }
+    for (const std::vector<double>* v : {&slope, &inter})
+      if (!v->empty() && !std::isfinite((*v)[0])) fail(Status::corrupt_file, "non-finite rescale slope or intercept" + where);
     Slice s;
     s.ipp = {ipp[0], ipp[1], ipp[2]};
     s.file = file;
@@ -248,6 +283,8 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   Volume v;
   v.affine = lps;
   for (int col = 0; col < 4; ++col) v.affine[col] = -lps[col], v.affine[4 + col] = -lps[4 + col];
+  for (double x : v.affine)  // "1e999" or "nan" in a DS value parses to a non-finite number
+    if (!std::isfinite(x)) fail(Status::corrupt_file, "non-finite DICOM geometry (position, orientation or spacing) in '" + path + "'");
   if (!(voxel_volume_mm3(v.affine) > 0)) fail(Status::corrupt_file, "degenerate DICOM geometry in '" + path + "'");
   v.header.qform_code = v.header.sform_code = 1;
   v.header.qform = v.header.sform = v.affine;
