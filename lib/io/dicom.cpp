@@ -4,6 +4,7 @@
 #include <gdcmDataSet.h>
 #include <gdcmImage.h>
 #include <gdcmImageReader.h>
+#include <gdcmReader.h>
 #include <gdcmItem.h>
 #include <gdcmSequenceOfItems.h>
 #include <fcntl.h>
@@ -141,6 +142,18 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
       if (!pre.part10) return false;  // not DICOM (no preamble) and not parseable: skip it
       fail(Status::corrupt_file, "damaged DICOM file '" + file + "': " + pre.problem);
     }
+  }
+  {
+    // GDCM's image reader asserts (aborts) on a multi-frame file whose orientation is in
+    // neither the shared nor the first per-frame functional group (found by fuzzing):
+    // check the header, up to the pixel data, first. We need the orientation anyway.
+    gdcm::Reader header;
+    header.SetFileName(file.c_str());
+    if (!header.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010))) return false;
+    const gdcm::DataSet& hds = header.GetFile().GetDataSet();
+    if (hds.FindDataElement(gdcm::Tag(0x5200, 0x9230)) &&
+        group_value(hds, seq_item(hds, 0x5200, 0x9230, 1), 0x0020, 0x9116, 0x0020, 0x0037).size() != 6)
+      fail(Status::corrupt_file, "multi-frame DICOM without ImageOrientationPatient in '" + file + "'");
   }
   gdcm::ImageReader reader;
   reader.SetFileName(file.c_str());
