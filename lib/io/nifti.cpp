@@ -22,6 +22,7 @@ struct RawHeader {
   bool swapped = false;
   int64_t dim[8] = {};
   int datatype = 0;
+  int bitpix = 0;
   double pixdim[8] = {};
   int64_t vox_offset = 0;
 };
@@ -61,6 +62,7 @@ RawHeader read_raw_header(const std::string& path) {
     h.version = 1;
     for (int i = 0; i < 8; ++i) h.dim[i] = load<int16_t>(buf + 40 + 2 * i, s);
     h.datatype = load<int16_t>(buf + 70, s);
+    h.bitpix = load<int16_t>(buf + 72, s);
     for (int i = 0; i < 8; ++i) h.pixdim[i] = load<float>(buf + 76 + 4 * i, s);
     double vo = load<float>(buf + 108, s);
     if (!(vo >= 0 && vo < 1e12)) fail(Status::corrupt_file, "invalid vox_offset in " + quote(path));
@@ -71,6 +73,7 @@ RawHeader read_raw_header(const std::string& path) {
     if (n < 540) fail(Status::corrupt_file, "NIfTI-2 file " + quote(path) + " is too short for a header");
     h.version = 2;
     h.datatype = load<int16_t>(buf + 12, s);
+    h.bitpix = load<int16_t>(buf + 14, s);
     for (int i = 0; i < 8; ++i) h.dim[i] = load<int64_t>(buf + 16 + 8 * i, s);
     for (int i = 0; i < 8; ++i) h.pixdim[i] = load<double>(buf + 104 + 8 * i, s);
     h.vox_offset = load<int64_t>(buf + 168, s);
@@ -115,6 +118,9 @@ int64_t check_header(const RawHeader& h, const std::string& path, const NiftiRea
                                     "-D with dim[" + std::to_string(i) + "] = " + std::to_string(h.dim[i]) + where);
   int bpv = bytes_per_voxel(h.datatype);
   if (bpv == 0) fail(Status::unsupported, "unsupported NIfTI datatype " + std::to_string(h.datatype) + where);
+  if (h.bitpix != 8 * bpv)  // a damaged header: which of the two fields is right is unknowable
+    fail(Status::corrupt_file, "bitpix " + std::to_string(h.bitpix) + " disagrees with datatype " +
+                                   std::to_string(h.datatype) + where);
   for (int i = 1; i <= 3; ++i)
     if (!(std::isfinite(h.pixdim[i]) && h.pixdim[i] > 0))
       fail(Status::corrupt_file, "voxel spacing pixdim[" + std::to_string(i) + "] = " +
