@@ -187,7 +187,8 @@ def main(out: str) -> None:
     add("corrupt_gzip.nii.gz", bytes(bad), "flipped byte inside the deflate stream")
     add("gzip_huge_dims.nii.gz", gzip.compress(patched(base, 40, "<4h", 3, 32767, 32767, 32767)),
         "gzip file whose header claims 32767^3 voxels")
-    add("not_gzip.nii.gz", base, "plain bytes named .nii.gz")
+    with open(os.path.join(out, "not_gzip.nii.gz"), "wb") as f:  # misnamed but intact: read by content
+        f.write(base)
 
     n2 = valid_nifti2()
     add("n2_trunc_header.nii", n2[:400], "NIfTI-2 header cut at byte 400")
@@ -209,7 +210,8 @@ def main(out: str) -> None:
     add("magic_only.vxm", b"VXM", "three bytes", "model")
 
     with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump({"valid": "valid.nii", "valid_nifti2": "valid_n2.nii", "cases": cases}, f, indent=1)
+        json.dump({"valid": "valid.nii", "valid_nifti2": "valid_n2.nii", "valid_misnamed": "not_gzip.nii.gz",
+                   "cases": cases}, f, indent=1)
     print(f"wrote {len(cases)} hostile files to {out}")
 
 

@@ -79,7 +79,7 @@ TEST_CASE("every hostile file is refused with a status and a message") {
 TEST_CASE("the valid controls load") {
   const std::string dir = vx::test::fixture_dir("hostile");
   const nlohmann::json m = vx::test::read_json(dir + "/manifest.json");
-  for (const char* key : {"valid", "valid_nifti2"}) {
+  for (const char* key : {"valid", "valid_nifti2", "valid_misnamed"}) {
     CAPTURE(key);
     const std::string path = dir + "/" + m[key].get<std::string>();
     vx::Volume v;
