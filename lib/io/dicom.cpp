@@ -151,6 +151,26 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
     header.SetFileName(file.c_str());
     if (!header.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010))) return false;
     const gdcm::DataSet& hds = header.GetFile().GetDataSet();
+    // Image pixel module values GDCM's PixelFormat asserts on (SamplesPerPixel <= 4, bits
+    // stored <= allocated, ...): US, exactly 2 bytes, in the range we read at all.
+    auto us = [&hds, &file](uint16_t e, int lo, int hi, const char* name) {
+      const gdcm::Tag t(0x0028, e);
+      if (!hds.FindDataElement(t)) return -1;
+      const gdcm::ByteValue* bv = hds.GetDataElement(t).GetByteValue();
+      if (!bv || bv->GetLength() != 2) fail(Status::corrupt_file, std::string("malformed ") + name + " in '" + file + "'");
+      const unsigned char* b = reinterpret_cast<const unsigned char*>(bv->GetPointer());
+      const int v = b[0] | b[1] << 8;
+      if (v < lo || v > hi)
+        fail(Status::unsupported, std::string(name) + " = " + std::to_string(v) + " is not supported in '" + file + "'");
+      return v;
+    };
+    us(0x0002, 1, 1, "SamplesPerPixel");
+    const int allocated = us(0x0100, 8, 64, "BitsAllocated");
+    const int stored = us(0x0101, 1, 64, "BitsStored");
+    const int high = us(0x0102, 0, 63, "HighBit");
+    us(0x0103, 0, 1, "PixelRepresentation");
+    if ((allocated > 0 && allocated % 8 != 0) || (allocated > 0 && stored > allocated) || (stored > 0 && high >= stored))
+      fail(Status::corrupt_file, "inconsistent BitsAllocated / BitsStored / HighBit in '" + file + "'");
     if (hds.FindDataElement(gdcm::Tag(0x5200, 0x9230)) &&
         group_value(hds, seq_item(hds, 0x5200, 0x9230, 1), 0x0020, 0x9116, 0x0020, 0x0037).size() != 6)
       fail(Status::corrupt_file, "multi-frame DICOM without ImageOrientationPatient in '" + file + "'");
