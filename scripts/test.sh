@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs every test:
 #   1. Release build: every C++, Python and R test through CTest (PyTorch fixtures generated first).
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer (clang) build: the C++ tests again.
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the C++ tests again.
 #   3. ThreadSanitizer build: the concurrency tests (tests/*/*concurren*_test.cpp).
-#   4. libFuzzer: each fuzz target for VX_FUZZ_SECONDS (default 60), from the stage-2 build.
-# Stages 2 and 4 share one build (clang, -DVX_FUZZ=ON instruments everything with ASan +
-# UBSan + coverage): compiling the engine under sanitizers is the slowest part on few cores.
+#   4. libFuzzer (clang) build: each fuzz target (tests/fuzz/*_fuzz.cpp) for VX_FUZZ_SECONDS
+#      (default 60), after replaying its crash regressions.
 # Every stage prints its wall time. Usage: bash scripts/test.sh
-# Stages can be skipped: VX_SKIP="asan tsan fuzz" (fuzz needs the asan build).
+# Stages can be skipped: VX_SKIP="asan tsan fuzz".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -32,13 +31,12 @@ FIXTURES=$(pwd)/build-tests/fixtures
 
 if ! skipped asan; then
   stage "ASan + UBSan: C++ tests"
-  CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_FUZZ=ON \
-    -DVX_BUILD_TESTS=ON -DVX_BUILD_BENCH=OFF -DVX_FIXTURE_DIR="$FIXTURES"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_SANITIZE=address,undefined \
+    -DVX_BUILD_BENCH=OFF -DVX_FIXTURE_DIR="$FIXTURES"
   cmake --build build-asan -j "$JOBS"
   # Python/R tests load the library into an uninstrumented interpreter: they ran in stage 1.
   # Fixtures were generated in stage 1 (-FA skips regenerating them).
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$JOBS" -FA torch_fixtures -E '^(py|r)\.'
 fi
 
@@ -57,8 +55,8 @@ fi
 
 if ! skipped fuzz && [ -d tests/fuzz ]; then
   stage "libFuzzer: ${FUZZ_SECONDS}s per target"
-  [ -d build-asan ] || CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_FUZZ=ON \
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_FUZZ=ON \
     -DVX_BUILD_TESTS=ON -DVX_BUILD_BENCH=OFF -DVX_FIXTURE_DIR="$FIXTURES"
-  bash scripts/fuzz.sh build-asan "$FUZZ_SECONDS"
+  bash scripts/fuzz.sh build-fuzz "$FUZZ_SECONDS"
 fi
 stage "all test stages passed in $((SECONDS - T0)) s"
