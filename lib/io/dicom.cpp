@@ -2,8 +2,8 @@
 
 #include <dirent.h>
 #include <gdcmDataSet.h>
-#include <gdcmImage.h>
-#include <gdcmImageReader.h>
+#include <gdcmPixmap.h>
+#include <gdcmPixmapReader.h>
 #include <gdcmReader.h>
 #include <gdcmItem.h>
 #include <gdcmSequenceOfItems.h>
@@ -175,11 +175,14 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
         group_value(hds, seq_item(hds, 0x5200, 0x9230, 1), 0x0020, 0x9116, 0x0020, 0x0037).size() != 6)
       fail(Status::corrupt_file, "multi-frame DICOM without ImageOrientationPatient in '" + file + "'");
   }
-  gdcm::ImageReader reader;
+  // PixmapReader, not ImageReader: we compute the geometry ourselves, and ImageReader's
+  // geometry helpers (spacing, origin, direction cosines of enhanced files) assert() on
+  // inconsistent functional groups, aborting the process (found by dicom_read_fuzz).
+  gdcm::PixmapReader reader;
   reader.SetFileName(file.c_str());
   if (!reader.Read()) return false;
   const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
-  const gdcm::Image& img = reader.GetImage();
+  const gdcm::Pixmap& img = reader.GetPixmap();
   const std::string where = " in '" + file + "'";
   series = tag_string(ds, 0x0020, 0x000e);
   if (!seen.empty() && !seen.count(series))
