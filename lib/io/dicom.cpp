@@ -5,6 +5,7 @@
 #include <gdcmPixmap.h>
 #include <gdcmPixmapReader.h>
 #include <gdcmReader.h>
+#include <gdcmVR.h>
 #include <gdcmItem.h>
 #include <gdcmSequenceOfItems.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -164,6 +166,24 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
         fail(Status::unsupported, std::string(name) + " = " + std::to_string(v) + " is not supported in '" + file + "'");
       return v;
     };
+    // GDCM's Attribute<> asserts that an element's VR is the dictionary's: check the VRs of
+    // the image pixel module elements PixmapReader reads (a mutated VR aborted the process).
+    static const std::pair<uint16_t, gdcm::VR::VRType> kPixelModule[] = {
+        {0x0002, gdcm::VR::US}, {0x0004, gdcm::VR::CS}, {0x0006, gdcm::VR::US}, {0x0008, gdcm::VR::IS},
+        {0x0010, gdcm::VR::US}, {0x0011, gdcm::VR::US}, {0x0100, gdcm::VR::US}, {0x0101, gdcm::VR::US},
+        {0x0102, gdcm::VR::US}, {0x0103, gdcm::VR::US}};
+    for (const auto& [e, vr] : kPixelModule) {
+      const gdcm::Tag t(0x0028, e);
+      if (!hds.FindDataElement(t)) continue;
+      const gdcm::DataElement& de = hds.GetDataElement(t);
+      char name[16];
+      std::snprintf(name, sizeof name, "(0028,%04x)", unsigned(e));
+      if (de.GetVR() != gdcm::VR::INVALID && de.GetVR() != vr)
+        fail(Status::corrupt_file, std::string("DICOM element ") + name + " has VR " +
+                                       gdcm::VR::GetVRString(de.GetVR()) + " in '" + file + "'");
+      if (vr == gdcm::VR::US && (!de.GetByteValue() || de.GetByteValue()->GetLength() != 2))
+        fail(Status::corrupt_file, std::string("malformed DICOM element ") + name + " in '" + file + "'");
+    }
     us(0x0002, 1, 1, "SamplesPerPixel");
     const int allocated = us(0x0100, 8, 64, "BitsAllocated");
     const int stored = us(0x0101, 1, 64, "BitsStored");
