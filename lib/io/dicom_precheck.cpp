@@ -47,11 +47,21 @@ struct Walker {
   bool elements(size_t& pos, size_t end, bool explicit_vr, int depth, bool in_item, bool meta_only = false,
                 std::string* syntax = nullptr) {
     if (depth > kMaxDepth) return bad("DICOM nesting deeper than 64 levels", pos);
+    uint32_t last_tag = 0;
+    bool first = true;
     while (pos < end) {
       if (end - pos < 8) return bad("DICOM element header cut short", pos);
       const size_t start = pos;
       const uint16_t group = u16(pos), elem = u16(pos + 2);
       if (meta_only && group != 0x0002) return true;
+      // Tags ascend within a data set. GDCM reads a header up to the pixel data in stream
+      // order, so an element placed after it would escape the checks made on that header.
+      const uint32_t tag = uint32_t(group) << 16 | elem;
+      if (group != 0xfffe) {
+        if (!first && tag <= last_tag) return bad("DICOM data elements out of order or repeated", pos);
+        last_tag = tag;
+        first = false;
+      }
       if (group == 0xfffe) {
         if (elem == 0xe00d && in_item) {
           pos += 8;

@@ -4,8 +4,8 @@
 // streams (a file cut inside an element header or value, an item running past its sequence);
 // an embedded engine must refuse such files instead. The walk checks that every data element,
 // sequence item and encapsulated fragment lies inside the file (and inside its enclosing
-// item or sequence), that explicit VRs are ones the standard defines, and that nesting stays
-// under 64 levels. It reads no values except the transfer syntax; deflated data sets
+// item or sequence), that tags ascend within each data set, that explicit VRs are ones the
+// standard defines, and that nesting stays under 64 levels. It reads no values except the transfer syntax; deflated data sets
 // (1.2.840.10008.1.2.1.99) are checked up to the file meta group only.
 #pragma once
 #include <cstddef>
