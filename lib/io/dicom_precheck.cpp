@@ -161,10 +161,20 @@ DicomPrecheck precheck_dicom(const uint8_t* data, size_t size) {
   out.part10 = size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0;
   if (out.part10) pos = 132;
   std::string syntax;
-  // The file meta group is always explicit VR little endian.
+  // The file meta group is always explicit VR little endian. GDCM trusts its group length
+  // (0002,0000): the elements must end exactly there (found by fuzzing: a longer element
+  // made GDCM read the data set from inside it and assert).
+  size_t meta_end = 0;
+  if (size - pos >= 12 && w.u16(pos) == 0x0002 && w.u16(pos + 2) == 0x0000 && std::memcmp(data + pos + 4, "UL", 2) == 0 &&
+      w.u16(pos + 6) == 4)
+    meta_end = pos + 12 + w.u32(pos + 8);
   if (size - pos >= 6 && w.u16(pos) == 0x0002 &&
       !w.elements(pos, size, true, 0, false, true, &syntax)) {
     out.problem = w.problem;
+    return out;
+  }
+  if (meta_end && pos != meta_end) {
+    out.problem = "DICOM file meta group length disagrees with its elements";
     return out;
   }
   while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
