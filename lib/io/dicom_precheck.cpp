@@ -165,6 +165,11 @@ DicomPrecheck precheck_dicom(const uint8_t* data, size_t size) {
   // (0002,0000): the elements must end exactly there (found by fuzzing: a longer element
   // made GDCM read the data set from inside it and assert).
   size_t meta_end = 0;
+  if (size - pos >= 8 && w.u16(pos) == 0x0002 && w.u16(pos + 2) == 0x0000 &&
+      (std::memcmp(data + pos + 4, "UL", 2) != 0 || w.u16(pos + 6) != 4)) {
+    out.problem = "DICOM file meta group length (0002,0000) is not a 4-byte UL";
+    return out;
+  }
   if (size - pos >= 12 && w.u16(pos) == 0x0002 && w.u16(pos + 2) == 0x0000 && std::memcmp(data + pos + 4, "UL", 2) == 0 &&
       w.u16(pos + 6) == 4)
     meta_end = pos + 12 + w.u32(pos + 8);
