@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target (tests/fuzz/*_fuzz.cpp) in BUILD_DIR (configured with clang
-# and -DVX_FUZZ=ON) and runs each for SECONDS on a copy of its seed corpus
-# (tests/fuzz/corpus/NAME/), after replaying the crash regressions (tests/fuzz/regressions/NAME/).
-# Usage: bash scripts/fuzz.sh BUILD_DIR [SECONDS]
+# and -DVX_FUZZ=ON), replays its crash regressions (tests/fuzz/regressions/NAME/), then
+# fuzzes it for SECONDS on a scratch copy of its seed corpus (tests/fuzz/corpus/NAME/).
+# Fails (non-zero) as soon as a target crashes, leaks, times out or runs out of memory; the
+# input is kept in BUILD_DIR/fuzz-artifacts/NAME/ and the end of the fuzzer's log is printed.
+# Usage: bash scripts/fuzz.sh BUILD_DIR [SECONDS]     (JOBS=N for the build, default nproc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:?build dir}
@@ -12,17 +14,26 @@ cmake --build "$BUILD" -j "${JOBS:-$(nproc)}" --target $targets
 for t in $targets; do
   name=${t%_fuzz}
   bin=$(find "$BUILD" -type f -name "$t" -perm -u+x | head -1)
-  work=$(mktemp -d)
-  [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$work/"
-  if [ -d "tests/fuzz/regressions/$name" ] && ls "tests/fuzz/regressions/$name"/* >/dev/null 2>&1; then
-    echo "-- $t: replaying regressions"
-    "$bin" "tests/fuzz/regressions/$name"/*
+  [ -n "$bin" ] || { echo "fuzz target $t was not built in $BUILD"; exit 1; }
+  regress="tests/fuzz/regressions/$name"
+  if [ -d "$regress" ] && ls "$regress"/* >/dev/null 2>&1; then
+    echo "-- $t: replaying $(ls "$regress" | wc -l) regression input(s)"
+    "$bin" -rss_limit_mb=2048 -timeout=30 "$regress"/* 2>&1 | tail -n 3
   fi
-  echo "-- $t: fuzzing for ${SECONDS_EACH}s"
+  work=$(mktemp -d)
+  artifacts="$BUILD/fuzz-artifacts/$name"
+  mkdir -p "$artifacts"
+  [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$work/"
+  echo "-- $t: fuzzing for ${SECONDS_EACH}s ($(ls "$work" | wc -l) seeds)"
+  rc=0
   "$bin" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$work/crash-" "$work" 2>&1 | grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|crash-|Done" || true
-  if ls "$work"/crash-* >/dev/null 2>&1; then
-    echo "fuzz target $t found a crashing input: $(ls "$work"/crash-*)"; exit 1
+    -artifact_prefix="$artifacts/" "$work" >"$artifacts/log.txt" 2>&1 || rc=$?
+  grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" "$artifacts/log.txt" || true
+  if [ "$rc" -ne 0 ]; then
+    tail -n 60 "$artifacts/log.txt"
+    echo "fuzz target $t FAILED (exit $rc); inputs kept in $artifacts:"
+    ls "$artifacts" | grep -E '^(crash|leak|oom|timeout)-' || true
+    exit 1
   fi
   rm -rf "$work"
 done

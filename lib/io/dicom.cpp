@@ -2,19 +2,27 @@
 
 #include <dirent.h>
 #include <gdcmDataSet.h>
-#include <gdcmImage.h>
-#include <gdcmImageReader.h>
+#include <gdcmPixmap.h>
+#include <gdcmPixmapReader.h>
+#include <gdcmReader.h>
+#include <gdcmVR.h>
 #include <gdcmItem.h>
 #include <gdcmSequenceOfItems.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
 #include <sstream>
 #include <vector>
+
+#include "io/dicom_precheck.h"
 
 namespace vx {
 namespace {
@@ -117,11 +125,84 @@ bool read_geometry(const gdcm::DataSet& top, const gdcm::DataSet* frame, Geometr
 // Reads one file; appends its frames to `slices`. Returns false if it is not a DICOM image.
 bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& geo, std::string& series,
                const std::set<std::string>& seen, size_t max_voxels, bool& multiframe) {
-  gdcm::ImageReader reader;
+  // GDCM aborts (assert) on some damaged streams: walk the structure first.
+  {
+    const int fd = ::open(file.c_str(), O_RDONLY);
+    if (fd < 0) return false;
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+      ::close(fd);
+      return false;
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (map == MAP_FAILED) fail(Status::io_error, "cannot map DICOM file '" + file + "'");
+    const DicomPrecheck pre = precheck_dicom(static_cast<const uint8_t*>(map), size);
+    ::munmap(map, size);
+    if (!pre.problem.empty()) {
+      if (!pre.part10) return false;  // not DICOM (no preamble) and not parseable: skip it
+      fail(Status::corrupt_file, "damaged DICOM file '" + file + "': " + pre.problem);
+    }
+  }
+  {
+    // GDCM's image reader asserts (aborts) on a multi-frame file whose orientation is in
+    // neither the shared nor the first per-frame functional group (found by fuzzing):
+    // check the header, up to the pixel data, first. We need the orientation anyway.
+    gdcm::Reader header;
+    header.SetFileName(file.c_str());
+    if (!header.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010))) return false;
+    const gdcm::DataSet& hds = header.GetFile().GetDataSet();
+    // Image pixel module values GDCM's PixelFormat asserts on (SamplesPerPixel <= 4, bits
+    // stored <= allocated, ...): US, exactly 2 bytes, in the range we read at all.
+    auto us = [&hds, &file](uint16_t e, int lo, int hi, const char* name) {
+      const gdcm::Tag t(0x0028, e);
+      if (!hds.FindDataElement(t)) return -1;
+      const gdcm::ByteValue* bv = hds.GetDataElement(t).GetByteValue();
+      if (!bv || bv->GetLength() != 2) fail(Status::corrupt_file, std::string("malformed ") + name + " in '" + file + "'");
+      const unsigned char* b = reinterpret_cast<const unsigned char*>(bv->GetPointer());
+      const int v = b[0] | b[1] << 8;
+      if (v < lo || v > hi)
+        fail(Status::unsupported, std::string(name) + " = " + std::to_string(v) + " is not supported in '" + file + "'");
+      return v;
+    };
+    // GDCM's Attribute<> asserts that an element's VR is the dictionary's: check the VRs of
+    // the image pixel module elements PixmapReader reads (a mutated VR aborted the process).
+    static const std::pair<uint16_t, gdcm::VR::VRType> kPixelModule[] = {
+        {0x0002, gdcm::VR::US}, {0x0004, gdcm::VR::CS}, {0x0006, gdcm::VR::US}, {0x0008, gdcm::VR::IS},
+        {0x0010, gdcm::VR::US}, {0x0011, gdcm::VR::US}, {0x0100, gdcm::VR::US}, {0x0101, gdcm::VR::US},
+        {0x0102, gdcm::VR::US}, {0x0103, gdcm::VR::US}};
+    for (const auto& [e, vr] : kPixelModule) {
+      const gdcm::Tag t(0x0028, e);
+      if (!hds.FindDataElement(t)) continue;
+      const gdcm::DataElement& de = hds.GetDataElement(t);
+      char name[16];
+      std::snprintf(name, sizeof name, "(0028,%04x)", unsigned(e));
+      if (de.GetVR() != gdcm::VR::INVALID && de.GetVR() != vr)
+        fail(Status::corrupt_file, std::string("DICOM element ") + name + " has VR " +
+                                       gdcm::VR::GetVRString(de.GetVR()) + " in '" + file + "'");
+      if (vr == gdcm::VR::US && (!de.GetByteValue() || de.GetByteValue()->GetLength() != 2))
+        fail(Status::corrupt_file, std::string("malformed DICOM element ") + name + " in '" + file + "'");
+    }
+    us(0x0002, 1, 1, "SamplesPerPixel");
+    const int allocated = us(0x0100, 8, 64, "BitsAllocated");
+    const int stored = us(0x0101, 1, 64, "BitsStored");
+    const int high = us(0x0102, 0, 63, "HighBit");
+    us(0x0103, 0, 1, "PixelRepresentation");
+    if ((allocated > 0 && allocated % 8 != 0) || (allocated > 0 && stored > allocated) || (stored > 0 && high >= stored))
+      fail(Status::corrupt_file, "inconsistent BitsAllocated / BitsStored / HighBit in '" + file + "'");
+    if (hds.FindDataElement(gdcm::Tag(0x5200, 0x9230)) &&
+        group_value(hds, seq_item(hds, 0x5200, 0x9230, 1), 0x0020, 0x9116, 0x0020, 0x0037).size() != 6)
+      fail(Status::corrupt_file, "multi-frame DICOM without ImageOrientationPatient in '" + file + "'");
+  }
+  // PixmapReader, not ImageReader: we compute the geometry ourselves, and ImageReader's
+  // geometry helpers (spacing, origin, direction cosines of enhanced files) assert() on
+  // inconsistent functional groups, aborting the process (found by dicom_read_fuzz).
+  gdcm::PixmapReader reader;
   reader.SetFileName(file.c_str());
   if (!reader.Read()) return false;
   const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
-  const gdcm::Image& img = reader.GetImage();
+  const gdcm::Pixmap& img = reader.GetPixmap();
   const std::string where = " in '" + file + "'";
   series = tag_string(ds, 0x0020, 0x000e);
   if (!seen.empty() && !seen.count(series))
@@ -134,8 +215,16 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
   if (rows <= 0 || cols <= 0 || frames <= 0) fail(Status::corrupt_file, "empty DICOM image" + where);
   if (double(rows) * double(cols) * double(frames) > double(max_voxels))
     fail(Status::limit_exceeded, "DICOM image larger than the voxel limit" + where);
+  // Native (uncompressed) pixels must all be in the file before anything is allocated: a
+  // header claiming more rows/columns/frames than stored made GDCM's RAW codec read past
+  // the end of its buffer (heap-buffer-overflow) after we had allocated the claimed size.
+  const size_t expected = size_t(rows * cols * frames) * pf.GetPixelSize();
+  if (const gdcm::ByteValue* bv = img.GetDataElement().GetByteValue())
+    if (bv->GetLength() < expected)
+      fail(Status::corrupt_file, "DICOM pixel data holds " + std::to_string(bv->GetLength()) + " bytes but rows x columns x frames needs " +
+                                     std::to_string(expected) + where);
   std::vector<char> buf(img.GetBufferLength());
-  if (buf.size() != size_t(rows * cols * frames) * pf.GetPixelSize())
+  if (buf.size() != expected)
     fail(Status::corrupt_file, "DICOM pixel data size does not match rows x columns x frames" + where);
   if (!img.GetBuffer(buf.data())) fail(Status::unsupported, "GDCM cannot decode the pixel data" + where);
   multiframe = frames > 1;
@@ -162,6 +251,8 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
       for (int i = 0; i < 2; ++i) same = same && std::fabs(geo.ps[i] - g.ps[i]) < 1e-4;
       if (!same) fail(Status::corrupt_file, "slice geometry (size, orientation or pixel spacing) differs" + where);
     }
+    for (const std::vector<double>* v : {&slope, &inter})
+      if (!v->empty() && !std::isfinite((*v)[0])) fail(Status::corrupt_file, "non-finite rescale slope or intercept" + where);
     Slice s;
     s.ipp = {ipp[0], ipp[1], ipp[2]};
     s.file = file;
@@ -248,6 +339,8 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   Volume v;
   v.affine = lps;
   for (int col = 0; col < 4; ++col) v.affine[col] = -lps[col], v.affine[4 + col] = -lps[4 + col];
+  for (double x : v.affine)  // "1e999" or "nan" in a DS value parses to a non-finite number
+    if (!std::isfinite(x)) fail(Status::corrupt_file, "non-finite DICOM geometry (position, orientation or spacing) in '" + path + "'");
   if (!(voxel_volume_mm3(v.affine) > 0)) fail(Status::corrupt_file, "degenerate DICOM geometry in '" + path + "'");
   v.header.qform_code = v.header.sform_code = 1;
   v.header.qform = v.header.sform = v.affine;

@@ -138,13 +138,21 @@ int64_t check_header(const RawHeader& h, const std::string& path, const NiftiRea
   int64_t min_offset = h.version == 1 ? 348 : 540;
   if (h.vox_offset < min_offset)
     fail(Status::corrupt_file, "vox_offset " + std::to_string(h.vox_offset) + " lies inside the header" + where);
+  // nvox * bpv <= max_bytes here; vox_offset is bounded before adding so the sum cannot overflow.
+  const int64_t payload = nvox * bpv;
   if (!is_gzip(path)) {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) fail(Status::io_error, "cannot stat " + quote(path));
-    int64_t need = h.vox_offset + nvox * bpv;
-    if (static_cast<int64_t>(st.st_size) < need)
-      fail(Status::corrupt_file, "NIfTI file is truncated: needs " + std::to_string(need) + " bytes, has " +
-                                     std::to_string(st.st_size) + where);
+    const int64_t have = static_cast<int64_t>(st.st_size);
+    if (h.vox_offset > have || payload > have - h.vox_offset)
+      fail(Status::corrupt_file, "NIfTI file is truncated: needs vox_offset " + std::to_string(h.vox_offset) + " + " +
+                                     std::to_string(payload) + " bytes, has " + std::to_string(have) + where);
+  } else if (h.vox_offset > static_cast<int64_t>(std::min<size_t>(opts.max_bytes, size_t(INT64_MAX))) - payload) {
+    // Compressed: the header extensions before vox_offset are decompressed (and allocated by
+    // nifti_clib) too, so they count against the same limit.
+    fail(Status::limit_exceeded, "NIfTI vox_offset " + std::to_string(h.vox_offset) + " plus " +
+                                     std::to_string(payload) + " voxel bytes exceeds the limit of " +
+                                     std::to_string(opts.max_bytes) + where);
   }
   return nvox;
 }

@@ -1,6 +1,6 @@
 // libFuzzer target: Model::load_memory on arbitrary bytes must either load or throw vx::Error.
 // Build: CC=clang CXX=clang++ cmake -S . -B build-fuzz -DVX_FUZZ=ON && cmake --build build-fuzz --target vxm_load_fuzz
-// Run:   build-fuzz/tests/fuzz/vxm_load_fuzz -max_total_time=60 -rss_limit_mb=1024 tests/fuzz/corpus/vxm
+// Run:   build-fuzz/tests/fuzz/vxm_load_fuzz -max_total_time=60 -rss_limit_mb=1024 tests/fuzz/corpus/vxm_load
 #include <cstddef>
 #include <cstdint>
 

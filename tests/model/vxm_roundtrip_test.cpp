@@ -151,7 +151,8 @@ TEST_CASE("files written by weights/vxm.py load with the same values and hash") 
 }
 
 TEST_CASE("sha256 matches hashlib") {
-  for (const auto& v : expected()["sha256_vectors"]) {
+  const nlohmann::json vectors = expected()["sha256_vectors"];  // a range-for over a member of a temporary dangles
+  for (const auto& v : vectors) {
     const size_t n = v["len"].get<size_t>();
     std::vector<uint8_t> msg(n);
     for (size_t i = 0; i < n; ++i) msg[i] = uint8_t((i * 31 + 7) % 256);

@@ -8,6 +8,9 @@ non-zero exit, a message on stderr and no output files). Kinds:
     vox_offset past the end; zero/negative/NaN spacing; bad magic; wrong sizeof_hdr),
   - NaN / Inf voxels, singular affines,
   - gzip streams cut short or corrupted,
+  - NIfTI-2: header cut short, data cut short, huge / negative dims, vox_offset near 2^63,
+  - DICOM (from the small files of tests/fuzz/corpus/dicom_read): truncated, absurd
+    rows/columns/frames that the pixel data cannot hold, non-finite geometry, not DICOM,
   - .vxm model files: empty, random, wrong magic, truncated, flipped bytes.
 """
 import gzip
@@ -17,6 +20,9 @@ import struct
 import sys
 
 import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DICOM_SEEDS = os.path.join(HERE, "..", "fuzz", "corpus", "dicom_read")
 
 # (offset, name) of every NIfTI-1 header field, in file order.
 FIELDS = [(0, "sizeof_hdr"), (4, "data_type"), (14, "db_name"), (32, "extents"), (36, "session_error"),
@@ -64,6 +70,70 @@ def float32_nifti(values_fn) -> bytes:
     return bytes(base[:352]) + data.tobytes()
 
 
+def valid_nifti2(shape=(5, 4, 3)) -> bytes:
+    """A small valid little-endian NIfTI-2 volume, uint8, 1 mm, sform set."""
+    hdr = bytearray(540)
+    struct.pack_into("<i", hdr, 0, 540)
+    hdr[4:12] = b"n+2\0\r\n\x1a\n"
+    struct.pack_into("<hh", hdr, 12, 2, 8)  # DT_UINT8
+    struct.pack_into("<8q", hdr, 16, 3, *shape, 1, 1, 1, 1)
+    struct.pack_into("<8d", hdr, 104, 1.0, 1.0, 1.0, 1.0, 0, 0, 0, 0)
+    struct.pack_into("<qdd", hdr, 168, 544, 1.0, 0.0)  # vox_offset, scl_slope, scl_inter
+    struct.pack_into("<ii", hdr, 344, 0, 1)  # qform_code, sform_code
+    struct.pack_into("<12d", hdr, 400, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0)
+    return bytes(hdr) + b"\0\0\0\0" + bytes(range(int(np.prod(shape))))
+
+
+def dicom_cases(add) -> None:
+    """Hostile DICOM files, made from the tiny valid seeds of the DICOM fuzz target."""
+    import warnings
+
+    import pydicom
+    warnings.filterwarnings("ignore", message="Invalid value for VR")  # the point of some cases
+    from pydicom.dataset import Dataset
+
+    single = pydicom.dcmread(os.path.join(DICOM_SEEDS, "single_implicit.dcm"))
+    with open(os.path.join(DICOM_SEEDS, "enhanced_2frames.dcm"), "rb") as f:
+        enh_bytes = f.read()
+
+    def write(name, ds, why):
+        import io
+        buf = io.BytesIO()
+        ds.save_as(buf)
+        add(name, buf.getvalue(), why, "dicom")
+
+    add("dicom_enhanced_trunc_half.dcm", enh_bytes[: len(enh_bytes) // 2], "enhanced DICOM cut in half", "dicom")
+    add("dicom_enhanced_trunc_pixels.dcm", enh_bytes[:-40], "enhanced DICOM with the last pixels cut off", "dicom")
+    add("dicom_trunc_preamble.dcm", enh_bytes[:200], "DICOM cut inside the file meta information", "dicom")
+    add("dicom_random.dcm", np.random.default_rng(3).bytes(2048), "random bytes named .dcm", "dicom")
+    add("dicom_empty.dcm", b"", "empty .dcm file", "dicom")
+    for name, rows, cols, why in (("dicom_rows_cols_absurd.dcm", 30000, 30000, "30000 x 30000 pixels claimed, 8 x 8 stored"),
+                                  ("dicom_rows_max.dcm", 65535, 8, "65535 rows claimed, 8 stored"),
+                                  ("dicom_rows_zero.dcm", 0, 8, "zero rows")):
+        ds = single.copy()
+        ds.Rows, ds.Columns = rows, cols
+        write(name, ds, why)
+    enh = pydicom.dcmread(os.path.join(DICOM_SEEDS, "enhanced_2frames.dcm"))
+    ds = enh.copy()
+    ds.NumberOfFrames = 100000
+    write("dicom_frames_absurd.dcm", ds, "100000 frames claimed, 2 stored")
+    ds = enh.copy()
+    ds.PerFrameFunctionalGroupsSequence = ds.PerFrameFunctionalGroupsSequence[:1]
+    write("dicom_enhanced_missing_frame_group.dcm", ds, "2 frames but one per-frame functional group")
+    ds = single.copy()
+    ds.PixelSpacing = ["1e999", "1"]
+    write("dicom_spacing_inf.dcm", ds, "PixelSpacing overflows to infinity")
+    ds = single.copy()
+    ds.ImagePositionPatient = ["nan", "0", "0"]
+    write("dicom_position_nan.dcm", ds, "NaN in ImagePositionPatient")
+    ds = single.copy()
+    ds.ImageOrientationPatient = [0, 0, 0, 0, 0, 0]
+    write("dicom_orientation_zero.dcm", ds, "all-zero ImageOrientationPatient (no slice normal)")
+    ds = single.copy()
+    del ds.PixelData
+    write("dicom_no_pixels.dcm", ds, "DICOM without Pixel Data")
+
+
 def main(out: str) -> None:
     os.makedirs(out, exist_ok=True)
     cases = []
@@ -76,6 +146,8 @@ def main(out: str) -> None:
     base = valid_nifti()
     with open(os.path.join(out, "valid.nii"), "wb") as f:  # control: must load
         f.write(base)
+    with open(os.path.join(out, "valid_n2.nii"), "wb") as f:  # control: must load
+        f.write(valid_nifti2())
     for off, field in FIELDS:
         add(f"trunc_at_{field}.nii", base[:off], f"file ends where field '{field}' starts (byte {off})")
     for frac in (0.1, 0.5, 0.99):
@@ -115,6 +187,21 @@ def main(out: str) -> None:
     add("corrupt_gzip.nii.gz", bytes(bad), "flipped byte inside the deflate stream")
     add("gzip_huge_dims.nii.gz", gzip.compress(patched(base, 40, "<4h", 3, 32767, 32767, 32767)),
         "gzip file whose header claims 32767^3 voxels")
+    with open(os.path.join(out, "not_gzip.nii.gz"), "wb") as f:  # misnamed but intact: read by content
+        f.write(base)
+
+    n2 = valid_nifti2()
+    add("n2_trunc_header.nii", n2[:400], "NIfTI-2 header cut at byte 400")
+    add("n2_trunc_data.nii", n2[:-10], "NIfTI-2 voxel data cut short")
+    add("n2_huge_dims.nii", patched(n2, 16, "<4q", 3, 1 << 40, 1 << 40, 1 << 40), "NIfTI-2 claims (2^40)^3 voxels")
+    add("n2_dims_negative.nii", patched(n2, 16, "<4q", 3, 5, -4, 3), "NIfTI-2 negative dimension")
+    add("n2_vox_offset_huge.nii", patched(n2, 168, "<q", (1 << 63) - 16), "NIfTI-2 vox_offset near 2^63 (overflow bait)")
+    add("n2_vox_offset_negative.nii", patched(n2, 168, "<q", -1 << 40), "NIfTI-2 negative vox_offset")
+    add("n2_vox_offset_huge.nii.gz", gzip.compress(patched(n2, 168, "<q", (1 << 62))), "gzip NIfTI-2, vox_offset 2^62")
+    add("n2_bad_magic.nii", patched(n2, 4, "<4s", b"n+3\0"), "NIfTI-2 with magic n+3")
+    add("n2_spacing_nan.nii", patched(patched(n2, 112, "<d", float("nan")), 344, "<ii", 0, 0),
+        "NIfTI-2 NaN spacing, no qform/sform")
+    dicom_cases(add)
 
     rng = np.random.default_rng(2)
     add("empty.vxm", b"", "empty model file", "model")
@@ -140,7 +227,8 @@ def main(out: str) -> None:
     add("flipped_weight_model.vxm", bytes(flipped), "a flipped byte in the weights (CRC mismatch)", "model")
 
     with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump({"valid": "valid.nii", "model": "smooth3d.vxm", "cases": cases}, f, indent=1)
+        json.dump({"valid": "valid.nii", "valid_nifti2": "valid_n2.nii", "valid_misnamed": "not_gzip.nii.gz",
+                   "model": "smooth3d.vxm", "cases": cases}, f, indent=1)
     print(f"wrote {len(cases)} hostile files to {out}")
 
 

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Writes the small seed corpora of the NIfTI and DICOM fuzz targets (tests/fuzz/corpus/).
+
+Run once by hand when the readers learn a new feature; the output is committed. Seeds are
+tiny so each fuzz iteration is fast: a few voxels in every layout the readers accept
+(NIfTI-1/-2, both byte orders, every datatype, extensions, gzip) and DICOM files cropped
+from shared/data to 8x8 pixels (single-frame implicit VR, enhanced multi-frame explicit VR).
+Usage: /usr/bin/python3 tests/fuzz/make_seed_corpus.py [SHARED_DATA_DIR]
+"""
+import gzip
+import pathlib
+import shutil
+import struct
+import sys
+
+import numpy as np
+import pydicom
+
+here = pathlib.Path(__file__).resolve().parent
+data = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else here.parents[1] / ".." / "shared" / "data") / "mri"
+nii_dir, dcm_dir = here / "corpus" / "nifti_read", here / "corpus" / "dicom_read"
+for d in (nii_dir, dcm_dir):
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+
+DT = {"u1": (2, 8), "i2": (4, 16), "i4": (8, 32), "f4": (16, 32), "f8": (64, 64), "i1": (256, 8), "u2": (512, 16),
+      "u4": (768, 32)}
+
+
+def nifti1(shape, dt, endian="<", ext=b"", sform=True):
+    code, bits = DT[dt]
+    off = 352 + len(ext)
+    h = bytearray(348)
+    struct.pack_into(endian + "i", h, 0, 348)
+    struct.pack_into(endian + "8h", h, 40, 3, *shape, 1, 1, 1, 1)
+    struct.pack_into(endian + "hh", h, 70, code, bits)
+    struct.pack_into(endian + "8f", h, 76, -1.0, 1.0, 2.0, 3.0, 0, 0, 0, 0)
+    struct.pack_into(endian + "fff", h, 108, float(off), 2.0, -1.0)
+    h[123] = 2
+    struct.pack_into(endian + "hh", h, 252, 1, 1 if sform else 0)
+    struct.pack_into(endian + "3f", h, 256, 0.0, 0.0, 1.0)
+    struct.pack_into(endian + "3f", h, 268, 1.0, 2.0, 3.0)
+    struct.pack_into(endian + "12f", h, 280, 1, 0, 0, 1, 0, 2, 0, 2, 0, 0, 3, 3)
+    h[344:348] = b"n+1\0"
+    vox = (np.arange(int(np.prod(shape))) % 7).astype(endian + dt).tobytes()
+    flag = b"\1\0\0\0" if ext else b"\0\0\0\0"
+    return bytes(h) + flag + ext + vox
+
+
+def nifti2(shape, dt, endian="<"):
+    code, bits = DT[dt]
+    h = bytearray(540)
+    struct.pack_into(endian + "i", h, 0, 540)
+    h[4:12] = b"n+2\0\r\n\x1a\n"
+    struct.pack_into(endian + "hh", h, 12, code, bits)
+    struct.pack_into(endian + "8q", h, 16, 3, *shape, 1, 1, 1, 1)
+    struct.pack_into(endian + "8d", h, 104, 1.0, 1.0, 1.0, 1.0, 0, 0, 0, 0)
+    struct.pack_into(endian + "q", h, 168, 544)
+    struct.pack_into(endian + "dd", h, 176, 1.0, 0.0)
+    struct.pack_into(endian + "ii", h, 344, 1, 1)  # qform_code, sform_code
+    struct.pack_into(endian + "12d", h, 400, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0)
+    vox = (np.arange(int(np.prod(shape))) % 5).astype(endian + dt).tobytes()
+    return bytes(h) + b"\0\0\0\0" + vox
+
+
+ext = struct.pack("<ii", 32, 6) + b"comment: fuzz seed\0".ljust(24, b"\0")
+seeds = {
+    "i16_le.nii": nifti1((4, 3, 2), "i2"),
+    "f32_be.nii": nifti1((3, 3, 3), "f4", ">"),
+    "u8_noform.nii": nifti1((2, 2, 2), "u1", sform=False),
+    "f64_ext.nii": nifti1((2, 3, 2), "f8", ext=ext),
+    "u16.nii": nifti1((2, 2, 3), "u2"),
+    "i8.nii": nifti1((2, 2, 2), "i1"),
+    "u32_n2.nii": nifti2((3, 2, 2), "u4"),
+    "i32_n2_be.nii": nifti2((2, 2, 2), "i4", ">"),
+}
+seeds["i16_le.nii.gz"] = gzip.compress(seeds["i16_le.nii"], 9, mtime=0)
+seeds["u32_n2.nii.gz"] = gzip.compress(seeds["u32_n2.nii"], 9, mtime=0)
+for name, b in seeds.items():
+    (nii_dir / name).write_bytes(b)
+shutil.copy(data / "brain-t1-tiny-monai" / "anatomical_label.nii.gz", nii_dir / "monai_label.nii.gz")
+shutil.copy(data / "spine-cervical-sct" / "t2" / "labels.nii.gz", nii_dir / "sct_labels.nii.gz")
+
+# Single-frame, implicit VR little endian, cropped to 8x8.
+ds = pydicom.dcmread(str(data / "dicom-brain-t1-vsseg-3sl" / "1-001.dcm"))
+px = ds.pixel_array[200:208, 200:208].copy()
+ds.Rows, ds.Columns = 8, 8
+ds.PixelData = px.tobytes()
+ds.save_as(str(dcm_dir / "single_implicit.dcm"))
+
+# Enhanced multi-frame, explicit VR little endian: 2 frames of 8x8.
+ds = pydicom.dcmread(str(data / "dicom-enhanced-multiframe" / "enh.dcm"))
+px = ds.pixel_array[:2, 28:36, 28:36].copy()
+ds.Rows, ds.Columns, ds.NumberOfFrames = 8, 8, 2
+ds.PerFrameFunctionalGroupsSequence = ds.PerFrameFunctionalGroupsSequence[:2]
+ds.PixelData = px.tobytes()
+ds.remove_private_tags()  # vendor blocks: most of the bytes, none of the geometry
+for kw in ("ReferencedImageEvidenceSequence", "ReferencedPerformedProcedureStepSequence"):
+    if kw in ds:
+        delattr(ds, kw)
+ds.save_as(str(dcm_dir / "enhanced_2frames.dcm"))
+print("seeds:", sorted(p.name for p in nii_dir.iterdir()), sorted(p.name for p in dcm_dir.iterdir()))
