@@ -360,8 +360,10 @@ TEST_CASE("the progress callback cancels a long run promptly, writing no output"
   float* o = out.data();
   size_t cap = numel;
   std::chrono::steady_clock::time_point stop_at;
+  // Ask to stop once the run is under way (after 10 of its 600 steps): a wall-clock delay
+  // would race with fast kernels that finish the whole run first.
   std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    while (ctx.calls.load() < 10) std::this_thread::yield();
     stop_at = std::chrono::steady_clock::now();
     ctx.stop = true;
   });
