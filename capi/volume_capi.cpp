@@ -145,14 +145,7 @@ VX_API vx_status vx_volume_create_like(const vx_volume* like, const float* data,
     *out = nullptr;
     const vx::Volume& src = volume_of(like, "like");
     vx::capi::need(data, "data");
-    vx::Volume vol;
-    vol.affine = src.affine;
-    vol.header = src.header;
-    vol.header.source_datatype = 16;  // float32: these are new values, not the scan's
-    vol.header.scl_slope = 0;
-    vol.header.scl_inter = 0;
-    vol.data = copy_voxels(data, src.nx(), src.ny(), src.nz());
-    *out = make_volume_handle(std::move(vol));
+    *out = make_volume_handle(vx::volume_like(src, copy_voxels(data, src.nx(), src.ny(), src.nz())));
   });
 }
 

@@ -89,4 +89,17 @@ void compose_index_transform(Volume& v, const Mat4& t) {
   v.header.sform = mat4_mul(v.header.sform, t);
 }
 
+Volume volume_like(const Volume& like, const Tensor& data) {
+  if (data.numel() != like.data.numel())
+    fail(Status::shape_mismatch, "values " + data.shape().str() + " do not fit the grid " + like.data.shape().str());
+  Volume v;
+  v.affine = like.affine;
+  v.header = like.header;
+  v.header.source_datatype = 16;  // float32: new values, not the scan's
+  v.header.scl_slope = 0;
+  v.header.scl_inter = 0;
+  v.data = data.clone().reshape({like.nz(), like.ny(), like.nx()});
+  return v;
+}
+
 }  // namespace vx

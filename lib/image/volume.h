@@ -59,6 +59,9 @@ double voxel_volume_mm3(const Mat4& affine);
 std::string axcodes(const Mat4& affine);
 // Checks a volume is usable: float32 rank-3 data, finite invertible affine. Throws Error.
 void validate_volume(const Volume& v);
+// New float32 values on `like`'s grid: its affine and header (scaling reset), data reshaped
+// to [nz, ny, nx] (a copy). Throws Error(shape_mismatch) when the element count differs.
+Volume volume_like(const Volume& like, const Tensor& data);
 // Applies a voxel-index transform T (new voxel -> old voxel) to the affine, qform and sform.
 void compose_index_transform(Volume& v, const Mat4& new_to_old);
 

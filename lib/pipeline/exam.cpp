@@ -25,16 +25,6 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 Tensor batch_of_one(const Tensor& dhw) { return dhw.clone().reshape({1, 1, dhw.dim(0), dhw.dim(1), dhw.dim(2)}); }
 
-// A volume on the network grid: `data` [D, H, W] with the geometry of `grid`.
-Volume on_grid(const Volume& grid, const Tensor& data) {
-  Volume v;
-  v.affine = grid.affine;
-  v.header = grid.header;
-  v.header.source_datatype = 16;
-  v.data = data.clone().reshape({grid.nz(), grid.ny(), grid.nx()});
-  return v;
-}
-
 int index_of(const std::vector<std::string>& names, const std::string& want, int fallback) {
   for (size_t i = 0; i < names.size(); ++i)
     if (lower(names[i]) == want) return static_cast<int>(i);
@@ -170,7 +160,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
       while (i < 2 && cls.graph->inputs[i].name != map.input) ++i;
       if (i == 2) continue;
       const std::string base = lower(seq[i]) + "_gradcam";
-      Volume on_net = on_grid(net[i], map.map);
+      Volume on_net = volume_like(net[i], map.map);
       Volume back = resample_to_reference(resample_to_reference(on_net, aligned[i], Interp::linear), original[i], Interp::linear);
       write_nifti(out.path(base + ".nii.gz"), back);
       nlohmann::json entry = {{"sequence", seq[i]}, {"layer", map.layer}, {"raw_max", map.raw_max.at(0)},
@@ -189,7 +179,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   if (models_.denoiser && opt.denoise) {
     t0 = Clock::now();
     for (int i = 0; i < 2; ++i) {
-      Volume back = resample_to_reference(resample_to_reference(on_grid(net[i], denoised[i]), aligned[i], Interp::linear),
+      Volume back = resample_to_reference(resample_to_reference(volume_like(net[i], denoised[i]), aligned[i], Interp::linear),
                                           original[i], Interp::linear);
       write_nifti(out.path(lower(seq[i]) + "_denoised.nii.gz"), back);
     }
@@ -215,7 +205,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
     const int body = index_of(seg_classes, "body", 1);
     Tensor mask = Tensor::zeros(labels.shape());
     for (int64_t v = 0; v < labels.numel(); ++v) mask.f32()[v] = labels.f32()[v] == lesion ? 1.f : 0.f;
-    Volume mask_back = resample_to_reference(resample_to_reference(on_grid(net[1], mask), aligned[1], Interp::nearest),
+    Volume mask_back = resample_to_reference(resample_to_reference(volume_like(net[1], mask), aligned[1], Interp::nearest),
                                              original[1], Interp::nearest);
     write_nifti(out.path("lesion_mask.nii.gz"), mask_back);
     Components comps = connected_components(mask_back.data, 26);

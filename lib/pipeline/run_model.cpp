@@ -26,15 +26,6 @@ std::string output_kind(const Model& m, size_t k) {
   return "logits";
 }
 
-Volume with_data(const Volume& grid, const Tensor& dhw) {
-  Volume v;
-  v.affine = grid.affine;
-  v.header = grid.header;
-  v.header.source_datatype = 16;
-  v.data = dhw.clone().reshape({grid.nz(), grid.ny(), grid.nx()});
-  return v;
-}
-
 }  // namespace
 
 nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::string>& inputs, const std::string& out_dir,
@@ -118,11 +109,11 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
       const Shape dhw{y.dim(2), y.dim(3), y.dim(4)};
       Volume vol;
       if (kind == "image") {
-        vol = with_data(ref_net, undo[0].undo(y.slice(1, 0, 1).clone().reshape(dhw)));
+        vol = volume_like(ref_net, undo[0].undo(y.slice(1, 0, 1).clone().reshape(dhw)));
         vol = resample_to_reference(vol, original[0], Interp::linear);
       } else {
         Tensor labels = argmax(y.slice(0, 0, 1).clone().reshape({c, dhw[0], dhw[1], dhw[2]}));
-        vol = resample_to_reference(with_data(ref_net, labels), original[0], Interp::nearest);
+        vol = resample_to_reference(volume_like(ref_net, labels), original[0], Interp::nearest);
         const auto sp = spacing(vol);
         nlohmann::json volumes;
         auto names = class_names(model);
@@ -152,7 +143,7 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
       while (i < g.inputs.size() && g.inputs[i].name != map.input) ++i;
       if (i == g.inputs.size()) continue;
       const std::string base = lower(sequence_name(model, static_cast<int>(i))) + "_gradcam";
-      Volume on_net = with_data(net[i], map.map);
+      Volume on_net = volume_like(net[i], map.map);
       Volume back = resample_to_reference(i == 0 ? on_net : resample_to_reference(on_net, original[0], Interp::linear),
                                           original[i], Interp::linear);
       write_nifti(out.path(base + ".nii.gz"), back);
