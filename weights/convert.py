@@ -275,8 +275,33 @@ class _Converter:
             outputs.append(o)
         used = {i for n in self.nodes for i in n["inputs"]}
         weights = {k: v for k, v in self.weights.items() if k in used}
+        self.share_identical_weights(weights)
         graph = {"inputs": self.inputs, "outputs": outputs, "nodes": self.nodes}
         return graph, weights
+
+    def share_identical_weights(self, weights):
+        """Stores a weight once when several nodes read identical copies. torch.onnx.export folds
+        BatchNorm into each call site of a shared module separately, so a shared encoder (the A3
+        dual encoder) comes out as two sets of equal initializers; sharing them keeps the file at
+        one encoder and lets Grad-CAM recognise the applications of a layer by the weights they
+        read (lib/explain/gradcam.h)."""
+        import hashlib
+        first, kept, rename = {}, set(), {}
+        for n in self.nodes:
+            for i in n["inputs"]:
+                if i not in weights or i in rename or i in kept:
+                    continue
+                v = np.ascontiguousarray(weights[i])
+                key = (v.dtype.str, v.shape, hashlib.sha256(v.tobytes()).hexdigest())
+                if key in first and np.array_equal(weights[first[key]], v):
+                    rename[i] = first[key]
+                else:
+                    first[key] = i
+                    kept.add(i)
+        for n in self.nodes:
+            n["inputs"] = [rename.get(i, i) for i in n["inputs"]]
+        for k in rename:
+            del weights[k]
 
     def try_fold(self, node, attrs):
         op = node.op_type
