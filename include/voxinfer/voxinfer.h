@@ -354,6 +354,48 @@ VX_API vx_status vx_volume_resize(const vx_volume* volume, const int64_t size[3]
 VX_API vx_status vx_volume_free(vx_volume* volume);
 
 /* ------------------------------------------------------------------------------------ */
+/* Preprocessing (since 100)                                                            */
+
+#define VX_N4_MAX_LEVELS 8
+
+typedef struct vx_n4_options {
+  size_t struct_size;             /* sizeof(vx_n4_options) */
+  int32_t shrink_factor;          /* the field is fitted on the volume shrunk by this (block mean); default 1 */
+  int32_t iterations[VX_N4_MAX_LEVELS]; /* maximum iterations per fitting level; default 50, 50, 50, 50 */
+  int32_t iterations_count;       /* levels used from `iterations`, 1..VX_N4_MAX_LEVELS; default 4 */
+  int32_t histogram_bins;         /* default 200 (ITK's NumberOfHistogramBins) */
+  double convergence_threshold;   /* default 0.001 (ITK's ConvergenceThreshold) */
+  int32_t use_otsu_mask;          /* non-zero: fit inside an Otsu mask (128 bins); default 0: all voxels > 0 */
+  int32_t threads;                /* OpenMP threads for this call; 0 (default) = OpenMP's default */
+} vx_n4_options;
+
+/* Fills *options with the defaults (SimpleITK's: 4 levels x 50 iterations, no shrinking, no
+ * mask) and struct_size. Since 100. */
+VX_API vx_status vx_n4_options_init(vx_n4_options* options);
+
+/* N4 bias-field correction (Tustison 2010, following ITK 5.2's filter) of `in` (not modified).
+ * `options` may be NULL (the defaults); it is read during the call only. Voxels <= 0 are left
+ * out of the fit and returned unchanged; every other voxel is divided by the field. On success
+ * *corrected, and *bias when `bias` is not NULL (the multiplicative field, > 0), are new volumes
+ * on in's grid (same dims, affine, qform/sform) that the caller frees with vx_volume_free; on
+ * failure they are set to NULL. Errors: VX_ERR_INVALID_ARGUMENT (bad options, no positive voxel,
+ * a non-finite voxel). A volume whose positive voxels all have one value gives a copy and a field
+ * of 1 (a documented no-op). Thread-safe; uses OpenMP threads inside. Since 100. */
+VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_options* options, vx_volume** corrected,
+                              vx_volume** bias);
+
+/* The published sacroiliac-joint preprocessing chain on `in` (not modified): resample to
+ * 224 x 224 x 20 voxels (i, j, k) at 1 x 1 x 3.5 mm (linear, centred grid, fill 0), clip to
+ * [min, 99th percentile], N4 with the defaults of vx_n4_options_init when run_n4 is non-zero,
+ * then for target "denoiser": trilinear resize (align_corners) to 192 x 192 x 20 and z-score
+ * (ddof 0); for "classifier": centre crop to 172 x 172 x 16, trilinear resize (align_corners) to
+ * 192 x 192 x 16 and division by the maximum. The affine follows every step. On success *out is
+ * a new volume the caller frees with vx_volume_free; on failure it is NULL. Errors:
+ * VX_ERR_INVALID_ARGUMENT (unknown target, a non-finite voxel, N4 on a volume with no positive
+ * voxel). Never produces NaN. Thread-safe. Since 100. */
+VX_API vx_status vx_volume_preprocess_sij(const vx_volume* in, const char* target, int run_n4, vx_volume** out);
+
+/* ------------------------------------------------------------------------------------ */
 /* Grad-CAM (since 100)                                                                 */
 
 typedef enum vx_cam_method {

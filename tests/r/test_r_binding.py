@@ -60,6 +60,26 @@ def capi_gradcam(model, inputs, out_prefix):
     lib.vx_model_free(m)
 
 
+def capi_n4(path, out_path):
+    """The raw C API's N4 (shrink 2, 20 x 20 iterations) of `path` as raw float32 [nz][ny][nx]."""
+    lib = _capi.lib
+    v, c = ctypes.c_void_p(), ctypes.c_void_p()
+    assert lib.vx_volume_read(path.encode(), None, ctypes.byref(v)) == 0, lib.vx_last_error()
+    o = _capi.N4Options()
+    lib.vx_n4_options_init(ctypes.byref(o))
+    o.shrink_factor = 2
+    o.iterations[0] = o.iterations[1] = 20
+    o.iterations_count = 2
+    assert lib.vx_volume_n4(v, ctypes.byref(o), ctypes.byref(c), None) == 0, lib.vx_last_error()
+    dims = (ctypes.c_int64 * 3)()
+    ptr = ctypes.POINTER(ctypes.c_float)()
+    lib.vx_volume_dims(c, dims)
+    lib.vx_volume_data(c, ctypes.byref(ptr))
+    np.ctypeslib.as_array(ptr, (dims[0] * dims[1] * dims[2],)).astype("<f4").tofile(out_path)
+    lib.vx_volume_free(c)
+    lib.vx_volume_free(v)
+
+
 def test_r_package_installs_and_its_tests_pass(tmp_path):
     r = shutil.which("R")
     assert r, "R is not installed: run scripts/install-deps.sh (r-base-core r-cran-testthat)"
@@ -70,6 +90,8 @@ def test_r_package_installs_and_its_tests_pass(tmp_path):
                  str(tmp_path / "resnet3d_capi_cam"))
     capi_gradcam(os.path.join(vfx, "dual.vxm"), [np.load(os.path.join(vfx, f"dual_in{i}.npy")) for i in range(2)],
                  str(tmp_path / "dual_capi_cam"))
+    capi_n4(os.path.join(os.environ["VX_TEST_DATA_DIR"], "mri", "spine-cervical-sct", "t1", "t1w.nii.gz"),
+            str(tmp_path / "t1w_n4.f32"))
     pkg = tmp_path / "voxinfer"
     shutil.copytree(os.path.join(SRC, "bindings", "r"), pkg)  # build outside the source tree
     rlib = tmp_path / "rlib"

@@ -8,6 +8,7 @@ int cmd_info(int argc, char** argv);
 int cmd_exam(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_n4(int argc, char** argv);
+int cmd_preprocess(int argc, char** argv);
 int cmd_cohort(int argc, char** argv);
 
 // Applies --threads N (0 or absent: OpenMP's default).

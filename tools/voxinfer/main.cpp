@@ -26,6 +26,9 @@ const Command kCommands[] = {
     {"n4", vx::cli::cmd_n4,
      "n4 --input IN --out OUT.nii.gz [--shrink N] [--iterations 50,50,50,50] [--mask M | --otsu] [--bias-out F]\n"
      "        N4 bias-field correction"},
+    {"preprocess", vx::cli::cmd_preprocess,
+     "preprocess --input IN --out OUT.nii.gz --target denoiser|classifier [--shrink N] [--no-n4] [--plan P.json]\n"
+     "        the published preprocessing chain (resample, clip, N4, resize, normalise) with step timings"},
     {"cohort", vx::cli::cmd_cohort,
      "cohort --manifest M.csv --out DIR [--models DIR] [--scheduler ADDR | --workers 2] [--threads-per-worker 1]\n"
      "        many examinations on Dask (resumable), result table and validation report"},

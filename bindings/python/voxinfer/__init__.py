@@ -18,7 +18,7 @@ import numpy as np
 from . import _capi
 from ._capi import lib
 
-__all__ = ["Model", "Exam", "version", "VoxinferError", "CancelledError", "BackendUnavailableError", "read_volume",
+__all__ = ["Model", "Exam", "version", "VoxinferError", "CancelledError", "BackendUnavailableError", "read_volume", "n4", "preprocess_sij",
            "api_version", "Volume", "CamMaps"]
 
 
@@ -434,6 +434,39 @@ def read_volume(path, max_bytes=None, replace_non_finite=False):
     o.replace_non_finite = 1 if replace_non_finite else 0
     h = ctypes.c_void_p()
     _check(lib.vx_volume_read(str(path).encode(), ctypes.byref(o), ctypes.byref(h)))
+    return Volume(h)
+
+
+def n4(volume, shrink=1, iterations=(50, 50, 50, 50), otsu=False, histogram_bins=200,
+       convergence_threshold=0.001, threads=0):
+    """N4 bias-field correction of a Volume (SimpleITK's defaults: 4 levels x 50 iterations, no
+    shrinking, no mask). Voxels <= 0 are left out of the fit and returned unchanged.
+    Returns (corrected, bias): two Volumes on the input's grid (same affine)."""
+    its = [int(x) for x in iterations]
+    if not 1 <= len(its) <= _capi.VX_N4_MAX_LEVELS:
+        raise ValueError(f"iterations must have 1..{_capi.VX_N4_MAX_LEVELS} levels, has {len(its)}")
+    o = _capi.N4Options()
+    _check(lib.vx_n4_options_init(ctypes.byref(o)))
+    o.shrink_factor = int(shrink)
+    for i, n in enumerate(its):
+        o.iterations[i] = n
+    o.iterations_count = len(its)
+    o.histogram_bins = int(histogram_bins)
+    o.convergence_threshold = float(convergence_threshold)
+    o.use_otsu_mask = 1 if otsu else 0
+    o.threads = int(threads)
+    corrected, bias = ctypes.c_void_p(), ctypes.c_void_p()
+    _check(lib.vx_volume_n4(volume._h.handle, ctypes.byref(o), ctypes.byref(corrected), ctypes.byref(bias)))
+    return Volume(corrected), Volume(bias)
+
+
+def preprocess_sij(volume, target, n4=True):
+    """The published sacroiliac-joint preprocessing chain on a Volume: resample to 224 x 224 x 20
+    at 1 x 1 x 3.5 mm, clip to [min, p99], N4 (unless n4=False), then target "denoiser" (resize to
+    192 x 192 x 20, z-score) or "classifier" (crop to 172 x 172 x 16, resize to 192 x 192 x 16,
+    divide by the maximum). Returns a new Volume."""
+    h = ctypes.c_void_p()
+    _check(lib.vx_volume_preprocess_sij(volume._h.handle, str(target).encode(), 1 if n4 else 0, ctypes.byref(h)))
     return Volume(h)
 
 

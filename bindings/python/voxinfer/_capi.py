@@ -41,6 +41,16 @@ class GradcamOptions(ctypes.Structure):
                 ("target_class", ctypes.c_int64), ("align_corners", ctypes.c_int32)]
 
 
+VX_N4_MAX_LEVELS = 8
+
+
+class N4Options(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("shrink_factor", ctypes.c_int32),
+                ("iterations", ctypes.c_int32 * VX_N4_MAX_LEVELS), ("iterations_count", ctypes.c_int32),
+                ("histogram_bins", ctypes.c_int32), ("convergence_threshold", ctypes.c_double),
+                ("use_otsu_mask", ctypes.c_int32), ("threads", ctypes.c_int32)]
+
+
 class ExamOptions(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_size_t), ("gradcam", ctypes.c_int32), ("png", ctypes.c_int32),
                 ("denoise", ctypes.c_int32), ("threads", ctypes.c_int32), ("progress", PROGRESS_FN),
@@ -129,6 +139,9 @@ _SIGNATURES = {
     "vx_volume_resample": (_status, [_vp, _p(ctypes.c_double), ctypes.c_int, _p(_vp)]),
     "vx_volume_resize": (_status, [_vp, _dims, ctypes.c_int, ctypes.c_int32, _p(_vp)]),
     "vx_volume_free": (_status, [_vp]),
+    "vx_n4_options_init": (_status, [_p(N4Options)]),
+    "vx_volume_n4": (_status, [_vp, _p(N4Options), _p(_vp), _p(_vp)]),
+    "vx_volume_preprocess_sij": (_status, [_vp, ctypes.c_char_p, ctypes.c_int, _p(_vp)]),
     "vx_gradcam_options_init": (_status, [_p(GradcamOptions)]),
     "vx_session_gradcam_num_maps": (_status, [_vp, _p(GradcamOptions), _p(_sz)]),
     "vx_session_gradcam": (_status, [_vp, _sz, _floats_in, _shapes, _ranks, _p(GradcamOptions), _sz, _p(_vp),

@@ -76,3 +76,24 @@ gradcam <- function(model, x, target = NULL, method = c("gradcam", "gradcam++"))
   res <- .Call(vxr_gradcam, model$ptr, inputs, tc, if (method == "gradcam") 0L else 1L)
   structure(res$maps, target = res$target, raw_max = res$raw_max)
 }
+
+#' N4 bias-field correction (SimpleITK's defaults: 4 levels x 50 iterations, no shrinking, no mask).
+#' @param x a path (NIfTI file or DICOM series) or a volume as read_volume returns it
+#'   (list(data = array dim c(nx, ny, nz), affine = 4x4)); a bare array is taken with an identity affine
+#' @param shrink the field is fitted on the volume shrunk by this factor (block mean)
+#' @param iterations maximum iterations per fitting level (1 to 8 levels)
+#' @param otsu fit inside an Otsu mask instead of every voxel > 0
+#' @return list(data = corrected array dim c(nx, ny, nz), affine = the input's 4x4, bias = the
+#'   multiplicative field, same dim); voxels <= 0 are returned unchanged
+n4 <- function(x, shrink = 1L, iterations = c(50L, 50L, 50L, 50L), otsu = FALSE) {
+  if (is.character(x)) {
+    res <- .Call(vxr_n4, path.expand(x), NULL, as.integer(shrink), as.integer(iterations), isTRUE(otsu))
+  } else if (is.list(x)) {
+    stopifnot(!is.null(x$data))
+    aff <- if (is.null(x$affine)) NULL else matrix(as.double(x$affine), 4, 4)
+    res <- .Call(vxr_n4, x$data, aff, as.integer(shrink), as.integer(iterations), isTRUE(otsu))
+  } else {
+    res <- .Call(vxr_n4, x, NULL, as.integer(shrink), as.integer(iterations), isTRUE(otsu))
+  }
+  list(data = res$corrected$data, affine = res$corrected$affine, bias = res$bias$data)
+}

@@ -178,19 +178,15 @@ static void vxr_volume_finalize(SEXP ptr) {
   R_ClearExternalPtr(ptr);
 }
 
-static SEXP vxr_read_volume(SEXP path) {
-  vx_volume* v = NULL;
+/* list(data = array dim c(nx, ny, nz), affine = 4x4 matrix) copied from v; v stays the caller's.
+ * Returns an unprotected value. */
+static SEXP vxr_volume_as_list(const vx_volume* v) {
   int64_t dims[3];
   double affine[16];
   const float* src = NULL;
   size_t n, k;
   int r, c;
-  SEXP guard, out, names, data, rdim, aff, adim;
-  if (!Rf_isString(path) || Rf_length(path) != 1) Rf_error("path must be one string");
-  guard = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(guard, vxr_volume_finalize, TRUE);
-  if (vx_volume_read(CHAR(STRING_ELT(path, 0)), NULL, &v) != VX_OK) vxr_fail("voxinfer: cannot read volume");
-  R_SetExternalPtrAddr(guard, v); /* from here on, an R error frees v through the finalizer */
+  SEXP out, names, data, rdim, aff, adim;
   if (vx_volume_dims(v, dims) != VX_OK || vx_volume_affine(v, affine) != VX_OK || vx_volume_data(v, &src) != VX_OK)
     vxr_fail("voxinfer");
   if (dims[0] > INT_MAX || dims[1] > INT_MAX || dims[2] > INT_MAX)
@@ -198,8 +194,6 @@ static SEXP vxr_read_volume(SEXP path) {
   n = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
   data = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)n));
   for (k = 0; k < n; ++k) REAL(data)[k] = (double)src[k];
-  vx_volume_free(v);
-  R_ClearExternalPtr(guard);
   rdim = PROTECT(Rf_allocVector(INTSXP, 3));
   for (k = 0; k < 3; ++k) INTEGER(rdim)[k] = (int)dims[k];
   Rf_setAttrib(data, R_DimSymbol, rdim);
@@ -217,7 +211,83 @@ static SEXP vxr_read_volume(SEXP path) {
   SET_STRING_ELT(names, 0, Rf_mkChar("data"));
   SET_STRING_ELT(names, 1, Rf_mkChar("affine"));
   Rf_setAttrib(out, R_NamesSymbol, names);
-  UNPROTECT(7);
+  UNPROTECT(6);
+  return out;
+}
+
+/* An external pointer that frees the vx_volume it holds when R collects it (or on an R error). */
+static SEXP vxr_volume_guard(void) {
+  SEXP guard = R_MakeExternalPtr(NULL, R_NilValue, R_NilValue);
+  R_RegisterCFinalizerEx(guard, vxr_volume_finalize, TRUE);
+  return guard;
+}
+
+static SEXP vxr_read_volume(SEXP path) {
+  vx_volume* v = NULL;
+  SEXP guard, out;
+  if (!Rf_isString(path) || Rf_length(path) != 1) Rf_error("path must be one string");
+  guard = PROTECT(vxr_volume_guard());
+  if (vx_volume_read(CHAR(STRING_ELT(path, 0)), NULL, &v) != VX_OK) vxr_fail("voxinfer: cannot read volume");
+  R_SetExternalPtrAddr(guard, v); /* from here on, an R error frees v through the finalizer */
+  out = PROTECT(vxr_volume_as_list(v));
+  vx_volume_free(v);
+  R_ClearExternalPtr(guard);
+  UNPROTECT(2);
+  return out;
+}
+
+/* n4: x is a path (string) or an array with dim c(nx, ny, nz) plus `affine` (4x4 or NULL).
+ * Returns list(corrected = list(data, affine), bias = list(data, affine)). */
+static SEXP vxr_n4(SEXP x, SEXP affine, SEXP shrink, SEXP iterations, SEXP otsu) {
+  vx_volume *in = NULL, *cor = NULL, *bias = NULL;
+  vx_n4_options o;
+  SEXP g_in, g_cor, g_bias, its, out, names;
+  int k, n_it;
+  g_in = PROTECT(vxr_volume_guard());
+  g_cor = PROTECT(vxr_volume_guard());
+  g_bias = PROTECT(vxr_volume_guard());
+  if (Rf_isString(x)) {
+    if (Rf_length(x) != 1) Rf_error("x must be one path or an array");
+    if (vx_volume_read(CHAR(STRING_ELT(x, 0)), NULL, &in) != VX_OK) vxr_fail("voxinfer: cannot read volume");
+  } else {
+    SEXP dim = Rf_getAttrib(x, R_DimSymbol);
+    int64_t dims[3];
+    double aff[16];
+    float* buf;
+    R_xlen_t i, n = Rf_xlength(x);
+    if (!Rf_isReal(x) && !Rf_isInteger(x)) Rf_error("x must be a path or a numeric array with dim c(nx, ny, nz)");
+    if (Rf_length(dim) != 3) Rf_error("x must have dim c(nx, ny, nz)");
+    for (k = 0; k < 3; ++k) dims[k] = INTEGER(dim)[k];
+    buf = (float*)R_alloc((size_t)(n ? n : 1), sizeof(float));
+    for (i = 0; i < n; ++i) buf[i] = (float)(Rf_isReal(x) ? REAL(x)[i] : (double)INTEGER(x)[i]);
+    if (!Rf_isNull(affine)) {
+      int r, c;
+      if (!Rf_isReal(affine) || Rf_length(affine) != 16) Rf_error("affine must be a 4x4 numeric matrix or NULL");
+      for (r = 0; r < 4; ++r)
+        for (c = 0; c < 4; ++c) aff[r * 4 + c] = REAL(affine)[c * 4 + r]; /* column-major -> row-major */
+    }
+    if (vx_volume_create(buf, dims, Rf_isNull(affine) ? NULL : aff, &in) != VX_OK) vxr_fail("voxinfer: bad volume");
+  }
+  R_SetExternalPtrAddr(g_in, in);
+  vx_n4_options_init(&o);
+  o.shrink_factor = Rf_asInteger(shrink);
+  its = PROTECT(Rf_coerceVector(iterations, INTSXP));
+  n_it = Rf_length(its);
+  if (n_it < 1 || n_it > VX_N4_MAX_LEVELS) Rf_error("iterations must have 1 to %d levels", VX_N4_MAX_LEVELS);
+  for (k = 0; k < n_it; ++k) o.iterations[k] = INTEGER(its)[k];
+  o.iterations_count = n_it;
+  o.use_otsu_mask = Rf_asLogical(otsu) == TRUE;
+  if (vx_volume_n4(in, &o, &cor, &bias) != VX_OK) vxr_fail("voxinfer: n4 failed");
+  R_SetExternalPtrAddr(g_cor, cor);
+  R_SetExternalPtrAddr(g_bias, bias);
+  out = PROTECT(Rf_allocVector(VECSXP, 2));
+  SET_VECTOR_ELT(out, 0, vxr_volume_as_list(cor));
+  SET_VECTOR_ELT(out, 1, vxr_volume_as_list(bias));
+  names = PROTECT(Rf_allocVector(STRSXP, 2));
+  SET_STRING_ELT(names, 0, Rf_mkChar("corrected"));
+  SET_STRING_ELT(names, 1, Rf_mkChar("bias"));
+  Rf_setAttrib(out, R_NamesSymbol, names);
+  UNPROTECT(6); /* the guards free in, cor and bias when R collects them */
   return out;
 }
 
@@ -339,6 +409,7 @@ static const R_CallMethodDef call_methods[] = {
     {"vxr_predict", (DL_FUNC)&vxr_predict, 2},
     {"vxr_read_volume", (DL_FUNC)&vxr_read_volume, 1},
     {"vxr_gradcam", (DL_FUNC)&vxr_gradcam, 4},
+    {"vxr_n4", (DL_FUNC)&vxr_n4, 5},
     {NULL, NULL, 0}};
 
 void R_init_voxinfer(DllInfo* dll) {
