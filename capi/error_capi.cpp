@@ -36,6 +36,7 @@ VX_API const char* vx_status_name(vx_status s) {
     case VX_ERR_LIMIT_EXCEEDED: return "VX_ERR_LIMIT_EXCEEDED";
     case VX_ERR_BACKEND_UNAVAILABLE: return "VX_ERR_BACKEND_UNAVAILABLE";
     case VX_ERR_INTERNAL: return "VX_ERR_INTERNAL";
+    case VX_STATUS_MAX_ENUM: break;
   }
   return "VX_ERR_UNKNOWN";
 }

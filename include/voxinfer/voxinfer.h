@@ -62,7 +62,9 @@ typedef enum vx_status {
   VX_ERR_CANCELLED = 7,         /* the progress callback asked to stop */
   VX_ERR_LIMIT_EXCEEDED = 8,    /* over a configured limit (memory, size) */
   VX_ERR_BACKEND_UNAVAILABLE = 9, /* e.g. CUDA asked for where there is no GPU */
-  VX_ERR_INTERNAL = 10
+  VX_ERR_INTERNAL = 10,
+  /* Not a value: keeps the enum 32 bits wide and lets any int32 be passed and rejected. */
+  VX_STATUS_MAX_ENUM = 0x7FFFFFFF
 } vx_status;
 
 /* Log levels passed to a vx_log_fn. */
@@ -70,7 +72,9 @@ typedef enum vx_log_level {
   VX_LOG_DEBUG = 0,
   VX_LOG_INFO = 1,
   VX_LOG_WARNING = 2,
-  VX_LOG_ERROR = 3
+  VX_LOG_ERROR = 3,
+  /* Not a value: keeps the enum 32 bits wide and lets any int32 be passed and rejected. */
+  VX_LOG_MAX_ENUM = 0x7FFFFFFF
 } vx_log_level;
 
 /* A loaded model: graph, weights, metadata. Immutable; shared by many sessions. */
@@ -335,7 +339,9 @@ VX_API vx_status vx_volume_reorient(const vx_volume* volume, const char* axcodes
 
 typedef enum vx_interp {
   VX_INTERP_LINEAR = 0,  /* trilinear */
-  VX_INTERP_NEAREST = 1  /* for label maps */
+  VX_INTERP_NEAREST = 1, /* for label maps */
+  /* Not a value: keeps the enum 32 bits wide and lets any int32 be passed and rejected. */
+  VX_INTERP_MAX_ENUM = 0x7FFFFFFF
 } vx_interp;
 
 /* Physical resampling to voxel size spacing[0..3) mm (i, j, k; 0 keeps that axis's spacing)
@@ -400,7 +406,9 @@ VX_API vx_status vx_volume_preprocess_sij(const vx_volume* in, const char* targe
 
 typedef enum vx_cam_method {
   VX_CAM_GRADCAM = 0,    /* Selvaraju et al.: channel weights = mean gradient */
-  VX_CAM_GRADCAM_PP = 1  /* Chattopadhay et al., weights as pytorch-grad-cam */
+  VX_CAM_GRADCAM_PP = 1, /* Chattopadhay et al., weights as pytorch-grad-cam */
+  /* Not a value: keeps the enum 32 bits wide and lets any int32 be passed and rejected. */
+  VX_CAM_MAX_ENUM = 0x7FFFFFFF
 } vx_cam_method;
 
 typedef struct vx_gradcam_options {
