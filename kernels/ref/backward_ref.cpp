@@ -232,25 +232,6 @@ void resize_backward(const ResizeParams& p, const float* dy, float* dx) {
   }
 }
 
-namespace {
-// Same mapping as the forward pad kernel (pad_ref.cpp): output index -> input index or -1.
-int64_t pad_source(int64_t o, int64_t begin, int64_t in, PadMode mode) {
-  int64_t i = o - begin;
-  if (i >= 0 && i < in) return i;
-  switch (mode) {
-    case PadMode::constant: return -1;
-    case PadMode::edge: return i < 0 ? 0 : in - 1;
-    case PadMode::reflect: {
-      if (in == 1) return 0;
-      const int64_t period = 2 * (in - 1);
-      i %= period;
-      if (i < 0) i += period;
-      return i < in ? i : period - i;
-    }
-  }
-  return -1;
-}
-}  // namespace
 
 void pad_backward(const PadParams& p, const float* dy, float* dx) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
@@ -259,11 +240,11 @@ void pad_backward(const PadParams& p, const float* dy, float* dx) {
     float* d = dx + nc * in_sp;
     std::fill(d, d + in_sp, 0.f);
     for (int64_t z = 0; z < p.out[0]; ++z) {
-      const int64_t iz = pad_source(z, p.begin[0], p.in[0], p.mode);
+      const int64_t iz = pad_source_index(z, p.begin[0], p.in[0], p.mode);
       for (int64_t y = 0; y < p.out[1]; ++y) {
-        const int64_t iy = pad_source(y, p.begin[1], p.in[1], p.mode);
+        const int64_t iy = pad_source_index(y, p.begin[1], p.in[1], p.mode);
         for (int64_t x = 0; x < p.out[2]; ++x) {
-          const int64_t ix = pad_source(x, p.begin[2], p.in[2], p.mode);
+          const int64_t ix = pad_source_index(x, p.begin[2], p.in[2], p.mode);
           if (iz >= 0 && iy >= 0 && ix >= 0)
             d[(iz * p.in[1] + iy) * p.in[2] + ix] += dy[nc * out_sp + (z * p.out[1] + y) * p.out[2] + x];
         }

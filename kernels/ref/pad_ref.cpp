@@ -2,9 +2,7 @@
 
 namespace vx::kern::ref {
 
-namespace {
-// Maps an output index to the input index it copies, or -1 for the constant.
-int64_t source_index(int64_t o, int64_t begin, int64_t in, PadMode mode) {
+int64_t pad_source_index(int64_t o, int64_t begin, int64_t in, PadMode mode) {
   int64_t i = o - begin;
   if (i >= 0 && i < in) return i;
   switch (mode) {
@@ -20,17 +18,16 @@ int64_t source_index(int64_t o, int64_t begin, int64_t in, PadMode mode) {
   }
   return -1;
 }
-}  // namespace
 
 void pad(const PadParams& p, const float* src, float* dst) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
   for (int64_t nc = 0; nc < p.nc; ++nc)
     for (int64_t z = 0; z < p.out[0]; ++z) {
-      const int64_t iz = source_index(z, p.begin[0], p.in[0], p.mode);
+      const int64_t iz = pad_source_index(z, p.begin[0], p.in[0], p.mode);
       for (int64_t y = 0; y < p.out[1]; ++y) {
-        const int64_t iy = source_index(y, p.begin[1], p.in[1], p.mode);
+        const int64_t iy = pad_source_index(y, p.begin[1], p.in[1], p.mode);
         for (int64_t x = 0; x < p.out[2]; ++x) {
-          const int64_t ix = source_index(x, p.begin[2], p.in[2], p.mode);
+          const int64_t ix = pad_source_index(x, p.begin[2], p.in[2], p.mode);
           const bool inside = iz >= 0 && iy >= 0 && ix >= 0;
           dst[nc * out_sp + (z * p.out[1] + y) * p.out[2] + x] =
               inside ? src[nc * in_sp + (iz * p.in[1] + iy) * p.in[2] + ix] : p.value;

@@ -18,5 +18,8 @@ void adaptive_pool(const AdaptivePoolParams& p, const float* src, float* dst);
 void resize(const ResizeParams& p, const float* src, float* dst);
 void linear(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y);
 void pad(const PadParams& p, const float* src, float* dst);
+// The input index output index o of a padded axis copies, or -1 for the constant (used by
+// pad and by its backward pass).
+int64_t pad_source_index(int64_t o, int64_t begin, int64_t in, PadMode mode);
 
 }  // namespace vx::kern::ref
