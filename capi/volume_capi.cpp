@@ -2,7 +2,6 @@
 // creating from caller data, atomic NIfTI writing, queries and geometry operations.
 // Every operation builds a complete vx::Volume first and registers the handle last, so a
 // failure leaves nothing behind and the caller's *out is NULL.
-#include <sys/stat.h>
 
 #include <array>
 #include <cctype>
@@ -16,8 +15,8 @@
 #include "capi/handles.h"
 #include "capi/options.h"
 #include "image/geometry.h"
-#include "io/dicom.h"
 #include "io/nifti.h"
+#include "io/volume_io.h"
 
 // The first published layout of vx_volume_read_options (API 100); it may only grow at the end.
 static_assert(offsetof(vx_volume_read_options, struct_size) == 0, "struct_size must come first");
@@ -42,14 +41,6 @@ vx_volume* make_volume_handle(vx::Volume&& vol) {
   h->volume = std::move(vol);
   vx::capi::register_handle(h.get(), HandleKind::volume);
   return h.release();
-}
-
-bool ends_with_nocase(const std::string& s, const char* suffix) {
-  const size_t n = std::strlen(suffix);
-  if (s.size() < n) return false;
-  for (size_t i = 0; i < n; ++i)
-    if (std::tolower(static_cast<unsigned char>(s[s.size() - n + i])) != suffix[i]) return false;
-  return true;
 }
 
 vx::Tensor copy_voxels(const float* data, int64_t nx, int64_t ny, int64_t nz) {
@@ -89,28 +80,14 @@ VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* 
     vx_volume_read_options o{};
     vx_volume_read_options_init(&o);
     vx::capi::read_options(options, kVolumeReadOptionsV1, o, "vx_volume_read_options");
-    const std::string p = path;
-    if (p.empty()) vx::fail(Status::invalid_argument, "path is empty");
-    struct stat st {};
-    if (::stat(path, &st) != 0)
-      vx::fail(Status::io_error, "cannot read '" + p + "': " + std::strerror(errno));
-    vx::Volume vol;
-    if (S_ISDIR(st.st_mode)) {
-      vx::DicomReadOptions d;
-      if (o.max_bytes) d.max_voxels = static_cast<size_t>(o.max_bytes / sizeof(float));
-      vol = vx::read_dicom(p, d);
-    } else if (ends_with_nocase(p, ".nii") || ends_with_nocase(p, ".nii.gz")) {
-      vx::NiftiReadOptions n;
-      if (o.max_bytes) n.max_bytes = static_cast<size_t>(o.max_bytes);
-      n.non_finite = o.replace_non_finite ? vx::NonFinitePolicy::replace_with_zero : vx::NonFinitePolicy::error;
-      vol = vx::read_nifti(p, n);
-    } else if (S_ISREG(st.st_mode)) {
-      vx::DicomReadOptions d;  // an enhanced multi-frame file (or a DICOM file without extension)
-      if (o.max_bytes) d.max_voxels = static_cast<size_t>(o.max_bytes / sizeof(float));
-      vol = vx::read_dicom(p, d);
-    } else {
-      vx::fail(Status::io_error, "'" + p + "' is neither a file nor a folder");
+    vx::NiftiReadOptions n;
+    vx::DicomReadOptions d;
+    if (o.max_bytes) {
+      n.max_bytes = static_cast<size_t>(o.max_bytes);
+      d.max_voxels = static_cast<size_t>(o.max_bytes / sizeof(float));
     }
+    n.non_finite = o.replace_non_finite ? vx::NonFinitePolicy::replace_with_zero : vx::NonFinitePolicy::error;
+    vx::Volume vol = vx::read_volume(path, n, d);
     if (!vol.data.is_contiguous()) vol.data = vol.data.clone();
     *out = make_volume_handle(std::move(vol));
   });

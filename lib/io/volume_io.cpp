@@ -1,24 +1,26 @@
 #include "io/volume_io.h"
 
+#include <cctype>
 #include <filesystem>
-
-#include "io/dicom.h"
-#include "io/nifti.h"
 
 namespace vx {
 
-static bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+static bool ends_with_nocase(const std::string& s, const std::string& tail) {
+  if (s.size() < tail.size()) return false;
+  for (size_t i = 0; i < tail.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - tail.size() + i])) != tail[i]) return false;
+  return true;
 }
 
-Volume read_volume(const std::string& path) {
+Volume read_volume(const std::string& path, const NiftiReadOptions& nifti, const DicomReadOptions& dicom) {
+  if (path.empty()) fail(Status::invalid_argument, "path is empty");
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return read_dicom(path);
-  if (!std::filesystem::exists(path, ec)) fail(Status::io_error, "no such file or folder: " + path);
-  if (ends_with(path, ".nii") || ends_with(path, ".nii.gz")) return read_nifti(path);
-  if (ends_with(path, ".dcm") || ends_with(path, ".dicom") || std::filesystem::path(path).extension().empty())
-    return read_dicom(path);
-  return read_nifti(path);
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) fail(Status::io_error, "cannot read '" + path + "': no such file or folder");
+  if (std::filesystem::is_directory(st)) return read_dicom(path, dicom);
+  if (ends_with_nocase(path, ".nii") || ends_with_nocase(path, ".nii.gz")) return read_nifti(path, nifti);
+  if (std::filesystem::is_regular_file(st)) return read_dicom(path, dicom);
+  fail(Status::io_error, "'" + path + "' is neither a file nor a folder");
 }
 
 }  // namespace vx

@@ -3,10 +3,14 @@
 #include <string>
 
 #include "image/volume.h"
+#include "io/dicom.h"
+#include "io/nifti.h"
 
 namespace vx {
 
-// A directory or a *.dcm / *.dicom / extension-less DICOM file -> read_dicom; anything else -> read_nifti.
-Volume read_volume(const std::string& path);
+// A folder -> read_dicom (a series); a name ending in .nii or .nii.gz (any case) -> read_nifti;
+// any other regular file -> read_dicom (an enhanced multi-frame or extension-less DICOM file).
+// Throws Error(io_error) for a missing path or one that is neither file nor folder.
+Volume read_volume(const std::string& path, const NiftiReadOptions& nifti = {}, const DicomReadOptions& dicom = {});
 
 }  // namespace vx
