@@ -172,14 +172,14 @@ VX_API vx_status vx_session_create(const vx_model* model, const vx_session_optio
     s->log = o.log;
     s->log_user = o.log_user;
     if (cuda) {
-      s->exec = std::make_unique<vx::Executor>(s->model->graph, cuda);
+      s->exec = std::make_unique<vx::Executor>(s->model->graph, cuda, vx::metadata_layer_tensors(*s->model));
       log(s.get(), VX_LOG_INFO, "session: backend cuda (" + vx::backend::cuda_backend_description(*cuda) + "), fp32");
       vx::capi::register_handle(s.get(), HandleKind::session);
       *out = s.release();
       return;
     }
     const vx::kern::KernelTable& kernels = s->deterministic ? vx::kern::ref_kernels() : vx::kern::default_kernels();
-    s->exec = std::make_unique<vx::Executor>(s->model->graph, kernels);
+    s->exec = std::make_unique<vx::Executor>(s->model->graph, kernels, vx::metadata_layer_tensors(*s->model));
     log(s.get(), VX_LOG_INFO, std::string("session: backend cpu, kernels ") + kernels.name + ", fp32, " +
                                   std::to_string(s->threads) + " thread(s)" +
                                   (s->deterministic ? ", deterministic" : ""));

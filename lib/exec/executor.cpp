@@ -1,28 +1,40 @@
 #include "exec/executor.h"
 
+#include "exec/fuse.h"
+
 namespace vx {
 
-Executor::Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels)
-    : Executor(std::move(graph), host_backend(kernels)) {}
+Executor::Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels, std::set<std::string> visible)
+    : Executor(std::move(graph), host_backend(kernels), std::move(visible)) {}
 
-Executor::Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBackend> backend)
-    : graph_(std::move(graph)), backend_(std::move(backend)), kernels_(backend_->kernels()) {
+Executor::Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBackend> backend,
+                   std::set<std::string> visible)
+    : graph_(std::move(graph)), backend_(std::move(backend)), kernels_(backend_->kernels()),
+      visible_(std::move(visible)) {
   require(graph_ != nullptr, Status::invalid_argument, "executor needs a graph");
   order_ = graph_->topological_order();
-  states_.resize(graph_->nodes.size());
 }
 
 void Executor::prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options) {
-  if (input_shapes == planned_inputs_ && options.keep == planned_keep_ && !shapes_.empty()) return;
+  if (fused_ && input_shapes == planned_inputs_ && options.keep == planned_keep_ && !shapes_.empty()) return;
+  std::set<std::string> keep = options.keep;
+  keep.insert(visible_.begin(), visible_.end());
+  if (!fused_ || options.keep != planned_keep_) {
+    run_graph_ = std::make_shared<const Graph>(fuse_graph(*graph_, keep));
+    run_order_ = run_graph_->topological_order();
+    states_.clear();
+    states_.resize(run_graph_->nodes.size());
+    fused_ = true;
+  }
+  // Shapes of the unfused graph: callers (Grad-CAM's backward pass) ask for any tensor's.
   shapes_ = infer_shapes(*graph_, order_, input_shapes);
-  plan_ = plan_memory(*graph_, order_, shapes_, options.keep);
+  plan_ = plan_memory(*run_graph_, run_order_, shapes_, keep);
   planned_inputs_ = input_shapes;
   planned_keep_ = options.keep;
   for (auto& s : states_) s.reset();  // shapes changed: cached per-node state is stale
 }
 
 std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecOptions& options) {
-  const Graph& g = *graph_;
   std::vector<Shape> in_shapes;
   for (const auto& t : inputs) {
     require(t.defined(), Status::invalid_argument, "an input tensor is empty");
@@ -30,6 +42,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
     in_shapes.push_back(t.shape());
   }
   prepare(in_shapes, options);
+  const Graph& g = *run_graph_;
   if (options.memory_limit && plan_.arena_bytes > options.memory_limit)
     fail(Status::limit_exceeded, "this input needs " + std::to_string(plan_.arena_bytes) +
                                      " bytes of activations, over the session's memory limit of " +
@@ -46,9 +59,9 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
     values_[g.inputs[i].name] = backend_->import_input(inputs[i].is_contiguous() ? inputs[i] : inputs[i].clone());
   for (const auto& w : g.weights) values_[w.first] = backend_->weight(w.first, w.second);
 
-  const int64_t total = static_cast<int64_t>(order_.size());
+  const int64_t total = static_cast<int64_t>(run_order_.size());
   for (int64_t step = 0; step < total; ++step) {
-    const Node& n = g.nodes[order_[step]];
+    const Node& n = g.nodes[run_order_[step]];
     const OpDef* op = find_op(n.op);
     std::vector<const Tensor*> in;
     std::vector<Tensor> in_none;  // placeholder for omitted optional inputs
@@ -92,7 +105,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
       out.push_back(&(values_[name] = t));
     }
     if (!view_only) {
-      RunContext ctx{kernels_, states_[order_[step]]};
+      RunContext ctx{kernels_, states_[run_order_[step]]};
       try {
         op->run(n, in, out, ctx);
       } catch (const Error& e) {
@@ -128,8 +141,8 @@ Tensor Executor::tensor(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) fail(Status::invalid_argument, "no tensor named '" + name + "' in the last run");
   auto pt = plan_.tensors.find(name);
-  if (pt != plan_.tensors.end() && pt->second.where == TensorPlan::Where::arena && !planned_keep_.count(name) &&
-      pt->second.last_step < static_cast<int>(order_.size()))
+  if (pt != plan_.tensors.end() && pt->second.where == TensorPlan::Where::arena && !planned_keep_.count(name) && !visible_.count(name) &&
+      pt->second.last_step < static_cast<int>(run_order_.size()))
     fail(Status::invalid_argument, "tensor '" + name + "' was not kept alive in the last run");
   return it->second;
 }

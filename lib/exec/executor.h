@@ -1,6 +1,10 @@
 // Runs a graph: infers shapes for the given inputs, plans activation memory into one
 // arena (kept between runs of the same shapes), then runs nodes in topological order.
-// One executor per session; the graph it runs is shared and never modified.
+// One executor per session; the graph it is given is shared and never modified. What it
+// runs is a fused copy (fuse_graph: Conv+activation, Conv+residual Add) that keeps every
+// graph output, every tensor in ExecOptions.keep and every tensor named in `visible`
+// produced as before and readable after run(), so tensor() and Grad-CAM see the same
+// values; the copy is made again only when `keep` changes.
 #pragma once
 #include <functional>
 #include <memory>
@@ -26,10 +30,13 @@ struct ExecOptions {
 
 class Executor {
  public:
-  Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels);
+  // `visible`: tensors never fused away and always kept readable, whatever run() keeps (e.g. a
+  // model's Grad-CAM layers; each costs its size in the arena).
+  Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels, std::set<std::string> visible = {});
   // Runs on `backend` (e.g. CUDA): arena and weights live where the backend says; run()
   // still takes host inputs and returns host outputs. tensor() then returns backend memory.
-  Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBackend> backend);
+  Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBackend> backend,
+           std::set<std::string> visible = {});
 
   // Inputs in graph-input order (any strides); outputs in graph-output order, each a
   // fresh tensor the caller owns. Throws Error; Status::cancelled when progress says so.
@@ -37,10 +44,13 @@ class Executor {
 
   // After run(): a view of a named tensor that was kept alive (options.keep), an output, an input or a weight.
   Tensor tensor(const std::string& name) const;
-  const MemoryPlan& plan() const { return plan_; }
+  const MemoryPlan& plan() const { return plan_; }  // of the fused graph
+  // Shapes of every tensor of graph(), fused away or not.
   const std::map<std::string, Shape>& shapes() const { return shapes_; }
-  const Graph& graph() const { return *graph_; }
-  const std::vector<int>& order() const { return order_; }
+  const Graph& graph() const { return *graph_; }  // as given, unfused
+  const std::vector<int>& order() const { return order_; }  // of graph()
+  // The graph run() ran last (fused) and its order; graph() before the first run().
+  const Graph& run_graph() const { return run_graph_ ? *run_graph_ : *graph_; }
   const ExecBackend& backend() const { return *backend_; }
 
  private:
@@ -49,7 +59,11 @@ class Executor {
   std::shared_ptr<const Graph> graph_;
   std::shared_ptr<ExecBackend> backend_;
   const kern::KernelTable& kernels_;
+  std::set<std::string> visible_;
   std::vector<int> order_;
+  std::shared_ptr<const Graph> run_graph_;  // fused for planned_keep_; null until the first run
+  std::vector<int> run_order_;
+  bool fused_ = false;
   std::vector<Shape> planned_inputs_;
   std::set<std::string> planned_keep_;
   std::map<std::string, Shape> shapes_;
@@ -57,7 +71,7 @@ class Executor {
   std::shared_ptr<uint8_t> arena_;
   size_t arena_capacity_ = 0;
   std::map<std::string, Tensor> values_;
-  std::vector<std::unique_ptr<OpState>> states_;  // indexed like graph nodes
+  std::vector<std::unique_ptr<OpState>> states_;  // indexed like run_graph_ nodes
 };
 
 }  // namespace vx

@@ -91,4 +91,23 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path, const Loa
   }
 }
 
+std::set<std::string> metadata_layer_tensors(const Model& model) {
+  std::set<std::string> names;
+  const auto& md = model.metadata;
+  auto add = [&](const nlohmann::json& v) {
+    if (v.is_string()) names.insert(v.get<std::string>());
+    else if (v.is_array())
+      for (const auto& e : v)
+        if (e.is_string()) names.insert(e.get<std::string>());
+  };
+  if (md.is_object() && md.contains("gradcam_layer")) add(md["gradcam_layer"]);
+  if (md.is_object() && md.contains("gradcam_layers_per_sequence") && md["gradcam_layers_per_sequence"].is_object())
+    for (const auto& kv : md["gradcam_layers_per_sequence"].items()) add(kv.value());
+  std::set<std::string> tensors = names;
+  if (model.graph)
+    for (const auto& n : model.graph->nodes)
+      if (names.count(n.name)) tensors.insert(n.outputs.begin(), n.outputs.end());
+  return tensors;
+}
+
 }  // namespace vx

@@ -2,6 +2,7 @@
 // file it came from. Immutable once loaded, so many sessions on many threads share one.
 #pragma once
 #include <memory>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -27,5 +28,9 @@ struct Model {
   static std::shared_ptr<const Model> load_file(const std::string& path, const LoadOptions& opts = {});
   static std::shared_ptr<const Model> load_memory(const void* data, size_t size, const LoadOptions& opts = {});
 };
+
+// Tensors the metadata names as Grad-CAM layers ("gradcam_layer", "gradcam_layers_per_sequence";
+// a node name stands for its outputs): executors keep them unfused so they stay readable.
+std::set<std::string> metadata_layer_tensors(const Model& model);
 
 }  // namespace vx

@@ -120,6 +120,13 @@ void expect_close(const Tensor& got, const Tensor& want, const std::string& what
   CHECK(bad == 0);
 }
 
+// Keeping every intermediate tensor stops the executor's own fusion: an unfused run.
+ExecOptions keep_all(const Graph& g) {
+  ExecOptions o;
+  for (const Node& n : g.nodes) o.keep.insert(n.outputs.begin(), n.outputs.end());
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("fused graph == unfused graph on random graphs, every kernel table") {
@@ -132,14 +139,17 @@ TEST_CASE("fused graph == unfused graph on random graphs, every kernel table") {
     CHECK(fused->outputs == plain->outputs);
     const Tensor x = b.random(b.g.inputs[0].shape, 1.f);
     Executor oracle(plain, kern::ref_kernels());
-    const std::vector<Tensor> want = oracle.run({x});
+    const std::vector<Tensor> want = oracle.run({x}, keep_all(*plain));
+    CHECK(oracle.run_graph().nodes.size() == plain->nodes.size());
     for (const kern::KernelTable* t : kern::kernel_tables()) {
-      Executor unf(plain, *t), fus(fused, *t);
-      const std::vector<Tensor> a = unf.run({x}), f = fus.run({x});
+      Executor unf(plain, *t), fus(fused, *t), own(plain, *t);
+      const std::vector<Tensor> a = unf.run({x}, keep_all(*plain)), f = fus.run({x}), o = own.run({x});
+      CHECK(own.run_graph().nodes.size() == fused->nodes.size());  // the executor fuses by itself
       REQUIRE(f.size() == want.size());
       for (size_t i = 0; i < f.size(); ++i) {
         expect_close(f[i], a[i], std::string(t->name) + " fused vs unfused, output " + std::to_string(i));
         expect_close(f[i], want[i], std::string(t->name) + " fused vs ref unfused, output " + std::to_string(i));
+        expect_close(o[i], a[i], std::string(t->name) + " executor-fused vs unfused, output " + std::to_string(i));
       }
     }
   }
@@ -169,4 +179,35 @@ TEST_CASE("fuse_graph respects keep, run-time dimensions, and activation-then-Ad
   int relus = 0;
   for (const Node& n : k.nodes) relus += n.op == "Relu";
   CHECK(relus == 1);
+}
+
+TEST_CASE("the executor keeps tensors in ExecOptions.keep and `visible` unfused, and re-fuses when keep changes") {
+  Builder b(7);
+  b.c = 3;
+  b.g.inputs.push_back({"x", Shape{1, 3, 5, 6, 4}});
+  const std::string c1 = b.conv("x");
+  const std::string r1 = b.act(c1, 0);
+  const std::string c2 = b.conv(r1);
+  const std::string r2 = b.act(c2, 2);
+  b.g.outputs = {r2};
+  auto g = std::make_shared<const Graph>(b.g);
+  const Tensor x = b.random(b.g.inputs[0].shape, 1.f);
+  Executor plain(g, kern::default_kernels());
+  const Tensor want = plain.run({x}, keep_all(*g))[0];
+  const Tensor want_c1 = plain.tensor(c1).clone(), want_c2 = plain.tensor(c2).clone();
+
+  Executor ex(g, kern::default_kernels(), {c2});  // c2 visible whatever run() keeps
+  ExecOptions o;
+  o.keep = {c1};
+  expect_close(ex.run({x}, o)[0], want, "output, keep c1");
+  CHECK(ex.run_graph().nodes.size() == 4);  // nothing fused: c1 kept, c2 visible
+  expect_close(ex.tensor(c1), want_c1, "kept c1");
+  expect_close(ex.tensor(c2), want_c2, "visible c2");
+  CHECK(ex.shapes().count(c1) == 1);
+  o.keep.clear();
+  expect_close(ex.run({x}, o)[0], want, "output, keep nothing");
+  CHECK(ex.run_graph().nodes.size() == 3);  // conv+relu fused again
+  CHECK_THROWS(ex.tensor(c1));
+  CHECK(ex.shapes().count(c1) == 1);  // shapes stay those of the unfused graph
+  expect_close(ex.tensor(c2), want_c2, "visible c2 after re-fusing");
 }
