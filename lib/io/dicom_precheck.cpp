@@ -64,6 +64,7 @@ struct Walker {
       }
       if (group == 0xfffe) {
         if (elem == 0xe00d && in_item) {
+          if (u32(pos + 4) != 0) return bad("DICOM item delimiter with a non-zero length", pos);
           pos += 8;
           return true;
         }
@@ -89,8 +90,13 @@ struct Walker {
       const bool pixel_data = group == 0x7fe0 && elem == 0x0010;
       const bool sq = vr && vr[0] == 'S' && vr[1] == 'Q';
       const bool un = vr && vr[0] == 'U' && vr[1] == 'N';
+      // GDCM's meta group reader asserts on both (a meta group holds only plain values).
+      if (group == 0x0002 && (sq || len == kUndefined)) return bad("sequence or undefined length in the DICOM file meta group", start);
       if (len == kUndefined) {
         if (pixel_data) {
+          // GDCM reads encapsulated pixel data only as OB/OW and asserts on any other VR.
+          if (vr && !((vr[0] == 'O' && (vr[1] == 'B' || vr[1] == 'W'))))
+            return bad("encapsulated DICOM pixel data whose VR is not OB or OW", start);
           if (!fragments(pos, end)) return false;
         } else if (sq || un || !explicit_vr) {
           // UN of undefined length holds an implicit VR little endian sequence.
@@ -121,6 +127,7 @@ struct Walker {
       const uint16_t group = u16(pos), elem = u16(pos + 2);
       const uint32_t len = u32(pos + 4);
       if (group == 0xfffe && elem == 0xe0dd && !defined) {
+        if (len != 0) return bad("DICOM sequence delimiter with a non-zero length", pos);
         pos += 8;
         return true;
       }
@@ -144,7 +151,8 @@ struct Walker {
       const uint16_t group = u16(pos), elem = u16(pos + 2);
       const uint32_t len = u32(pos + 4);
       pos += 8;
-      if (group == 0xfffe && elem == 0xe0dd) return true;
+      // GDCM reads a delimiter's length as a fragment size (found by fuzzing: a 4 GiB malloc).
+      if (group == 0xfffe && elem == 0xe0dd) return len == 0 || bad("DICOM sequence delimiter with a non-zero length", pos - 8);
       if (group != 0xfffe || elem != 0xe000 || len == kUndefined) return bad("bad DICOM pixel data fragment", pos - 8);
       if (len > end - pos) return bad("DICOM pixel data fragment runs past the end of the file", pos - 8);
       pos += len;
@@ -160,6 +168,10 @@ DicomPrecheck precheck_dicom(const uint8_t* data, size_t size) {
   size_t pos = 0;
   out.part10 = size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0;
   if (out.part10) pos = 132;
+  if (out.part10 && size - pos < 8) {  // GDCM's reader asserts on a stream that ends here
+    out.problem = "DICOM file ends right after its preamble";
+    return out;
+  }
   std::string syntax;
   // The file meta group is always explicit VR little endian. GDCM trusts its group length
   // (0002,0000): the elements must end exactly there (found by fuzzing: a longer element
@@ -173,8 +185,8 @@ DicomPrecheck precheck_dicom(const uint8_t* data, size_t size) {
   if (size - pos >= 12 && w.u16(pos) == 0x0002 && w.u16(pos + 2) == 0x0000 && std::memcmp(data + pos + 4, "UL", 2) == 0 &&
       w.u16(pos + 6) == 4)
     meta_end = pos + 12 + w.u32(pos + 8);
-  if (size - pos >= 6 && w.u16(pos) == 0x0002 &&
-      !w.elements(pos, size, true, 0, false, true, &syntax)) {
+  const bool has_meta = size - pos >= 6 && w.u16(pos) == 0x0002;
+  if (has_meta && !w.elements(pos, size, true, 0, false, true, &syntax)) {
     out.problem = w.problem;
     return out;
   }
@@ -182,10 +194,26 @@ DicomPrecheck precheck_dicom(const uint8_t* data, size_t size) {
     out.problem = "DICOM file meta group length disagrees with its elements";
     return out;
   }
+  if (has_meta && size - pos < 8) {  // GDCM asserts reading the next tag
+    out.problem = "DICOM file has a file meta group but no data set";
+    return out;
+  }
   while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
-  if (syntax == "1.2.840.10008.1.2.1.99") return out;  // deflated: GDCM inflates and checks
+  // Deflated data sets are refused: GDCM would inflate them unchecked and unbounded (a small
+  // file can inflate to gigabytes), and no MR scanner writes images that way.
+  out.deflated = syntax == "1.2.840.10008.1.2.1.99";
+  if (out.deflated) return out;
   bool explicit_vr = syntax != "1.2.840.10008.1.2";
   w.big = syntax == "1.2.840.10008.1.2.2";
+  // Without file meta information GDCM guesses the transfer syntax, big endian included,
+  // from the first tag (found by fuzzing: a mangled meta tag, or a first element above
+  // (00ff,00ff), made it read lengths big endian and allocate 400-800 MiB). Accept only what
+  // it reads as little endian for sure: a data set starting with group 0008, as standard
+  // ones do.
+  if (!has_meta && size - pos >= 8 && w.u16(pos) != 0x0008) {
+    out.problem = "DICOM data set without file meta information does not start with group 0008";
+    return out;
+  }
   if (syntax.empty() && size - pos >= 6) {  // no meta group: guess as GDCM does
     const uint8_t* vr = data + pos + 4;
     explicit_vr = vr[0] >= 'A' && vr[0] <= 'Z' && vr[1] >= 'A' && vr[1] <= 'Z';

@@ -6,7 +6,7 @@
 // sequence item and encapsulated fragment lies inside the file (and inside its enclosing
 // item or sequence), that tags ascend within each data set, that explicit VRs are ones the
 // standard defines, and that nesting stays under 64 levels. It reads no values except the transfer syntax; deflated data sets
-// (1.2.840.10008.1.2.1.99) are checked up to the file meta group only.
+// (1.2.840.10008.1.2.1.99) are checked up to the file meta group only, and flagged.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +16,7 @@ namespace vx {
 
 struct DicomPrecheck {
   bool part10 = false;   // 128-byte preamble + "DICM": the file claims to be DICOM
+  bool deflated = false; // Deflated Explicit VR Little Endian: not walked, to be refused
   std::string problem;   // empty = structurally sound
 };
 

@@ -4,7 +4,8 @@
 Run once by hand when the readers learn a new feature; the output is committed. Seeds are
 tiny so each fuzz iteration is fast: a few voxels in every layout the readers accept
 (NIfTI-1/-2, both byte orders, every datatype, extensions, gzip) and DICOM files cropped
-from shared/data to 8x8 pixels (single-frame implicit VR, enhanced multi-frame explicit VR).
+from shared/data to 8x8 pixels (single-frame implicit VR, big endian, signed 12-bit, RLE;
+enhanced multi-frame explicit VR).
 Usage: /usr/bin/python3 tests/fuzz/make_seed_corpus.py [SHARED_DATA_DIR]
 """
 import gzip
@@ -15,6 +16,7 @@ import sys
 
 import numpy as np
 import pydicom
+from pydicom.uid import ExplicitVRBigEndian, RLELossless
 
 here = pathlib.Path(__file__).resolve().parent
 data = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else here.parents[1] / ".." / "shared" / "data") / "mri"
@@ -87,6 +89,21 @@ px = ds.pixel_array[200:208, 200:208].copy()
 ds.Rows, ds.Columns = 8, 8
 ds.PixelData = px.tobytes()
 ds.save_as(str(dcm_dir / "single_implicit.dcm"))
+
+# The same crop as Explicit VR Big Endian, as signed 12-bit with junk high bits, and as RLE
+# Lossless (encapsulated: the only path into GDCM's codecs).
+be = pydicom.dcmread(str(dcm_dir / "single_implicit.dcm"))
+be.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+be.is_little_endian, be.is_implicit_VR = False, False
+be.PixelData = px.astype(">u2").tobytes()
+be.save_as(str(dcm_dir / "single_big_endian.dcm"), write_like_original=False)
+s12 = pydicom.dcmread(str(dcm_dir / "single_implicit.dcm"))
+s12.PixelRepresentation = 1
+s12.PixelData = (((px.astype(np.int64) - 2048) & 0xFFF) | (0xA << 12)).astype("<u2").tobytes()
+s12.save_as(str(dcm_dir / "single_signed12.dcm"))
+rle = pydicom.dcmread(str(dcm_dir / "single_implicit.dcm"))
+rle.compress(RLELossless, px)
+rle.save_as(str(dcm_dir / "single_rle.dcm"))
 
 # Enhanced multi-frame, explicit VR little endian: 2 frames of 8x8.
 ds = pydicom.dcmread(str(data / "dicom-enhanced-multiframe" / "enh.dcm"))

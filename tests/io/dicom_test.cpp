@@ -1,5 +1,7 @@
 // DICOM reader against a pydicom reference (gen_dicom_fixtures.py) for the three DICOM sets
-// in shared/data/mri. Tolerances: affine 1e-4 mm (DS strings parsed by both), voxels exact
+// in shared/data/mri, and for three re-encodings of one of them (big endian; signed 12-bit with
+// junk in the unused high bits; RLE Lossless), expected values from the original pixels.
+// Tolerances: affine 1e-4 mm (DS strings parsed by both), voxels exact
 // (integers times slope/intercept 1e-5 relative), shapes exact.
 #include <doctest/doctest.h>
 
@@ -34,9 +36,9 @@ std::string status_name(Status s) {
 
 }  // namespace
 
-TEST_CASE("DICOM series and enhanced multi-frame match pydicom") {
+TEST_CASE("DICOM series, enhanced multi-frame, big-endian, signed 12-bit and RLE re-encodings match the reference") {
   auto m = manifest();
-  REQUIRE(m["valid"].size() == 3);
+  REQUIRE(m["valid"].size() == 6);
   for (const auto& e : m["valid"]) {
     INFO(e["name"].get<std::string>());
     Volume v = read_dicom(e["path"]);

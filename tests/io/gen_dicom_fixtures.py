@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pydicom
+import pydicom.encaps
 
 out = pathlib.Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
@@ -79,6 +80,47 @@ for name in ("dicom-brain-t1-sag-35sl", "dicom-brain-t1-vsseg-3sl"):
 add("dicom-enhanced-multiframe", frames_enhanced(mri / "dicom-enhanced-multiframe/enh.dcm"))
 man["valid"][-1]["path"] = str(mri / "dicom-enhanced-multiframe/enh.dcm")
 
+# Re-encodings of the 3-slice series that exercise the pixel decoders: Explicit VR Big Endian
+# (pixel bytes swapped, as the standard stores OW there), signed 12-bit samples whose four
+# unused high bits carry junk (overlay bits) that a reader must mask off, and RLE Lossless
+# (encapsulated fragments, decoded by GDCM's codec). The expected voxels come from the
+# original pixel values, not from any reader.
+from pydicom.uid import ExplicitVRBigEndian, RLELossless  # noqa: E402
+
+variants = {"dicom-big-endian": out / "dicom-big-endian", "dicom-signed-12bit-junk-high-bits": out / "dicom-signed12",
+            "dicom-rle-lossless": out / "dicom-rle"}
+for folder in variants.values():
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+frames_be, frames_s12, frames_rle = [], [], []
+for p in sorted((mri / "dicom-brain-t1-vsseg-3sl").glob("*.dcm")):
+    ds = pydicom.dcmread(str(p))
+    px = ds.pixel_array.astype(np.int64)
+    slope = float(getattr(ds, "RescaleSlope", 1) or 1)
+    inter = float(getattr(ds, "RescaleIntercept", 0))
+    geo = (np.array(ds.ImagePositionPatient, float), np.array(ds.ImageOrientationPatient, float),
+           np.array(ds.PixelSpacing, float))
+    be = pydicom.dcmread(str(p))
+    be.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+    be.is_little_endian, be.is_implicit_VR = False, False
+    be.PixelData = px.astype(">u2").tobytes()
+    be.save_as(str(variants["dicom-big-endian"] / p.name), write_like_original=False)
+    frames_be.append((geo[0], px * slope + inter, geo[1], geo[2]))
+    s12 = pydicom.dcmread(str(p))
+    signed = px - 2048                                   # fits 12-bit two's complement
+    junk = (np.arange(px.size).reshape(px.shape) % 16) << 12
+    s12.PixelRepresentation = 1
+    s12.PixelData = (((signed & 0xFFF) | junk).astype("<u2")).tobytes()
+    s12.save_as(str(variants["dicom-signed-12bit-junk-high-bits"] / p.name))
+    frames_s12.append((geo[0], signed * slope + inter, geo[1], geo[2]))
+    rle = pydicom.dcmread(str(p))
+    rle.compress(RLELossless, px.astype(rle.pixel_array.dtype))
+    rle.save_as(str(variants["dicom-rle-lossless"] / p.name))
+    frames_rle.append((geo[0], px * slope + inter, geo[1], geo[2]))
+for (name, folder), frames in zip(variants.items(), (frames_be, frames_s12, frames_rle)):
+    add(name, frames)
+    man["valid"][-1]["path"] = str(folder)
+
 hostile = out / "hostile"
 shutil.rmtree(hostile, ignore_errors=True)
 (hostile / "empty").mkdir(parents=True)
@@ -97,5 +139,20 @@ shutil.copy(sag[0], hostile / "duplicate" / "a.dcm")
 shutil.copy(sag[0], hostile / "duplicate" / "b.dcm")
 man["hostile"].append({"path": str(hostile / "duplicate"), "status": "corrupt_file", "what": "duplicate position"})
 man["hostile"].append({"path": str(hostile / "missing"), "status": "io_error", "what": "no such path"})
+# A JPEG Lossless file (its fragments are the RLE ones: the syntax alone must be refused,
+# since GDCM's JPEG decoders abort the process on damaged streams).
+(hostile / "jpeg").mkdir()
+jpeg = pydicom.dcmread(str(sorted(variants["dicom-rle-lossless"].glob("*.dcm"))[0]))
+jpeg.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.70"
+jpeg.save_as(str(hostile / "jpeg" / "jpeg_lossless.dcm"))
+man["hostile"].append({"path": str(hostile / "jpeg"), "status": "unsupported", "what": "JPEG compressed"})
+# An RLE file whose first segment offset points past its fragment.
+(hostile / "rle_bad_offset").mkdir()
+bad = pydicom.dcmread(str(sorted(variants["dicom-rle-lossless"].glob("*.dcm"))[0]))
+frag = bytearray(pydicom.encaps.defragment_data(bad.PixelData))
+frag[4:8] = (len(frag) + 100).to_bytes(4, "little")
+bad.PixelData = pydicom.encaps.encapsulate([bytes(frag)])
+bad.save_as(str(hostile / "rle_bad_offset" / "rle.dcm"))
+man["hostile"].append({"path": str(hostile / "rle_bad_offset"), "status": "corrupt_file", "what": "RLE offset past fragment"})
 (out / "manifest.json").write_text(json.dumps(man, indent=1))
 print("dicom fixtures:", [(v["name"], v["shape_dhw"]) for v in man["valid"]])
