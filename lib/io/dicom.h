@@ -1,4 +1,7 @@
-// DICOM MR series -> Volume, with GDCM.
+// DICOM MR series -> Volume. GDCM parses the file (after our structural pre-check); the
+// pixel module and the pixels are read here: uncompressed (little or big endian) and RLE
+// Lossless. JPEG-family and deflated transfer syntaxes are refused (GDCM's decoders abort
+// the process on damaged data).
 //
 // Accepts a folder of single-frame images of ONE series (files that are not DICOM are
 // skipped), or one enhanced multi-frame file (geometry from the shared / per-frame
@@ -22,8 +25,8 @@ struct DicomReadOptions {
 };
 
 // Throws Error: io_error (missing path), corrupt_file (no DICOM files, unreadable pixels,
-// duplicate slice positions, inconsistent geometry), unsupported (colour, compressed data
-// GDCM cannot decode, multi-frame without per-frame positions), invalid_argument (several
+// duplicate slice positions, inconsistent geometry), unsupported (colour, JPEG-family or
+// deflated transfer syntaxes, multi-frame without per-frame positions), invalid_argument (several
 // series in one folder), limit_exceeded.
 Volume read_dicom(const std::string& path, const DicomReadOptions& opts = {});
 
