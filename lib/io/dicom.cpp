@@ -90,17 +90,15 @@ struct Geometry {
 // How decoded samples are stored: integer samples of `bytes` bytes, of which bits
 // [high_bit - bits_stored + 1, high_bit] hold the value (the rest may carry overlay junk).
 // Samples are little endian by then: GDCM swaps big-endian OW data when it reads the file,
-// and its codecs write host order.
+// and the RLE decoder writes little endian. read_pixel_module has checked that `bytes` is
+// 1, 2, 4 or 8 and that the stored bits fit in it.
 struct NativeLayout {
   int bytes;
   bool is_signed;
   int bits_stored, high_bit;
 };
 
-void convert_frame(const NativeLayout& l, const char* src, float* dst, int64_t n, double slope, double inter,
-                          const std::string& file) {
-  if (l.bytes != 1 && l.bytes != 2 && l.bytes != 4 && l.bytes != 8)
-    fail(Status::unsupported, "unsupported DICOM sample size " + std::to_string(l.bytes) + " bytes in '" + file + "'");
+void convert_frame(const NativeLayout& l, const char* src, float* dst, int64_t n, double slope, double inter) {
   const int bits = std::clamp(l.bits_stored, 1, 8 * l.bytes);
   const int low = std::clamp(l.high_bit - bits + 1, 0, 8 * l.bytes - bits);
   const uint64_t mask = bits == 64 ? ~uint64_t(0) : (uint64_t(1) << bits) - 1;
@@ -293,7 +291,7 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
     s.pixels.resize(static_cast<size_t>(n));
     const char* frame = buf.data() + f * n * bytes;
     const double sl = slope.empty() || slope[0] == 0 ? 1.0 : slope[0], ic = inter.empty() ? 0.0 : inter[0];
-    convert_frame(layout, frame, s.pixels.data(), n, sl, ic, file);
+    convert_frame(layout, frame, s.pixels.data(), n, sl, ic);
     slices.push_back(std::move(s));
   }
   return true;
