@@ -16,15 +16,14 @@ Executor::Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBacke
 }
 
 void Executor::prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options) {
-  if (fused_ && input_shapes == planned_inputs_ && options.keep == planned_keep_ && !shapes_.empty()) return;
+  if (run_graph_ && input_shapes == planned_inputs_ && options.keep == planned_keep_ && !shapes_.empty()) return;
   std::set<std::string> keep = options.keep;
   keep.insert(visible_.begin(), visible_.end());
-  if (!fused_ || options.keep != planned_keep_) {
+  if (!run_graph_ || options.keep != planned_keep_) {
     run_graph_ = std::make_shared<const Graph>(fuse_graph(*graph_, keep));
     run_order_ = run_graph_->topological_order();
     states_.clear();
     states_.resize(run_graph_->nodes.size());
-    fused_ = true;
   }
   // Shapes of the unfused graph: callers (Grad-CAM's backward pass) ask for any tensor's.
   shapes_ = infer_shapes(*graph_, order_, input_shapes);

@@ -63,7 +63,6 @@ class Executor {
   std::vector<int> order_;
   std::shared_ptr<const Graph> run_graph_;  // fused for planned_keep_; null until the first run
   std::vector<int> run_order_;
-  bool fused_ = false;
   std::vector<Shape> planned_inputs_;
   std::set<std::string> planned_keep_;
   std::map<std::string, Shape> shapes_;
