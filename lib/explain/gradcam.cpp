@@ -222,15 +222,7 @@ std::vector<std::string> resolve_cam_layers(const Model& model, const CamOptions
   const Graph& g = *model.graph;
   const auto prod = producers(g);
   std::vector<std::string> names = options.layers;
-  if (names.empty()) {
-    const auto& md = model.metadata;
-    if (md.is_object() && md.contains("gradcam_layer")) {
-      if (md["gradcam_layer"].is_string()) names.push_back(md["gradcam_layer"].get<std::string>());
-      else if (md["gradcam_layer"].is_array())
-        for (const auto& v : md["gradcam_layer"])
-          if (v.is_string()) names.push_back(v.get<std::string>());
-    }
-  }
+  if (names.empty()) names = metadata_gradcam_layers(model);
   std::vector<std::string> layers;
   if (names.empty()) layers.push_back(default_layer(model, prod));
   for (const auto& n : names) layers.push_back(resolve_name(g, prod, n));

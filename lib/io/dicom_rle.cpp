@@ -1,7 +1,5 @@
 #include "io/dicom_rle.h"
 
-#include <cstring>
-
 namespace vx {
 namespace {
 

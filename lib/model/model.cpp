@@ -91,18 +91,29 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path, const Loa
   }
 }
 
-std::set<std::string> metadata_layer_tensors(const Model& model) {
-  std::set<std::string> names;
+namespace {
+// A metadata value that is one name or an array of names; anything else gives none.
+void add_names(const nlohmann::json& v, std::vector<std::string>& out) {
+  if (v.is_string()) out.push_back(v.get<std::string>());
+  else if (v.is_array())
+    for (const auto& e : v)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+}
+}  // namespace
+
+std::vector<std::string> metadata_gradcam_layers(const Model& model) {
+  std::vector<std::string> names;
   const auto& md = model.metadata;
-  auto add = [&](const nlohmann::json& v) {
-    if (v.is_string()) names.insert(v.get<std::string>());
-    else if (v.is_array())
-      for (const auto& e : v)
-        if (e.is_string()) names.insert(e.get<std::string>());
-  };
-  if (md.is_object() && md.contains("gradcam_layer")) add(md["gradcam_layer"]);
+  if (md.is_object() && md.contains("gradcam_layer")) add_names(md["gradcam_layer"], names);
+  return names;
+}
+
+std::set<std::string> metadata_layer_tensors(const Model& model) {
+  std::vector<std::string> listed = metadata_gradcam_layers(model);
+  const auto& md = model.metadata;
   if (md.is_object() && md.contains("gradcam_layers_per_sequence") && md["gradcam_layers_per_sequence"].is_object())
-    for (const auto& kv : md["gradcam_layers_per_sequence"].items()) add(kv.value());
+    for (const auto& kv : md["gradcam_layers_per_sequence"].items()) add_names(kv.value(), listed);
+  const std::set<std::string> names(listed.begin(), listed.end());
   std::set<std::string> tensors = names;
   if (model.graph)
     for (const auto& n : model.graph->nodes)

@@ -4,6 +4,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,9 @@ struct Model {
   static std::shared_ptr<const Model> load_file(const std::string& path, const LoadOptions& opts = {});
   static std::shared_ptr<const Model> load_memory(const void* data, size_t size, const LoadOptions& opts = {});
 };
+
+// The metadata's "gradcam_layer": one name or an array of names (empty when absent).
+std::vector<std::string> metadata_gradcam_layers(const Model& model);
 
 // Tensors the metadata names as Grad-CAM layers ("gradcam_layer", "gradcam_layers_per_sequence";
 // a node name stands for its outputs): executors keep them unfused so they stay readable.
