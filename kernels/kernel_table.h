@@ -53,6 +53,10 @@ struct KernelTable {
   // Appended; NULL means "host memory, ops use plain loads and stores" (every CPU table).
   void (*copy)(const CopyParams& p, const float* src, float* dst) = nullptr;
   const DeviceMemory* memory = nullptr;
+  // Appended. Converts an [n, c, spatial] activation between layouts (c % 16 == 0). Set only
+  // by tables whose conv, conv_fused, conv_transpose and pool honour Layout::blocked16.
+  void (*reorder)(int64_t n, int64_t c, int64_t spatial, Layout from, Layout to, const float* src,
+                  float* dst) = nullptr;
 };
 
 // Fused convolution through table `t`: its conv_fused entry when set, else conv, then an

@@ -6,12 +6,19 @@
 
 namespace vx::kern {
 
+// Memory layout of a 4-D or 5-D activation. blocked16 is oneDNN's nChw16c / nCdhw16c:
+// [N][C/16][D][H][W][16], channels in blocks of 16 innermost; used only when C % 16 == 0,
+// so it takes the bytes of the plain layout. A kernel table with a `reorder` entry honours
+// the layouts in ConvParams and PoolParams; every other table only sees plain.
+enum class Layout : uint8_t { plain, blocked16 };
+
 struct ConvParams {
   int64_t n = 1, ic = 0, oc = 0, groups = 1;
   int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
   int64_t k[3] = {1, 1, 1}, stride[3] = {1, 1, 1};
   int64_t pad[3] = {0, 0, 0};  // padding before; padding after only changes the output extent
   int64_t dil[3] = {1, 1, 1};
+  Layout src_layout = Layout::plain, dst_layout = Layout::plain;  // a residual has dst's layout
 };
 // Convolution weights are [oc, ic/groups, kd, kh, kw]; transposed-convolution weights are
 // [ic, oc/groups, kd, kh, kw] (PyTorch and ONNX order). `in` is always the op's input.
@@ -24,6 +31,7 @@ struct PoolParams {
   int64_t k[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, pad[3] = {0, 0, 0}, dil[3] = {1, 1, 1};
   PoolKind kind = PoolKind::max;
   bool count_include_pad = false;  // average pooling only
+  Layout layout = Layout::plain;  // of src and dst
 };
 
 // PyTorch's adaptive pooling: window i covers [floor(i*in/out), ceil((i+1)*in/out)).

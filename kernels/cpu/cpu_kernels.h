@@ -26,6 +26,7 @@ void conv_transpose_f32__onednn(const ConvParams& p, const float* src, const flo
 void conv_transpose_f32__onednn_deconv(const ConvParams& p, const float* src, const float* wei, const float* bias,
                                        float* dst);
 // Requires p.k == p.stride, p.pad == 0, p.dil == 1, p.groups == 1, p.out == p.in * p.k.
+// Honours p's layouts (both blocked16: a blocked GEMM; mixed: through plain copies).
 void conv_transpose_f32__gemm_d2s(const ConvParams& p, const float* src, const float* wei, const float* bias,
                                   float* dst);
 
@@ -38,10 +39,23 @@ void conv_transpose_f32__gemm_d2s(const ConvParams& p, const float* src, const f
 enum class ConvLayout { plain, blocked, automatic };
 void set_conv_layout(ConvLayout layout);  // process-wide; default: automatic
 ConvLayout conv_layout();
+// A read-only mapping of a model file whose weights the cache may reorder: once a weight has
+// its reordered copy, its pages in the mapping are given back to the OS (clean file pages;
+// reading the plain weight again faults the same bytes back in), so the weights are resident
+// once, not twice. Unregister before unmapping.
+void register_file_weights(const void* begin, size_t bytes);
+void unregister_file_weights(const void* begin);
 // Drops every cached primitive and reordered weight. Call it after changing weights in place
 // at the same address (the checksum samples only some values).
 void clear_conv_cache();
 size_t conv_cache_size();
+
+// Layout conversion of an [n, c, spatial] activation through oneDNN (the table's `reorder`).
+void reorder_f32__onednn(int64_t n, int64_t c, int64_t spatial, Layout from, Layout to, const float* src,
+                         float* dst);
+// Pooling on blocked16 (16 channels per vector, same window order as the reference kernel);
+// plain goes to the reference kernel (pool_blocked.cpp).
+void pool_f32__cpu(const PoolParams& p, const float* src, float* dst);
 
 // ---- GEMM
 void linear_f32__eigen(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias,

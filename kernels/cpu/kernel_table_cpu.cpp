@@ -3,7 +3,7 @@
 namespace vx::kern::cpu {
 
 bool conv_ic1_applies(const ConvParams& p) {
-  return p.ic == 1 && p.groups == 1 && p.stride[2] == 1 && p.dil[0] == 1 && p.dil[1] == 1 && p.dil[2] == 1 &&
+  return p.src_layout == Layout::plain && p.dst_layout == Layout::plain && p.ic == 1 && p.groups == 1 && p.stride[2] == 1 && p.dil[0] == 1 && p.dil[1] == 1 && p.dil[2] == 1 &&
          p.k[0] * p.k[1] * p.k[2] <= 125 && p.out[2] >= 16;
 }
 
@@ -27,6 +27,8 @@ KernelTable make_cpu() {
   t.conv_fused = conv_fused_f32__onednn;
   t.conv_transpose = conv_transpose_f32__onednn;
   t.linear = linear_f32__eigen;
+  t.pool = pool_f32__cpu;
+  t.reorder = reorder_f32__onednn;
   return t;
 }
 

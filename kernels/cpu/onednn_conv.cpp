@@ -2,6 +2,8 @@
 // primitives and reordered (blocked) weights, and a GEMM + depth-to-space path for the
 // stride == kernel transposed convolutions of U-Net decoders.
 #include <omp.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "cpu/cpu_kernels.h"
 #include "ref/ref_kernels.h"
@@ -59,8 +62,10 @@ std::atomic<int> g_layout{static_cast<int>(ConvLayout::automatic)};
 
 struct Entry {
   bool fallback = false;  // oneDNN refused the shape: use the reference kernels
+  const float* user_wei = nullptr;  // the weights it was made from (to drop it with their model file)
+  std::vector<float> bias;          // a copy of a bias that lives in a model file (see execute)
   dnnl::primitive prim;
-  memory::desc src_plain, dst_plain, src_md, dst_md;
+  memory::desc src_user, dst_user, src_md, dst_md;  // the caller's layouts; the primitive's
   memory wei;  // reordered weights, owned by the cache
   size_t scratch_bytes = 0;
 };
@@ -81,19 +86,47 @@ std::mutex g_mutex;
 std::unordered_map<std::string, std::shared_ptr<const Entry>> g_cache;
 constexpr size_t kMaxEntries = 1024;
 
-// Identity of a weight buffer: its address plus an FNV-1a hash of up to 256 evenly spaced
-// values and the last one, so a freed-and-reused address with new weights is noticed.
+// Identity of a weight buffer: its address plus an FNV-1a hash of its first and last 64
+// values, so a freed-and-reused address with new weights is noticed. Weights in a registered
+// model file need no hash (their entries go when the file is unregistered), and reading them
+// would fault given-back pages in again.
 uint64_t weight_sig(const float* w, int64_t count) {
   uint64_t h = 1469598103934665603ull ^ static_cast<uint64_t>(count);
-  const int64_t step = std::max<int64_t>(1, count / 256);
   auto mix = [&](int64_t i) {
     uint32_t bits;
     std::memcpy(&bits, w + i, 4);
     h = (h ^ bits) * 1099511628211ull;
   };
-  for (int64_t i = 0; i < count; i += step) mix(i);
-  if (count) mix(count - 1);
+  for (int64_t i = 0; i < std::min<int64_t>(count, 64); ++i) mix(i);
+  for (int64_t i = std::max<int64_t>(64, count - 64); i < count; ++i) mix(i);
   return h;
+}
+
+// Read-only file mappings that hold weights (register_file_weights).
+std::mutex g_files_mutex;
+std::vector<std::pair<const uint8_t*, const uint8_t*>> g_files;
+
+bool in_file(const float* w) {
+  const uint8_t* b = reinterpret_cast<const uint8_t*>(w);
+  std::lock_guard<std::mutex> lock(g_files_mutex);
+  for (const auto& f : g_files)
+    if (b >= f.first && b < f.second) return true;
+  return false;
+}
+
+// Gives the whole pages of [p, p + bytes) back to the OS when they lie in a registered file
+// mapping: they are clean file pages, so a later read brings the same bytes back from the file.
+void release_file_pages(const void* p, size_t bytes) {
+  const uint8_t* b = static_cast<const uint8_t*>(p);
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  std::lock_guard<std::mutex> lock(g_files_mutex);
+  for (const auto& f : g_files)
+    if (b >= f.first && b + bytes <= f.second) {
+      const uintptr_t lo = (reinterpret_cast<uintptr_t>(b) + page - 1) / page * page;
+      const uintptr_t hi = (reinterpret_cast<uintptr_t>(b) + bytes) / page * page;
+      if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+      return;
+    }
 }
 
 template <class T>
@@ -101,16 +134,18 @@ void put(std::string& s, const T& v) {
   s.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
-std::string make_key(const ConvParams& p, const ConvPostOps& post, bool transpose, bool has_bias, const float* wei) {
+std::string make_key(const ConvParams& p, const ConvPostOps& post, bool transpose, const float* bias, const float* wei) {
+  const bool has_bias = bias != nullptr;
   std::string k;
   k.reserve(256);
   put(k, p.n), put(k, p.ic), put(k, p.oc), put(k, p.groups);
   for (int i = 0; i < 3; ++i) put(k, p.in[i]), put(k, p.out[i]), put(k, p.k[i]), put(k, p.stride[i]), put(k, p.pad[i]), put(k, p.dil[i]);
   put(k, static_cast<int>(post.act)), put(k, post.alpha), put(k, post.has_residual);
   put(k, transpose), put(k, has_bias), put(k, g_layout.load()), put(k, omp_get_max_threads());
-  put(k, wei);
+  put(k, p.src_layout), put(k, p.dst_layout);
+  put(k, wei), put(k, bias);
   const int64_t wcount = (transpose ? p.ic * (p.oc / p.groups) : p.oc * (p.ic / p.groups)) * p.k[0] * p.k[1] * p.k[2];
-  put(k, weight_sig(wei, wcount));
+  put(k, in_file(wei) ? uint64_t{0} : weight_sig(wei, wcount));
   return k;
 }
 
@@ -125,9 +160,14 @@ dnnl::algorithm eltwise_alg(Unary u) {
   return dnnl::algorithm::undef;
 }
 
-std::shared_ptr<const Entry> create(const ConvParams& p, const ConvPostOps& post, bool transpose, bool has_bias,
+std::shared_ptr<const Entry> create(const ConvParams& p, const ConvPostOps& post, bool transpose, const float* bias,
                                     const float* wei_ptr) {
+  const bool has_bias = bias != nullptr;
   auto e = std::make_shared<Entry>();
+  e->user_wei = wei_ptr;
+  // Reading a bias in a model file at every call would fault its pages (and their
+  // neighbours, the weights given back below) in again: keep a copy.
+  if (bias && in_file(bias)) e->bias.assign(bias, bias + p.oc);
   try {
     dnnl::engine& eng = engine();
     // A 2-D problem (depth 1 everywhere) goes to oneDNN as 2-D: its 2-D kernels are tuned.
@@ -148,15 +188,18 @@ std::shared_ptr<const Entry> create(const ConvParams& p, const ConvPostOps& post
       if (!transpose) pr.push_back(std::max<int64_t>(0, (p.out[i] - 1) * p.stride[i] + span - p.in[i] - p.pad[i]));
       else pr.push_back((p.in[i] - 1) * p.stride[i] + span - p.pad[i] - p.out[i]);
     }
-    const tag plain = two_d ? tag::nchw : tag::ncdhw;
+    const tag plain = two_d ? tag::nchw : tag::ncdhw, blocked16 = two_d ? tag::nChw16c : tag::nCdhw16c;
     tag wei_tag;
     if (!transpose) wei_tag = g > 1 ? (two_d ? tag::goihw : tag::goidhw) : (two_d ? tag::oihw : tag::oidhw);
     else wei_tag = g > 1 ? (two_d ? tag::giohw : tag::giodhw) : (two_d ? tag::iohw : tag::iodhw);
     const bool blocked = use_blocked(p, transpose);
-    e->src_plain = memory::desc(src_d, dt::f32, plain);
-    e->dst_plain = memory::desc(dst_d, dt::f32, plain);
-    const memory::desc src_any = blocked ? memory::desc(src_d, dt::f32, tag::any) : e->src_plain;
-    const memory::desc dst_any = blocked ? memory::desc(dst_d, dt::f32, tag::any) : e->dst_plain;
+    const bool src_b = p.src_layout == Layout::blocked16, dst_b = p.dst_layout == Layout::blocked16;
+    e->src_user = memory::desc(src_d, dt::f32, src_b ? blocked16 : plain);
+    e->dst_user = memory::desc(dst_d, dt::f32, dst_b ? blocked16 : plain);
+    // A caller already in the blocked layout gets a primitive on it (no reorder); otherwise
+    // oneDNN chooses (and we reorder at the edges) or runs on the plain layout directly.
+    const memory::desc src_any = src_b || !blocked ? e->src_user : memory::desc(src_d, dt::f32, tag::any);
+    const memory::desc dst_any = dst_b || !blocked ? e->dst_user : memory::desc(dst_d, dt::f32, tag::any);
     const memory::desc wei_any(wei_d, dt::f32, tag::any);
     const memory::desc bias_md = has_bias ? memory::desc({p.oc}, dt::f32, tag::x) : memory::desc();
 
@@ -187,58 +230,82 @@ std::shared_ptr<const Entry> create(const ConvParams& p, const ConvPostOps& post
     e->scratch_bytes = scratch_md.get_size();
     // With one channel, channels-last is byte-for-byte the plain layout: no reorder needed.
     const tag last = two_d ? tag::nhwc : tag::ndhwc;
-    if (p.ic == 1 && e->src_md == memory::desc(src_d, dt::f32, last)) e->src_md = e->src_plain;
-    if (p.oc == 1 && e->dst_md == memory::desc(dst_d, dt::f32, last)) e->dst_md = e->dst_plain;
+    if (p.ic == 1 && !src_b && e->src_md == memory::desc(src_d, dt::f32, last)) e->src_md = e->src_user;
+    if (p.oc == 1 && !dst_b && e->dst_md == memory::desc(dst_d, dt::f32, last)) e->dst_md = e->dst_user;
     memory user_wei(memory::desc(wei_d, dt::f32, wei_tag), eng, const_cast<float*>(wei_ptr));
     e->wei = memory(wei_md, eng);
     dnnl::stream s(eng);
     dnnl::reorder(user_wei, e->wei).execute(s, user_wei, e->wei);
     s.wait();
+    // The cache now holds the weights: their plain pages in a model file need not stay resident.
+    if (e->wei.get_desc() != user_wei.get_desc()) release_file_pages(wei_ptr, user_wei.get_desc().get_size());
   } catch (const dnnl::error&) {
     e = std::make_shared<Entry>();
     e->fallback = true;
+    e->user_wei = wei_ptr;
+    if (bias && in_file(bias)) e->bias.assign(bias, bias + p.oc);
   }
   return e;
 }
 
-std::shared_ptr<const Entry> lookup(const ConvParams& p, const ConvPostOps& post, bool transpose, bool has_bias,
+std::shared_ptr<const Entry> lookup(const ConvParams& p, const ConvPostOps& post, bool transpose, const float* bias,
                                     const float* wei) {
-  const std::string key = make_key(p, post, transpose, has_bias, wei);
+  const std::string key = make_key(p, post, transpose, bias, wei);
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     auto it = g_cache.find(key);
     if (it != g_cache.end()) return it->second;
   }
-  auto e = create(p, post, transpose, has_bias, wei);  // slow: outside the lock
+  auto e = create(p, post, transpose, bias, wei);  // slow: outside the lock
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_cache.size() >= kMaxEntries) g_cache.clear();  // in-flight users hold their shared_ptr
   return g_cache.emplace(key, e).first->second;
 }
 
-// The reference path with post-ops, for shapes oneDNN refuses.
+// The reference path with post-ops, for shapes oneDNN refuses; blocked operands go
+// through plain copies (the reference kernels know only the plain layout).
 void fallback(const ConvParams& p, const ConvPostOps& post, bool transpose, const float* src, const float* wei,
               const float* bias, const float* residual, float* dst) {
   KernelTable t = ref_kernels();
   t.conv_fused = nullptr;
   if (transpose) t.conv = t.conv_transpose;
-  run_conv_fused(t, p, post, src, wei, bias, residual, dst);
+  ConvParams q = p;
+  q.src_layout = q.dst_layout = Layout::plain;
+  const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
+  std::vector<float> s, d, r;
+  if (p.src_layout == Layout::blocked16) {
+    s.resize(static_cast<size_t>(p.n * p.ic * in_sp));
+    reorder_f32__onednn(p.n, p.ic, in_sp, Layout::blocked16, Layout::plain, src, s.data());
+    src = s.data();
+  }
+  if (p.dst_layout == Layout::blocked16) {
+    d.resize(static_cast<size_t>(p.n * p.oc * out_sp));
+    if (residual) {
+      r.resize(d.size());
+      reorder_f32__onednn(p.n, p.oc, out_sp, Layout::blocked16, Layout::plain, residual, r.data());
+      residual = r.data();
+    }
+  }
+  run_conv_fused(t, q, post, src, wei, bias, residual, d.empty() ? dst : d.data());
+  if (!d.empty()) reorder_f32__onednn(p.n, p.oc, out_sp, Layout::plain, Layout::blocked16, d.data(), dst);
 }
 
 void execute(const ConvParams& p, const ConvPostOps& post, bool transpose, const float* src, const float* wei,
              const float* bias, const float* residual, float* dst) {
-  auto e = lookup(p, post, transpose, bias != nullptr, wei);
+  auto e = lookup(p, post, transpose, bias, wei);
+  if (!e->bias.empty()) bias = e->bias.data();
   if (e->fallback) return fallback(p, post, transpose, src, wei, bias, residual, dst);
   dnnl::engine& eng = engine();
   dnnl::stream s(eng);
-  memory src_user(e->src_plain, eng, const_cast<float*>(src));
-  memory dst_user(e->dst_plain, eng, dst);
-  const bool src_reorder = e->src_md != e->src_plain, dst_reorder = e->dst_md != e->dst_plain;
+  memory src_user(e->src_user, eng, const_cast<float*>(src));
+  memory dst_user(e->dst_user, eng, dst);
+  const bool src_reorder = e->src_md != e->src_user, dst_reorder = e->dst_md != e->dst_user;
   memory src_m = src_reorder ? memory(e->src_md, eng, t_src.get(e->src_md.get_size())) : src_user;
   memory dst_m = dst_reorder ? memory(e->dst_md, eng, t_dst.get(e->dst_md.get_size())) : dst_user;
   if (src_reorder) dnnl::reorder(src_user, src_m).execute(s, src_user, src_m);
   if (post.has_residual) {
     // The sum post-op accumulates into what dst already holds.
-    memory res_user(e->dst_plain, eng, const_cast<float*>(residual));
+    memory res_user(e->dst_user, eng, const_cast<float*>(residual));
     if (dst_reorder) dnnl::reorder(res_user, dst_m).execute(s, res_user, dst_m);
     else if (residual != dst) dnnl::reorder(res_user, dst_m).execute(s, res_user, dst_m);  // parallel copy
   }
@@ -252,6 +319,26 @@ void execute(const ConvParams& p, const ConvPostOps& post, bool transpose, const
   s.wait();
 }
 
+}  // namespace
+
+void reorder_f32__onednn(int64_t n, int64_t c, int64_t spatial, Layout from, Layout to, const float* src,
+                         float* dst) {
+  if (from == to) {
+    if (src != dst) std::memcpy(dst, src, static_cast<size_t>(n * c * spatial) * sizeof(float));
+    return;
+  }
+  // [n][c/16][spatial][16] is nCw16c whatever the spatial rank: reorder as 1-D.
+  const memory::dims d{n, c, spatial};
+  auto md = [&](Layout l) { return memory::desc(d, dt::f32, l == Layout::blocked16 ? tag::nCw16c : tag::ncw); };
+  dnnl::engine& eng = engine();
+  dnnl::stream s(eng);
+  memory a(md(from), eng, const_cast<float*>(src)), b(md(to), eng, dst);
+  dnnl::reorder(a, b).execute(s, a, b);
+  s.wait();
+}
+
+namespace {
+
 bool is_d2s(const ConvParams& p) {
   if (p.groups != 1) return false;
   for (int i = 0; i < 3; ++i)
@@ -260,6 +347,32 @@ bool is_d2s(const ConvParams& p) {
 }
 
 }  // namespace
+
+void register_file_weights(const void* begin, size_t bytes) {
+  std::lock_guard<std::mutex> lock(g_files_mutex);
+  const uint8_t* b = static_cast<const uint8_t*>(begin);
+  g_files.emplace_back(b, b + bytes);
+}
+
+void unregister_file_weights(const void* begin) {
+  const uint8_t* lo = static_cast<const uint8_t*>(begin);
+  const uint8_t* hi = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_files_mutex);
+    for (size_t i = 0; i < g_files.size() && !hi; ++i)
+      if (g_files[i].first == lo) {
+        hi = g_files[i].second;
+        g_files.erase(g_files.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+  }
+  if (!hi) return;
+  // Its entries were keyed without a hash: drop them before the address range can be reused.
+  std::lock_guard<std::mutex> lock(g_mutex);
+  for (auto it = g_cache.begin(); it != g_cache.end();) {
+    const uint8_t* w = reinterpret_cast<const uint8_t*>(it->second->user_wei);
+    it = w >= lo && w < hi ? g_cache.erase(it) : std::next(it);
+  }
+}
 
 void set_conv_layout(ConvLayout layout) { g_layout.store(static_cast<int>(layout)); }
 ConvLayout conv_layout() { return static_cast<ConvLayout>(g_layout.load()); }
@@ -301,13 +414,71 @@ void conv_transpose_f32__onednn(const ConvParams& p, const float* src, const flo
 // (about 512 voxels): each thread runs a single-threaded sgemm on its block into a small
 // per-thread Y (it stays in L2) and scatters it at once. A block's arithmetic never depends
 // on the thread count, so results are bit-identical across thread counts.
+namespace {
+
+// The blocked twin of the GEMM + depth-to-space below, for src and dst both in blocked16:
+// per block of voxels, Yt[v, k*oc + o] = sum_i src[i, v] * Wt[i, k*oc + o], one GEMM per block
+// of 16 input channels (K = 16, accumulating), with Wt the weights' columns reordered to
+// (k, o) so that the 16 channels of an output block are contiguous in Yt and in dst.
+void gemm_d2s_blocked(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
+  const int64_t K = p.k[0] * p.k[1] * p.k[2], plane = p.in[1] * p.in[2], S = p.in[0] * plane;
+  const int64_t ocK = p.oc * K, out_sp = p.out[0] * p.out[1] * p.out[2], icb = p.ic / 16, ocb = p.oc / 16;
+  std::vector<float> wt(static_cast<size_t>(p.ic * ocK));
+  for (int64_t i = 0; i < p.ic; ++i)
+    for (int64_t o = 0; o < p.oc; ++o)
+      for (int64_t k = 0; k < K; ++k) wt[i * ocK + k * p.oc + o] = wei[i * ocK + o * K + k];
+  const int64_t rows = std::max<int64_t>(1, std::min<int64_t>(p.in[1], 512 / std::max<int64_t>(1, p.in[2])));
+  const int64_t yblocks = (p.in[1] + rows - 1) / rows, items = p.n * p.in[0] * yblocks;
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t n = item / (p.in[0] * yblocks), z = (item / yblocks) % p.in[0], y0 = (item % yblocks) * rows;
+    const int64_t ny = std::min(rows, p.in[1] - y0), cols = ny * p.in[2];
+    float* yt = static_cast<float*>(t_gemm.get(sizeof(float) * static_cast<size_t>(ocK * cols)));
+    for (int64_t b = 0; b < icb; ++b)
+      dnnl::sgemm('N', 'N', cols, ocK, 16, 1.f, src + ((n * icb + b) * S + z * plane + y0 * p.in[2]) * 16, 16,
+                  wt.data() + b * 16 * ocK, ocK, b ? 1.f : 0.f, yt, ocK);
+    for (int64_t v = 0; v < cols; ++v) {
+      const int64_t yy = y0 + v / p.in[2], x = v % p.in[2];
+      for (int64_t a = 0; a < p.k[0]; ++a)
+        for (int64_t bb = 0; bb < p.k[1]; ++bb)
+          for (int64_t c = 0; c < p.k[2]; ++c) {
+            const int64_t k = (a * p.k[1] + bb) * p.k[2] + c;
+            const int64_t ov = ((z * p.k[0] + a) * p.out[1] + yy * p.k[1] + bb) * p.out[2] + x * p.k[2] + c;
+            for (int64_t ob = 0; ob < ocb; ++ob) {
+              float* d = dst + ((n * ocb + ob) * out_sp + ov) * 16;
+              const float* r = yt + v * ocK + k * p.oc + ob * 16;
+              for (int j = 0; j < 16; ++j) d[j] = r[j] + (bias ? bias[ob * 16 + j] : 0.f);
+            }
+          }
+    }
+  }
+}
+
+}  // namespace
+
 void conv_transpose_f32__gemm_d2s(const ConvParams& p, const float* src, const float* wei, const float* bias,
                                   float* dst) {
+  engine();  // applies the ISA cap before oneDNN's first use
+  if (p.src_layout == Layout::blocked16 || p.dst_layout == Layout::blocked16) {
+    const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
+    ConvParams q = p;
+    q.src_layout = q.dst_layout = Layout::plain;
+    if (p.src_layout == p.dst_layout && p.ic % 16 == 0 && p.oc % 16 == 0) return gemm_d2s_blocked(p, src, wei, bias, dst);
+    // Mixed layouts: through plain copies.
+    std::vector<float> s, d;
+    if (p.src_layout == Layout::blocked16) {
+      s.resize(static_cast<size_t>(p.n * p.ic * in_sp));
+      reorder_f32__onednn(p.n, p.ic, in_sp, Layout::blocked16, Layout::plain, src, s.data());
+    }
+    if (p.dst_layout == Layout::blocked16) d.resize(static_cast<size_t>(p.n * p.oc * out_sp));
+    conv_transpose_f32__gemm_d2s(q, s.empty() ? src : s.data(), wei, bias, d.empty() ? dst : d.data());
+    if (!d.empty()) reorder_f32__onednn(p.n, p.oc, out_sp, Layout::plain, Layout::blocked16, d.data(), dst);
+    return;
+  }
   const int64_t K = p.k[0] * p.k[1] * p.k[2], plane = p.in[1] * p.in[2], S = p.in[0] * plane;
   const int64_t ocK = p.oc * K, out_sp = p.out[0] * p.out[1] * p.out[2];
   const int64_t rows = std::max<int64_t>(1, std::min<int64_t>(p.in[1], 512 / std::max<int64_t>(1, p.in[2])));
   const int64_t yblocks = (p.in[1] + rows - 1) / rows, items = p.n * p.in[0] * yblocks;
-  engine();  // applies the ISA cap before oneDNN's first use
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t n = item / (p.in[0] * yblocks), z = (item / yblocks) % p.in[0], y0 = (item % yblocks) * rows;

@@ -1,6 +1,8 @@
 #include "exec/executor.h"
 
+#include "exec/batch_split.h"
 #include "exec/fuse.h"
+#include "exec/layout.h"
 
 namespace vx {
 
@@ -19,18 +21,21 @@ void Executor::prepare(const std::vector<Shape>& input_shapes, const ExecOptions
   if (run_graph_ && input_shapes == planned_inputs_ && options.keep == planned_keep_ && !shapes_.empty()) return;
   std::set<std::string> keep = options.keep;
   keep.insert(visible_.begin(), visible_.end());
-  if (!run_graph_ || options.keep != planned_keep_) {
-    run_graph_ = std::make_shared<const Graph>(fuse_graph(*graph_, keep));
-    run_order_ = run_graph_->topological_order();
-    states_.clear();
-    states_.resize(run_graph_->nodes.size());
+  if (!fused_graph_ || options.keep != planned_keep_) {
+    fused_graph_ = std::make_shared<const Graph>(fuse_graph(*graph_, keep));
+    fused_order_ = fused_graph_->topological_order();
   }
   // Shapes of the unfused graph: callers (Grad-CAM's backward pass) ask for any tensor's.
   shapes_ = infer_shapes(*graph_, order_, input_shapes);
-  plan_ = plan_memory(*run_graph_, run_order_, shapes_, keep);
+  // Layouts depend on shapes (channels in 16s), so the graph run is made again for new shapes.
+  std::map<std::string, Shape> run_shapes = shapes_;
+  run_graph_ = std::make_shared<const Graph>(assign_layouts(*fused_graph_, fused_order_, run_shapes, keep, kernels_));
+  run_order_ = run_graph_->topological_order();
+  plan_ = plan_memory(*run_graph_, run_order_, run_shapes, keep);
   planned_inputs_ = input_shapes;
   planned_keep_ = options.keep;
-  for (auto& s : states_) s.reset();  // shapes changed: cached per-node state is stale
+  states_.clear();  // per-node state is for the old graph and shapes
+  states_.resize(run_graph_->nodes.size());
 }
 
 std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecOptions& options) {
@@ -40,6 +45,8 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
     require(t.dtype() == DType::f32, Status::invalid_argument, "inputs must be float32");
     in_shapes.push_back(t.shape());
   }
+  last_split_ = false;
+  if (const int64_t n = batch_to_split(in_shapes, options)) return run_per_sample(inputs, options, n);
   prepare(in_shapes, options);
   const Graph& g = *run_graph_;
   if (options.memory_limit && plan_.arena_bytes > options.memory_limit)
@@ -80,6 +87,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
       Tensor t;
       switch (tp.where) {
         case TensorPlan::Where::arena:
+        case TensorPlan::Where::slice:
           t = Tensor::wrap_shared(arena_, tp.offset, tp.shape, DType::f32);
           break;
         case TensorPlan::Where::alias:
@@ -136,7 +144,49 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
   return result;
 }
 
+int64_t Executor::batch_to_split(const std::vector<Shape>& in_shapes, const ExecOptions& options) {
+  // Only where nothing must stay readable after run() (tensor() would see the last sample).
+  if (in_shapes.empty() || !options.keep.empty() || !visible_.empty() || !backend_->host_memory()) return 0;
+  const int64_t n = in_shapes[0].rank > 0 ? in_shapes[0][0] : 0;
+  if (n < 2) return 0;
+  if (in_shapes != split_checked_) {
+    split_checked_ = in_shapes;
+    split_ok_ = samples_independent(*graph_, infer_shapes(*graph_, order_, in_shapes), n);
+  }
+  return split_ok_ ? n : 0;
+}
+
+std::vector<Tensor> Executor::run_per_sample(const std::vector<Tensor>& inputs, const ExecOptions& options,
+                                             int64_t n) {
+  if (!per_sample_) {  // the same graph declared for one sample (its weights shared, not copied)
+    auto g = std::make_shared<Graph>(*graph_);
+    for (auto& in : g->inputs)
+      if (in.shape.rank > 0) in.shape[0] = 1;
+    per_sample_ = std::make_unique<Executor>(g, backend_, visible_);
+  }
+  last_split_ = true;
+  std::vector<Tensor> result;
+  ExecOptions one = options;
+  for (int64_t i = 0; i < n; ++i) {
+    if (options.progress)
+      one.progress = [&options, i, n](int64_t done, int64_t total) { return options.progress(i * total + done, n * total); };
+    std::vector<Tensor> sample;
+    for (const auto& t : inputs) sample.push_back(t.slice(0, i, 1));
+    std::vector<Tensor> out = per_sample_->run(sample, one);
+    for (size_t k = 0; k < out.size(); ++k) {
+      if (i == 0) {
+        Shape s = out[k].shape();
+        s[0] = n;
+        result.push_back(Tensor::empty(s, DType::f32));
+      }
+      result[k].slice(0, i, 1).copy_from(out[k]);
+    }
+  }
+  return result;
+}
+
 Tensor Executor::tensor(const std::string& name) const {
+  if (last_split_) fail(Status::invalid_argument, "tensor '" + name + "': the last run went one sample at a time and kept nothing");
   auto it = values_.find(name);
   if (it == values_.end()) fail(Status::invalid_argument, "no tensor named '" + name + "' in the last run");
   auto pt = plan_.tensors.find(name);

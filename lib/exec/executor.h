@@ -4,7 +4,9 @@
 // runs is a fused copy (fuse_graph: Conv+activation, Conv+residual Add) that keeps every
 // graph output, every tensor in ExecOptions.keep and every tensor named in `visible`
 // produced as before and readable after run(), so tensor() and Grad-CAM see the same
-// values; the copy is made again only when `keep` changes.
+// values; the copy is made again only when `keep` changes. Its activations then get memory
+// layouts (assign_layouts: blocked between convolutions where the kernels take it; plain
+// for everything readable from outside), again whenever the input shapes change.
 #pragma once
 #include <functional>
 #include <memory>
@@ -44,29 +46,43 @@ class Executor {
 
   // After run(): a view of a named tensor that was kept alive (options.keep), an output, an input or a weight.
   Tensor tensor(const std::string& name) const;
-  const MemoryPlan& plan() const { return plan_; }  // of the fused graph
+  // Of the last run; after a batch that ran one sample at a time, those of one sample.
+  const MemoryPlan& plan() const { return last_split_ ? per_sample_->plan() : plan_; }  // of the fused graph
   // Shapes of every tensor of graph(), fused away or not.
-  const std::map<std::string, Shape>& shapes() const { return shapes_; }
+  const std::map<std::string, Shape>& shapes() const { return last_split_ ? per_sample_->shapes() : shapes_; }
   const Graph& graph() const { return *graph_; }  // as given, unfused
   const std::vector<int>& order() const { return order_; }  // of graph()
   // The graph run() ran last (fused) and its order; graph() before the first run().
-  const Graph& run_graph() const { return run_graph_ ? *run_graph_ : *graph_; }
+  const Graph& run_graph() const {
+    return last_split_ ? per_sample_->run_graph() : run_graph_ ? *run_graph_ : *graph_;
+  }
   const ExecBackend& backend() const { return *backend_; }
 
  private:
   void prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options);
+  // A batch whose samples the graph treats independently runs one sample at a time, so its
+  // activations are those of one sample (lib/exec/batch_split.h); same results. Returns the
+  // batch size to split, or 0.
+  int64_t batch_to_split(const std::vector<Shape>& input_shapes, const ExecOptions& options);
+  std::vector<Tensor> run_per_sample(const std::vector<Tensor>& inputs, const ExecOptions& options, int64_t n);
 
   std::shared_ptr<const Graph> graph_;
   std::shared_ptr<ExecBackend> backend_;
   const kern::KernelTable& kernels_;
   std::set<std::string> visible_;
   std::vector<int> order_;
-  std::shared_ptr<const Graph> run_graph_;  // fused for planned_keep_; null until the first run
+  std::shared_ptr<const Graph> fused_graph_;  // fused for planned_keep_; null until the first run
+  std::vector<int> fused_order_;
+  std::shared_ptr<const Graph> run_graph_;  // fused_graph_ with layouts for planned_inputs_
   std::vector<int> run_order_;
   std::vector<Shape> planned_inputs_;
   std::set<std::string> planned_keep_;
   std::map<std::string, Shape> shapes_;
   MemoryPlan plan_;
+  std::vector<Shape> split_checked_;  // input shapes batch_to_split last looked at
+  bool split_ok_ = false;
+  bool last_split_ = false;
+  std::unique_ptr<Executor> per_sample_;  // runs the samples of a split batch (graph declared for one)
   std::shared_ptr<uint8_t> arena_;
   size_t arena_capacity_ = 0;
   std::map<std::string, Tensor> values_;

@@ -11,6 +11,41 @@ static size_t aligned_bytes(const Shape& s) {
   return (b + kAlignment - 1) / kAlignment * kAlignment;
 }
 
+// Turns the inputs of each channel Concat over one sample (all axes before the concat axis
+// of extent 1, so every input is one contiguous run of the output) into slices of its output,
+// each at its byte offset; the output then lives from the first slice's producer to the last
+// reader of any slice. An input qualifies when it is an arena tensor with no slices of its own
+// and is not a slice of another Concat already; the others are copied by the Concat as usual.
+static void plan_concats_in_place(const Graph& g, const std::vector<int>& order, MemoryPlan& plan) {
+  for (int step = 0; step < static_cast<int>(order.size()); ++step) {
+    const Node& n = g.nodes[order[step]];
+    if (n.op != "Concat" || n.outputs.size() != 1) continue;
+    TensorPlan& out = plan.tensors.at(n.outputs[0]);
+    if (out.where != TensorPlan::Where::arena || out.shape.rank < 2) continue;
+    int64_t axis = n.attrs.get_int("axis", 0);
+    if (axis < 0) axis += out.shape.rank;
+    if (axis < 0 || axis >= out.shape.rank || out.shape.prod(0, static_cast<int>(axis)) != 1) continue;
+    const int64_t inner = out.shape.prod(static_cast<int>(axis) + 1, out.shape.rank);
+    std::set<std::string> seen;
+    size_t offset = 0;
+    for (const auto& name : n.inputs) {
+      TensorPlan& t = plan.tensors.at(name);
+      const size_t bytes = static_cast<size_t>(t.shape[static_cast<int>(axis)] * inner) * sizeof(float);
+      bool has_slices = false;
+      for (const auto& kv : plan.tensors)
+        has_slices = has_slices || (kv.second.where == TensorPlan::Where::slice && kv.second.alias_of == name);
+      if (t.where == TensorPlan::Where::arena && !has_slices && seen.insert(name).second && name != n.outputs[0]) {
+        t.where = TensorPlan::Where::slice;
+        t.alias_of = n.outputs[0];
+        t.offset = offset;
+        out.first_step = std::min(out.first_step, t.first_step);
+        out.last_step = std::max(out.last_step, t.last_step);
+      }
+      offset += bytes;
+    }
+  }
+}
+
 MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std::map<std::string, Shape>& shapes,
                        const std::set<std::string>& keep) {
   MemoryPlan plan;
@@ -51,6 +86,7 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std:
     auto it = plan.tensors.find(k);
     if (it != plan.tensors.end()) plan.tensors[root_of(k)].last_step = last;
   }
+  plan_concats_in_place(g, order, plan);
 
   // Place the largest tensors first; each takes the lowest offset that does not overlap
   // a placed tensor alive at the same time.
@@ -79,6 +115,8 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std:
     plan.arena_bytes = std::max(plan.arena_bytes, t->offset + t->bytes);
     placed.push_back(t);
   }
+  for (auto& kv : plan.tensors)
+    if (kv.second.where == TensorPlan::Where::slice) kv.second.offset += plan.tensors.at(kv.second.alias_of).offset;
   return plan;
 }
 

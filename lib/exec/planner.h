@@ -1,5 +1,7 @@
 // Static memory planning: every intermediate activation gets an offset in one arena,
-// reusing bytes of tensors whose lifetimes have ended (greedy by size, best fit).
+// reusing bytes of tensors whose lifetimes have ended (greedy by size, best fit). A channel
+// Concat of one sample is done in place: its inputs are planned as slices of its output
+// (the U-Net skip is written once, where the decoder reads it), and the Concat copies nothing.
 #pragma once
 #include <map>
 #include <set>
@@ -11,19 +13,19 @@
 namespace vx {
 
 struct TensorPlan {
-  enum class Where { input, weight, arena, output, alias };
+  enum class Where { input, weight, arena, output, alias, slice };
   Where where = Where::arena;
   Shape shape;
   size_t bytes = 0;
-  size_t offset = 0;       // arena tensors only
-  std::string alias_of;    // alias tensors: the tensor whose storage they view
+  size_t offset = 0;       // arena and slice tensors (a slice: its absolute arena offset)
+  std::string alias_of;    // alias tensors: the tensor whose storage they view; slices: the Concat output
   int first_step = 0, last_step = 0;  // lifetime in execution steps (arena tensors)
 };
 
 struct MemoryPlan {
   std::map<std::string, TensorPlan> tensors;
   size_t arena_bytes = 0;         // planned peak of intermediate activations
-  size_t activation_bytes = 0;    // what they would take without reuse
+  size_t activation_bytes = 0;    // what they would take without reuse (slices counted in their Concat)
 };
 
 // `keep` names tensors that must stay intact until the run ends (e.g. Grad-CAM's layer).

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
+#include "cpu/cpu_kernels.h"
 #include "model/vxm_reader.h"
 
 namespace vx {
@@ -82,7 +83,12 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path, const Loa
   ::close(fd);
   if (p == MAP_FAILED) fail(Status::io_error, "cannot map model file '" + path + "': " + std::strerror(errno));
   // Uncompressed weights stay in the mapping; it is unmapped when the last tensor goes.
-  std::shared_ptr<uint8_t> owner(static_cast<uint8_t*>(p), [size](uint8_t* q) { ::munmap(q, size); });
+  // Registered so the conv cache can give back the pages of weights it holds reordered.
+  kern::cpu::register_file_weights(p, size);
+  std::shared_ptr<uint8_t> owner(static_cast<uint8_t*>(p), [size](uint8_t* q) {
+    kern::cpu::unregister_file_weights(q);
+    ::munmap(q, size);
+  });
   try {
     std::string sha = checked_sha(p, size, opts);
     return finish(read_vxm(owner.get(), size, owner, opts), std::move(sha));

@@ -4,6 +4,7 @@
 
 #include "graph/op.h"
 #include "ops/registry.h"
+#include "ops/spatial.h"
 
 namespace vx {
 namespace {
@@ -42,11 +43,21 @@ class ConcatOp : public OpDef {
     const int axis = concat_axis(node, o.rank);
     const int64_t outer = o.prod(0, axis), inner = o.prod(axis + 1, o.rank);
     float* dst = out[0]->f32();
+    // blocked16 along channels: per sample, each input is [C_k/16][spatial][16], so the copies
+    // below are the same bytes as for plain.
+    if (node.attrs.get_int(kLayoutY, 0) != 0) {
+      require(axis == 1, Status::invalid_argument, "a blocked Concat must be along channels");
+      for (const Tensor* t : in) layout_attr(node, kLayoutY, t->dim(1), ctx.kernels);
+    }
     int64_t offset = 0;
     for (const Tensor* t : in) {
       require(t->is_contiguous(), Status::internal, "Concat expects contiguous inputs");
       const int64_t block = t->dim(axis) * inner;
       const float* src = t->f32();
+      if (outer == 1 && src == dst + offset) {  // written in place by its producer (lib/exec/planner.h)
+        offset += block;
+        continue;
+      }
       if (ctx.kernels.copy) {  // device memory: one strided copy per input
         kern::CopyParams cp;
         cp.shape[3] = outer;

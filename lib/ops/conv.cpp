@@ -81,6 +81,8 @@ class ConvOp : public OpDef {
     const float* bias = in.size() >= 3 && in[2]->defined() ? in[2]->f32() : nullptr;
     const float* residual = in.size() == 4 && in[3]->defined() ? in[3]->f32() : nullptr;
     const kern::ConvPostOps post = post_ops(node, residual != nullptr);
+    p.src_layout = layout_attr(node, kLayoutX, p.ic, ctx.kernels);
+    p.dst_layout = layout_attr(node, kLayoutY, p.oc, ctx.kernels);
     if (post.act == kern::Unary::identity && !residual) ctx.kernels.conv(p, in[0]->f32(), in[1]->f32(), bias, out[0]->f32());
     else kern::run_conv_fused(ctx.kernels, p, post, in[0]->f32(), in[1]->f32(), bias, residual, out[0]->f32());
   }

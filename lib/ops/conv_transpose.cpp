@@ -60,6 +60,8 @@ class ConvTransposeOp : public OpDef {
   void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            RunContext& ctx) const override {
     kern::ConvParams p = conv_transpose_params(node, in[0]->shape(), in[1]->shape());
+    p.src_layout = layout_attr(node, kLayoutX, p.ic, ctx.kernels);
+    p.dst_layout = layout_attr(node, kLayoutY, p.oc, ctx.kernels);
     const float* bias = in.size() == 3 && in[2]->defined() ? in[2]->f32() : nullptr;
     ctx.kernels.conv_transpose(p, in[0]->f32(), in[1]->f32(), bias, out[0]->f32());
   }

@@ -60,7 +60,9 @@ class PoolOp : public OpDef {
   }
   void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            RunContext& ctx) const override {
-    ctx.kernels.pool(pool_params(node, in[0]->shape(), kind_), in[0]->f32(), out[0]->f32());
+    kern::PoolParams p = pool_params(node, in[0]->shape(), kind_);
+    p.layout = layout_attr(node, kLayoutX, p.c, ctx.kernels);
+    ctx.kernels.pool(p, in[0]->f32(), out[0]->f32());
   }
 
  private:

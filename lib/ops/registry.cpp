@@ -16,6 +16,7 @@ static const OpRegistry& registry() {
     register_gemm(reg);
     register_view_ops(reg);
     register_pad(reg);
+    register_layout_reorder(reg);
     return reg;
   }();
   return r;

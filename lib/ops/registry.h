@@ -34,5 +34,6 @@ void register_resize(OpRegistry& r);
 void register_gemm(OpRegistry& r);
 void register_view_ops(OpRegistry& r);
 void register_pad(OpRegistry& r);
+void register_layout_reorder(OpRegistry& r);
 
 }  // namespace vx

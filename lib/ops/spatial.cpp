@@ -42,4 +42,13 @@ void spatial_pads(const Node& node, int nd, int64_t begin[3], int64_t end[3]) {
   }
 }
 
+kern::Layout layout_attr(const Node& node, const char* key, int64_t channels, const kern::KernelTable& kernels) {
+  const int64_t v = node.attrs.get_int(key, 0);
+  if (v == 0) return kern::Layout::plain;
+  if (v != 1) fail(Status::invalid_argument, std::string("attribute ") + key + " must be 0 (plain) or 1 (blocked16)");
+  if (!kernels.reorder) fail(Status::invalid_argument, std::string("kernels '") + kernels.name + "' have no blocked layout");
+  if (channels % 16) fail(Status::invalid_argument, "a blocked layout needs channels in multiples of 16, not " + std::to_string(channels));
+  return kern::Layout::blocked16;
+}
+
 }  // namespace vx

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "graph/graph.h"
+#include "kernel_table.h"
 
 namespace vx {
 
@@ -25,5 +26,12 @@ Shape spatial_shape(int nd, int64_t n, int64_t c, const int64_t ext[3]);
 // Absent attribute: every entry is `def`.
 void spatial_attr(const Node& node, const std::string& name, int nd, int64_t def, int64_t fill, int64_t out[3]);
 void spatial_pads(const Node& node, int nd, int64_t begin[3], int64_t end[3]);
+
+// Memory layout of one activation of a node, from the attribute the executor's layout pass
+// sets (lib/exec/layout.h; absent = plain). Blocked needs `channels` % 16 == 0 and kernels
+// that take it (a `reorder` entry); anything else is refused, so no kernel misreads memory.
+inline constexpr const char* kLayoutX = "vx_layout_x";  // a node's first input
+inline constexpr const char* kLayoutY = "vx_layout_y";  // its output (and a Conv's residual)
+kern::Layout layout_attr(const Node& node, const char* key, int64_t channels, const kern::KernelTable& kernels);
 
 }  // namespace vx

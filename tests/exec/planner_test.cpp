@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 
+#include "exec/batch_split.h"
 #include "exec/executor.h"
 #include "graph/op.h"
 
@@ -85,7 +86,7 @@ class UNetBuilder {
 
 std::shared_ptr<Graph> unet(int64_t base) {
   UNetBuilder b;
-  b.g.inputs.push_back({"image", Shape{1, 1, -1, -1, -1}});
+  b.g.inputs.push_back({"image", Shape{-1, 1, -1, -1, -1}});
   const int64_t c1 = base, c2 = 2 * base, c3 = 4 * base, c4 = 8 * base;
   std::string s1 = b.block("image", 1, c1);
   std::string s2 = b.block(b.maxpool(s1), c1, c2);
@@ -170,4 +171,114 @@ TEST_CASE("overlapping lifetimes never share arena bytes") {
       CHECK(a.offset + a.bytes <= ex.plan().arena_bytes);
     }
   CHECK(overlaps == 0);
+}
+
+TEST_CASE("a one-sample channel Concat is planned in place: its inputs are slices of its output") {
+  auto g = unet(4);
+  Executor ex(g, kern::ref_kernels());
+  ex.run({Tensor::zeros({1, 1, 16, 16, 16})});
+  const MemoryPlan& plan = ex.plan();
+  int slices = 0;
+  for (const auto& kv : plan.tensors) {
+    const TensorPlan& s = kv.second;
+    if (s.where != TensorPlan::Where::slice) continue;
+    ++slices;
+    const TensorPlan& root = plan.tensors.at(s.alias_of);
+    INFO(kv.first << " in " << s.alias_of);
+    CHECK(root.where == TensorPlan::Where::arena);
+    CHECK(s.offset >= root.offset);
+    CHECK(s.offset + static_cast<size_t>(s.shape.numel()) * sizeof(float) <= root.offset + root.bytes);
+    CHECK(root.first_step <= s.first_step);  // the output's bytes are reserved from the first slice on
+    CHECK(root.last_step >= s.last_step);
+  }
+  CHECK(slices == 6);  // both inputs of the three decoder Concats
+}
+
+TEST_CASE("layouts: a U-Net with 16..128 channels runs blocked between layers and equals the plain reference") {
+  const kern::KernelTable& fast = kern::default_kernels();
+  if (!fast.reorder) {
+    MESSAGE("SKIPPED: the default kernels (" << fast.name << ") have no blocked layout");
+    return;
+  }
+  auto g = unet(16);
+  Tensor image = Tensor::empty({1, 1, 16, 16, 16});
+  for (int64_t i = 0; i < image.numel(); ++i) image.f32()[i] = std::sin(0.01f * float(i));
+  const Tensor want = naive_run(*g, image, kern::ref_kernels());
+
+  Executor ex(g, fast);
+  const Tensor got = ex.run({image}).at(0);
+  REQUIRE(got.shape() == want.shape());
+  float worst = 0.f;
+  for (int64_t i = 0; i < got.numel(); ++i) worst = std::max(worst, std::fabs(got.f32()[i] - want.f32()[i]));
+  MESSAGE("blocked U-Net vs plain reference: max |d| " << worst);
+  CHECK(worst <= 1e-4f);  // softmax probabilities; oneDNN summation order
+  int blocked = 0, reorders = 0;
+  for (const Node& n : ex.run_graph().nodes) {
+    blocked += n.attrs.get_int("vx_layout_y", 0) == 1;
+    reorders += n.op == "LayoutReorder";
+  }
+  CHECK(blocked >= 20);   // every conv, pool, up-conv and concat but the 2-class head
+  CHECK(reorders == 0);   // consecutive layers never convert
+
+  // A kept tensor stays plain and readable; its blocked readers get one reorder.
+  const std::string kept = g->nodes[3].outputs[0];  // the first level's second activation
+  ExecOptions o;
+  o.keep = {kept};
+  const Tensor again = ex.run({image}, o).at(0);
+  for (int64_t i = 0; i < got.numel(); ++i) REQUIRE(std::fabs(again.f32()[i] - want.f32()[i]) <= 1e-4f);
+  int reorders_now = 0;
+  for (const Node& n : ex.run_graph().nodes) reorders_now += n.op == "LayoutReorder";
+  CHECK(reorders_now >= 1);
+  const Tensor k = ex.tensor(kept);
+  {  // the kept activation from the naive run
+    Graph probe = *g;
+    probe.outputs = {kept};
+    const Tensor ref_kept = naive_run(probe, image, kern::ref_kernels());
+    REQUIRE(ref_kept.shape() == k.shape());
+    float d = 0.f;
+    for (int64_t i = 0; i < k.numel(); ++i) d = std::max(d, std::fabs(k.f32()[i] - ref_kept.f32()[i]));
+    CHECK(d <= 1e-4f);
+  }
+}
+
+TEST_CASE("a batch of independent samples runs one sample at a time, with the batch's results") {
+  auto g = unet(4);
+  Tensor batch = Tensor::empty({3, 1, 8, 8, 8});
+  for (int64_t i = 0; i < batch.numel(); ++i) batch.f32()[i] = std::cos(0.05f * float(i));
+  const Tensor want = naive_run(*g, batch, kern::ref_kernels());
+  Executor ex(g, kern::ref_kernels());
+  const Tensor got = ex.run({batch}).at(0);
+  REQUIRE(got.shape() == want.shape());
+  CHECK(std::memcmp(got.raw(), want.raw(), got.nbytes()) == 0);  // same kernels, same arithmetic
+  CHECK(ex.shapes().at("image")[0] == 1);                          // it did split
+  // Progress counts every sample's steps.
+  int64_t last_done = 0, last_total = 0;
+  ExecOptions o;
+  o.progress = [&](int64_t done, int64_t total) {
+    CHECK(done > last_done);
+    last_done = done, last_total = total;
+    return false;
+  };
+  ex.run({batch}, o);
+  CHECK(last_done == last_total);
+  CHECK(last_total == 3 * static_cast<int64_t>(ex.run_graph().nodes.size()));
+  // Tensors kept readable: no split (a kept tensor holds the whole batch).
+  o.progress = nullptr;
+  o.keep = {g->nodes[0].outputs[0]};
+  const Tensor kept_run = ex.run({batch}, o).at(0);
+  CHECK(ex.shapes().at("image")[0] == 3);
+  CHECK(std::memcmp(kept_run.raw(), want.raw(), want.nbytes()) == 0);
+}
+
+TEST_CASE("samples_independent refuses graphs that mix samples") {
+  auto g = unet(4);
+  auto shapes = infer_shapes(*g, g->topological_order(), {Shape{2, 1, 8, 8, 8}});
+  CHECK(samples_independent(*g, shapes, 2));
+  Graph mixed = *g;
+  for (Node& n : mixed.nodes)
+    if (n.op == "Concat") n.attrs.set_int("axis", 0);
+  CHECK_FALSE(samples_independent(mixed, shapes, 2));
+  Graph other = *g;
+  other.nodes[1].op = "Transpose";  // not a per-sample op
+  CHECK_FALSE(samples_independent(other, shapes, 2));
 }

@@ -333,3 +333,100 @@ TEST_CASE("conv cache: concurrent callers from several threads get correct resul
   for (int i = 0; i < 8; ++i) expect_close(got[i], wants[i % 4], 1e-4, 1e-4, "thread " + std::to_string(i));
   CHECK(cpu::conv_cache_size() == 4);
 }
+
+// ---- blocked16 layouts (tables with a `reorder` entry). The oracle is the reference kernel on
+// plain data, moved into the blocked layout by this test's own index formula.
+namespace {
+
+std::vector<float> to_layout(const std::vector<float>& v, int64_t n, int64_t c, int64_t sp, Layout l) {
+  if (l == Layout::plain) return v;
+  std::vector<float> b(v.size());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t s = 0; s < sp; ++s) b[((i * (c / 16) + ch / 16) * sp + s) * 16 + ch % 16] = v[(i * c + ch) * sp + s];
+  return b;
+}
+
+int64_t sp_in(const ConvParams& p) { return p.in[0] * p.in[1] * p.in[2]; }
+int64_t sp_out(const ConvParams& p) { return p.out[0] * p.out[1] * p.out[2]; }
+const char* lname(Layout l) { return l == Layout::plain ? "plain" : "blocked16"; }
+
+}  // namespace
+
+TEST_CASE("blocked16: reorder, pooling, conv, fused conv and transposed conv match the reference") {
+  int tables = 0;
+  uint32_t seed = 500;
+  for (const KernelTable* t : fast_tables()) {
+    if (!t->reorder) continue;
+    ++tables;
+    // Reorder both ways against the formula, exactly.
+    const int64_t n = 2, c = 32, sp = 5 * 6 * 7;
+    const auto v = rnd(n * c * sp, seed++);
+    std::vector<float> b(v.size()), back(v.size());
+    t->reorder(n, c, sp, Layout::plain, Layout::blocked16, v.data(), b.data());
+    expect_exact(b, to_layout(v, n, c, sp, Layout::blocked16), std::string(t->name) + " reorder to blocked16");
+    t->reorder(n, c, sp, Layout::blocked16, Layout::plain, b.data(), back.data());
+    expect_exact(back, v, std::string(t->name) + " reorder back to plain");
+
+    for (PoolKind kind : {PoolKind::max, PoolKind::avg}) {
+      PoolParams p;
+      p.n = 2, p.c = 32, p.kind = kind, p.count_include_pad = kind == PoolKind::avg;
+      const int64_t in[3] = {5, 9, 8}, k[3] = {2, 3, 3}, s[3] = {2, 2, 2}, pad[3] = {0, 1, 1};
+      for (int i = 0; i < 3; ++i)
+        p.in[i] = in[i], p.k[i] = k[i], p.stride[i] = s[i], p.pad[i] = pad[i], p.out[i] = (in[i] + 2 * pad[i] - k[i]) / s[i] + 1;
+      const int64_t isp = p.in[0] * p.in[1] * p.in[2], osp = p.out[0] * p.out[1] * p.out[2];
+      const auto src = rnd(p.n * p.c * isp, seed++);
+      std::vector<float> want(p.n * p.c * osp), got(want.size(), 123.f);
+      ref_kernels().pool(p, src.data(), want.data());
+      p.layout = Layout::blocked16;
+      t->pool(p, to_layout(src, p.n, p.c, isp, Layout::blocked16).data(), got.data());
+      expect_exact(got, to_layout(want, p.n, p.c, osp, Layout::blocked16),
+                   std::string(t->name) + (kind == PoolKind::max ? " blocked max pool" : " blocked avg pool"));
+    }
+
+    const std::vector<std::pair<ConvParams, const char*>> convs = {
+        {conv_p(1, 16, 32, {5, 6, 7}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}), "3x3x3"},
+        {conv_p(2, 32, 16, {4, 5, 6}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}), "pointwise, batch 2"},
+        {conv_p(1, 32, 32, {5, 7, 9}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}), "stride 2"},
+        {conv_p(1, 16, 16, {1, 9, 11}, {1, 3, 3}, {1, 1, 1}, {0, 1, 1}), "2-D"},
+        {conv_p(1, 1, 16, {6, 7, 20}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}), "one input channel"},
+    };
+    for (const auto& c2 : convs)
+      for (Layout sl : {Layout::plain, Layout::blocked16})
+        for (Layout dl : {Layout::plain, Layout::blocked16}) {
+          ConvParams p = c2.first;
+          if (sl == Layout::blocked16 && p.ic % 16) continue;
+          const auto src = rnd(p.n * p.ic * sp_in(p), seed++), wei = rnd(wei_count(p, false), seed++);
+          const auto bias = rnd(p.oc, seed++), res = rnd(out_count(p), seed++);
+          ConvPostOps post;
+          post.act = Unary::relu, post.has_residual = true;
+          std::vector<float> want(out_count(p)), got(out_count(p), 123.f);
+          run_conv_fused(ref_kernels(), p, post, src.data(), wei.data(), bias.data(), res.data(), want.data());
+          p.src_layout = sl, p.dst_layout = dl;
+          run_conv_fused(*t, p, post, to_layout(src, p.n, p.ic, sp_in(p), sl).data(), wei.data(), bias.data(),
+                         to_layout(res, p.n, p.oc, sp_out(p), dl).data(), got.data());
+          expect_close(got, to_layout(want, p.n, p.oc, sp_out(p), dl), 1e-4, 1e-4,
+                       std::string(t->name) + " conv " + c2.second + " " + lname(sl) + " -> " + lname(dl));
+        }
+
+    const std::vector<std::pair<ConvParams, const char*>> ups = {
+        {conv_p(1, 32, 16, {3, 4, 5}, {2, 2, 2}, {2, 2, 2}, {0, 0, 0}, {1, 1, 1}, 1, true), "k2s2 (gemm_d2s)"},
+        {conv_p(2, 16, 32, {1, 5, 6}, {1, 2, 2}, {1, 2, 2}, {0, 0, 0}, {1, 1, 1}, 1, true), "2-D k2s2, batch 2"},
+        {conv_p(1, 16, 16, {3, 4, 5}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, 1, true, {1, 1, 1}), "k3 s2 (deconv)"},
+    };
+    for (const auto& u : ups)
+      for (Layout sl : {Layout::plain, Layout::blocked16})
+        for (Layout dl : {Layout::plain, Layout::blocked16}) {
+          ConvParams p = u.first;
+          const auto src = rnd(p.n * p.ic * sp_in(p), seed++), wei = rnd(wei_count(p, true), seed++);
+          const auto bias = rnd(p.oc, seed++);
+          std::vector<float> want(out_count(p)), got(out_count(p), 123.f);
+          ref_kernels().conv_transpose(p, src.data(), wei.data(), bias.data(), want.data());
+          p.src_layout = sl, p.dst_layout = dl;
+          t->conv_transpose(p, to_layout(src, p.n, p.ic, sp_in(p), sl).data(), wei.data(), bias.data(), got.data());
+          expect_close(got, to_layout(want, p.n, p.oc, sp_out(p), dl), 1e-4, 1e-4,
+                       std::string(t->name) + " conv_transpose " + u.second + " " + lname(sl) + " -> " + lname(dl));
+        }
+  }
+  if (!tables) MESSAGE("SKIPPED: no kernel table with blocked layouts on this machine");
+}
