@@ -160,6 +160,39 @@ dnnl::algorithm eltwise_alg(Unary u) {
   return dnnl::algorithm::undef;
 }
 
+// Copies the plain weights `from` (at `ptr`) into the primitive's format `to`. When they lie
+// in a model file, slices of output channels go one at a time, each slice's plain pages given
+// back as soon as it is copied, so plain and reordered weights are never both resident
+// (the reordered buffer's pages only become resident as they are written).
+void reorder_weights(const memory& from, const memory& to, const float* ptr) {
+  dnnl::stream s(engine());
+  const memory::desc fd = from.get_desc(), td = to.get_desc();
+  const memory::dims dims = fd.dims();
+  int64_t ob = 1;  // the block of output channels in `to`
+  for (int i = 0; i < td.data.format_desc.blocking.inner_nblks; ++i)
+    if (td.data.format_desc.blocking.inner_idxs[i] == 0) ob *= td.data.format_desc.blocking.inner_blks[i];
+  bool padded = false;
+  for (int i = 0; i < td.data.ndims; ++i) padded = padded || td.data.padded_dims[i] != td.data.dims[i];
+  const int64_t per_o = dims[0] ? static_cast<int64_t>(fd.get_size() / sizeof(float)) / dims[0] : 0;
+  if (!in_file(ptr) || padded || td.data.format_kind != dnnl_blocked || dims[0] % ob != 0) {
+    dnnl::reorder(from, to).execute(s, const_cast<memory&>(from), const_cast<memory&>(to));
+    s.wait();
+    release_file_pages(ptr, fd.get_size());
+    return;
+  }
+  const int64_t chunk = std::max<int64_t>(ob, (dims[0] / 8 + ob - 1) / ob * ob);
+  for (int64_t o0 = 0; o0 < dims[0]; o0 += chunk) {
+    memory::dims sd = dims, off(dims.size(), 0);
+    sd[0] = std::min(chunk, dims[0] - o0);
+    off[0] = o0;
+    memory fm(fd.submemory_desc(sd, off), from.get_engine(), from.get_data_handle());
+    memory tm(td.submemory_desc(sd, off), to.get_engine(), to.get_data_handle());
+    dnnl::reorder(fm, tm).execute(s, fm, tm);
+    s.wait();
+    release_file_pages(ptr + o0 * per_o, static_cast<size_t>(sd[0] * per_o) * sizeof(float));
+  }
+}
+
 std::shared_ptr<const Entry> create(const ConvParams& p, const ConvPostOps& post, bool transpose, const float* bias,
                                     const float* wei_ptr) {
   const bool has_bias = bias != nullptr;
@@ -233,12 +266,12 @@ std::shared_ptr<const Entry> create(const ConvParams& p, const ConvPostOps& post
     if (p.ic == 1 && !src_b && e->src_md == memory::desc(src_d, dt::f32, last)) e->src_md = e->src_user;
     if (p.oc == 1 && !dst_b && e->dst_md == memory::desc(dst_d, dt::f32, last)) e->dst_md = e->dst_user;
     memory user_wei(memory::desc(wei_d, dt::f32, wei_tag), eng, const_cast<float*>(wei_ptr));
-    e->wei = memory(wei_md, eng);
-    dnnl::stream s(eng);
-    dnnl::reorder(user_wei, e->wei).execute(s, user_wei, e->wei);
-    s.wait();
-    // The cache now holds the weights: their plain pages in a model file need not stay resident.
-    if (e->wei.get_desc() != user_wei.get_desc()) release_file_pages(wei_ptr, user_wei.get_desc().get_size());
+    if (wei_md == user_wei.get_desc()) {
+      e->wei = user_wei;  // the primitive reads the caller's weights as they are: no copy
+    } else {
+      e->wei = memory(wei_md, eng);
+      reorder_weights(user_wei, e->wei, wei_ptr);
+    }
   } catch (const dnnl::error&) {
     e = std::make_shared<Entry>();
     e->fallback = true;
