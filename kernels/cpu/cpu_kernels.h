@@ -12,9 +12,11 @@
 namespace vx::kern::cpu {
 
 // ---- oneDNN convolutions (onednn_conv.cpp). Primitives and reordered weights are cached
-// process-wide, keyed by the full ConvParams, the post-ops, the thread count and the weight
-// pointer plus a checksum of sampled weight values; thread-safe. Shapes oneDNN rejects fall
-// back to the reference kernels.
+// process-wide, keyed by the full ConvParams (layouts included), the post-ops, the thread
+// count, the weight and bias pointers and, for weights outside a registered model file, a
+// checksum of their first and last values; thread-safe. src/dst may be plain or blocked16 as
+// p says (no reorder when the primitive runs on the caller's layout). Shapes oneDNN rejects
+// fall back to the reference kernels.
 void conv_f32__onednn(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
 void conv_fused_f32__onednn(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
                             const float* bias, const float* residual, float* dst);
