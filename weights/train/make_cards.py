@@ -146,13 +146,15 @@ Cut-off (from validation): {t['cutoff_from_validation']}. Confusion: {t['confusi
 Grad-CAM as the published code: raw logit of the lesion class, gradient mean over D, H, W,
 ReLU, trilinear align-corners resize): STIR map {g['faithful_fraction_stir_map']},
 T1 map {g['faithful_fraction_t1_map']}, sum of both maps {g['faithful_fraction_sum_of_maps']}
-(target >= 0.90).
+(target >= 0.90). The criterion uses the STIR map: the lesion is defined by its STIR
+hyperintensity (on T1 it is only 10-40 % darker); the T1 map and the sum are reported alongside.
 
 Training time: {m['train_seconds']} s (whole script {m['wall_seconds_total']} s) on
-{m['env']['cpu_count']} shared CPU cores, torch {m['env']['torch']}, {m['env']['threads']} threads.
+{m['env']['cpu_count']} CPU cores shared with other jobs (builds, other trainings), torch
+{m['env']['torch']}, {m['env']['threads']} threads.
 
 ## Reproduce
-`/usr/bin/python3 weights/train/train_classifier.py` (seed 0; `--smoke` for CI), then
+`/usr/bin/python3 weights/train/train_classifier.py --threads {m['env']['threads']}` (seed 0; `--smoke` for CI), then
 `/usr/bin/python3 weights/train/convert_demo.py`. Tolerance: deterministic with the same torch
 build and thread count; elsewhere expect AUC within +-0.03, sensitivity/specificity within
 +-0.06 and Grad-CAM fractions within +-0.06 (small test set: one examination moves a
@@ -195,7 +197,7 @@ Training time: {m['train_seconds']} s (whole script {m['wall_seconds_total']} s)
 {m['env']['cpu_count']} shared CPU cores, torch {m['env']['torch']}, {m['env']['threads']} threads.
 
 ## Reproduce
-`/usr/bin/python3 weights/train/train_segmenter.py` (seed 0; `--smoke` for CI), then
+`/usr/bin/python3 weights/train/train_segmenter.py --threads {m['env']['threads']}` (seed 0; `--smoke` for CI), then
 `/usr/bin/python3 weights/train/convert_demo.py`. Tolerance: deterministic with the same torch
 build and thread count; elsewhere expect Dice within +-0.05.
 """
