@@ -88,7 +88,7 @@ def main():
     args = common.parse_args(__doc__)
     common.setup(args.seed, args.threads)
     t0 = time.time()
-    n_train, n_val, n_test, epochs, bs = (16, 8, 8, 1, 8) if args.smoke else (480, 80, 160, 10, 8)
+    n_train, n_val, n_test, epochs, bs = (16, 8, 8, 1, 8) if args.smoke else (480, 80, 160, 16, 8)
     train, val, test = data.split_sets(n_train, n_val, n_test, args.seed)
     tr1, trs, ytr = tensors(train)
     model = build(CONFIG["arch"], **CONFIG["kwargs"])
