@@ -28,7 +28,7 @@ published protocol, random in-plane flips), resampled (trilinear) to GRID = 16 x
 With probability 0.5 one oedema-like lesion is inserted: a smooth ellipsoid (random radii 5-10
 voxels in-plane, 2-3.5 in depth, random in-plane rotation) centred at a random voxel of the
 eroded body mask. Its STIR intensity is set relative to the crop itself, not by a fixed offset
-(a fixed offset made it invisible next to bright fluid in some sources and trivial in others):
+(with a fixed offset most lesions were no brighter than the brightest tissue of the crop):
 the level is the larger of 1.5-3 x the local body intensity and 1.1-1.4 x the body's 99th
 percentile, blended in with the smooth profile (voxels already brighter are kept); T1 is
 lowered by 10-40 % (oedema is hypointense on T1). The lesion mask is the ellipsoid interior
