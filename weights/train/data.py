@@ -25,10 +25,14 @@ and are used only to fix the classifier's cut-off.
 An examination: random crop of a source (random zoom, D axis = the source's slice axis, slab
 thickness about 0.35 x the in-plane field of view like the 3.5 mm x 20 slices vs 224 mm of the
 published protocol, random in-plane flips), resampled (trilinear) to GRID = 16 x 64 x 64.
-With probability 0.5 one oedema-like lesion is inserted: a smooth ellipsoid (random radii 3-7
-voxels in-plane, 1.5-3 in depth, random in-plane rotation) centred at a random voxel of the
-eroded body mask; STIR intensity raised by 0.35-0.8 (x smooth profile), T1 lowered by 0-20 %.
-The lesion mask is the ellipsoid interior (normalised radius <= 1) within the body mask.
+With probability 0.5 one oedema-like lesion is inserted: a smooth ellipsoid (random radii 5-10
+voxels in-plane, 2-3.5 in depth, random in-plane rotation) centred at a random voxel of the
+eroded body mask. Its STIR intensity is set relative to the crop itself, not by a fixed offset
+(with a fixed offset most lesions were no brighter than the brightest tissue of the crop):
+the level is the larger of 1.5-3 x the local body intensity and 1.1-1.4 x the body's 99th
+percentile, blended in with the smooth profile (voxels already brighter are kept); T1 is
+lowered by 10-40 % (oedema is hypointense on T1). The lesion mask is the ellipsoid interior
+(normalised radius <= 1) within the body mask.
 Mild Rician noise is added to both sequences (sigma 0.01-0.03).
 
 For the denoiser, `degrade` multiplies a clean sequence by a smooth random bias field
@@ -48,6 +52,8 @@ GRID = (16, 64, 64)
 TRAIN_SOURCES = ("spine", "chris")
 TEST_SOURCES = ("icbm", "abdomen")
 ICBM_FILES = ("RAS", "LAS", "LPS", "RPI", "PSR", "AIL")
+LESION_RADIUS_HW = (5.0, 10.0)  # voxels, in-plane (see _lesion)
+LESION_RADIUS_D = (2.0, 3.5)  # voxels, along D
 
 
 def _load(rel):
@@ -179,14 +185,17 @@ def _sample(arr, coords):
 
 
 def _lesion(mask, rng):
-    """Soft profile and binary mask of one ellipsoid centred inside the (eroded) mask."""
+    """Soft profile, binary mask and centre of one ellipsoid centred inside the (eroded) mask.
+    Radii LESION_RADIUS_HW in-plane and LESION_RADIUS_D in depth: big enough that the lesion
+    dilated by 2 voxels holds a node of the classifier's Grad-CAM grid (6.3 voxels apart
+    in-plane, 1.9 in depth; an upsampled map peaks at a node)."""
     er = ndi.binary_erosion(mask > 0.5, iterations=3)
     if er.sum() < 20:
         er = mask > 0.5
     idx = np.argwhere(er)
     c = idx[rng.integers(len(idx))].astype(np.float64)
-    r_hw = rng.uniform(3.0, 7.0, 2)
-    r_d = rng.uniform(1.5, 3.0)
+    r_hw = rng.uniform(*LESION_RADIUS_HW, 2)
+    r_d = rng.uniform(*LESION_RADIUS_D)
     th = rng.uniform(0, np.pi)
     d, h, w = np.indices(GRID).astype(np.float64)
     dh, dw = h - c[1], w - c[2]
@@ -194,7 +203,18 @@ def _lesion(mask, rng):
     v = -np.sin(th) * dh + np.cos(th) * dw
     rho = np.sqrt(((d - c[0]) / r_d) ** 2 + (u / r_hw[0]) ** 2 + (v / r_hw[1]) ** 2)
     soft = 1.0 / (1.0 + np.exp((rho - 1.0) / 0.15))
-    return (soft * mask).astype(np.float32), ((rho <= 1.0) & (mask > 0.5))
+    return (soft * mask).astype(np.float32), ((rho <= 1.0) & (mask > 0.5)), c
+
+
+def _lesion_level(stir, mask, centre, rng):
+    """STIR intensity of an oedema-like lesion: bright relative to the LOCAL tissue (1.5-3 x the
+    smoothed body intensity around the centre) and at least about as bright as the brightest
+    body tissue (1.1-1.4 x its 99th percentile): oedema is among the brightest signals on STIR."""
+    body = mask > 0.5
+    local = ndi.gaussian_filter(stir * mask, 3.0) / np.maximum(ndi.gaussian_filter(mask, 3.0), 1e-3)
+    at = tuple(int(round(x)) for x in centre)
+    p99 = float(np.percentile(stir[body], 99)) if body.any() else float(stir.max())
+    return max(rng.uniform(1.5, 3.0) * float(local[at]), rng.uniform(1.1, 1.4) * p99)
 
 
 def synth_stir(t1, mask, rng):
@@ -213,9 +233,10 @@ def make_exam(vol, rng, lesion_prob=0.5, noise=(0.01, 0.03)):
     label = int(rng.random() < lesion_prob and mask.sum() > 200)
     les = np.zeros(GRID, bool)
     if label:
-        soft, les = _lesion(mask, rng)
-        stir = stir + rng.uniform(0.35, 0.8) * soft
-        t1 = t1 * (1.0 - rng.uniform(0.0, 0.2) * soft)
+        soft, les, centre = _lesion(mask, rng)
+        level = _lesion_level(stir, mask, centre, rng)
+        stir = stir + soft * np.maximum(level - stir, 0.0)  # raised to the level, never darkened
+        t1 = t1 * (1.0 - rng.uniform(0.1, 0.4) * soft)  # oedema: hypointense on T1
         if les.sum() == 0:
             label = 0
     t1 = _rician(t1, rng.uniform(*noise), rng)

@@ -16,8 +16,9 @@ real volumes in `examples/data/` (see `examples/data/SOURCES.md` for sources and
 random crops resampled (trilinear) to 16 x 64 x 64 (D x H x W), two sequences per examination
 (T1 and a STIR stand-in: the real T2 of the cervical-spine pair; for single-sequence volumes a
 SYNTHESISED STIR, a monotone decreasing transform of the T1 inside the body mask with its own
-Rician noise), with probability 0.5 one smooth ellipsoidal oedema-like lesion (hyperintense on
-STIR, slightly hypointense on T1) with a known mask.
+Rician noise), with probability 0.5 one smooth ellipsoidal oedema-like lesion with a known mask
+(radii 5-10 voxels in-plane, 2-3.5 in depth; on STIR raised to the larger of 1.5-3 x the local
+tissue and 1.1-1.4 x the body's 99th percentile, on T1 10-40 % darker).
 **Held-out split by source volume**: training (and validation) crops come from the cervical
 spine (T1/T2 pair) and the brain T1 (chris); test crops come only from the ICBM152 template
 (six voxel orientations, burned-in orientation markers in-painted) and the abdominal MRI,
@@ -87,6 +88,15 @@ expect PSNR within +-0.5 dB and SSIM within +-0.02 of the table.
 """
 
 
+def classifier_status(g):
+    if g["faithful_fraction_stir_map"] >= 0.9:
+        return ("Status: the Grad-CAM faithfulness target (>= 0.90, STIR map) is met on the held-out "
+                "true positives (below); `tests/models/test_demo_gradcam_faithfulness.py` checks it "
+                "again through the engine on other held-out examinations.")
+    return ("**Status: Grad-CAM faithfulness is below the 0.90 target (STIR map, below). Shipped to "
+            "exercise conversion, parity and the Grad-CAM plumbing, not as a working detector.**")
+
+
 def card_classifier(m):
     t = m["test"]
     g = t["gradcam"]
@@ -110,7 +120,8 @@ sequence, `gradcam_layers_per_sequence`).
 
 {COMMON_DATA}
 Training: cross-entropy, AdamW + one-cycle, {m['train']['epochs']} epochs of
-{m['train']['examinations']} examinations, batch {m['train']['batch']}; cut-off fixed by Youden's J on
+{m['train']['examinations']} examinations, batch {m['train']['batch']},
+{m['train'].get('augmentation', 'no augmentation')}; cut-off fixed by Youden's J on
 {m['train']['validation']} validation examinations (new crops of the training sources).
 
 ## Measured results (held-out sources, `out/demo_classifier.metrics.json`)
@@ -129,19 +140,21 @@ Cut-off (from validation): {t['cutoff_from_validation']}. Confusion: {t['confusi
 |---|---|---|---|---|
 {src}
 
-{"**Status: Grad-CAM faithfulness is far below the 0.90 target and sensitivity at the validation cut-off is low: the net is undertrained (a few minutes on a shared, oversubscribed 2-core machine; training loss still falling at the last epoch). Shipped to exercise conversion, parity and the Grad-CAM plumbing, not as a working detector.**" if g["faithful_fraction_stir_map"] < 0.9 else ""}
+{classifier_status(g)}
 
 **Grad-CAM faithfulness** ({g['rule']}; over the {g['n_true_positives']} held-out true positives;
-Grad-CAM as the published code: raw logit of the predicted class, gradient mean over D, H, W,
+Grad-CAM as the published code: raw logit of the lesion class, gradient mean over D, H, W,
 ReLU, trilinear align-corners resize): STIR map {g['faithful_fraction_stir_map']},
 T1 map {g['faithful_fraction_t1_map']}, sum of both maps {g['faithful_fraction_sum_of_maps']}
-(target >= 0.90).
+(target >= 0.90). The criterion uses the STIR map: the lesion is defined by its STIR
+hyperintensity (on T1 it is only 10-40 % darker); the T1 map and the sum are reported alongside.
 
 Training time: {m['train_seconds']} s (whole script {m['wall_seconds_total']} s) on
-{m['env']['cpu_count']} shared CPU cores, torch {m['env']['torch']}, {m['env']['threads']} threads.
+{m['env']['cpu_count']} CPU cores shared with other jobs (builds, other trainings), torch
+{m['env']['torch']}, {m['env']['threads']} threads.
 
 ## Reproduce
-`/usr/bin/python3 weights/train/train_classifier.py` (seed 0; `--smoke` for CI), then
+`/usr/bin/python3 weights/train/train_classifier.py --threads {m['env']['threads']}` (seed 0; `--smoke` for CI), then
 `/usr/bin/python3 weights/train/convert_demo.py`. Tolerance: deterministic with the same torch
 build and thread count; elsewhere expect AUC within +-0.03, sensitivity/specificity within
 +-0.06 and Grad-CAM fractions within +-0.06 (small test set: one examination moves a
@@ -184,7 +197,7 @@ Training time: {m['train_seconds']} s (whole script {m['wall_seconds_total']} s)
 {m['env']['cpu_count']} shared CPU cores, torch {m['env']['torch']}, {m['env']['threads']} threads.
 
 ## Reproduce
-`/usr/bin/python3 weights/train/train_segmenter.py` (seed 0; `--smoke` for CI), then
+`/usr/bin/python3 weights/train/train_segmenter.py --threads {m['env']['threads']}` (seed 0; `--smoke` for CI), then
 `/usr/bin/python3 weights/train/convert_demo.py`. Tolerance: deterministic with the same torch
 build and thread count; elsewhere expect Dice within +-0.05.
 """
