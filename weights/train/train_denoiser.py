@@ -11,7 +11,7 @@ validation (new crops of the training sources, used to choose the schedule) and 
 after (output vs target).
 The output is the net's own (no global input + net(input) skip): that is not in the published
 design, and a quick trial of it trained worse in this budget.
-Run: /usr/bin/python3 weights/train/train_denoiser.py [--smoke] [--out DIR] [--seed N]
+Run: /usr/bin/python3 weights/train/train_denoiser.py [--threads N] [--smoke] [--out DIR] [--seed N]
 """
 import time
 
@@ -40,6 +40,7 @@ def main():
     common.setup(args.seed, args.threads)
     t0 = time.time()
     n_train, n_val, n_test = (6, 2, 4) if args.smoke else (160, 20, 40)
+    # --smoke (CI): a few small patches, just to exercise the code path
     iters, batch, patch, lr = (3, 2, 32, TRAIN["lr"]) if args.smoke else \
         (TRAIN["iterations"], TRAIN["batch"], TRAIN["patch"], TRAIN["lr"])
     train, val, test = data.split_sets(n_train, n_val, n_test, args.seed)
