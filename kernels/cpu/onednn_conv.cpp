@@ -225,7 +225,9 @@ std::shared_ptr<const Entry> create(const ConvParams& p, const ConvPostOps& post
     tag wei_tag;
     if (!transpose) wei_tag = g > 1 ? (two_d ? tag::goihw : tag::goidhw) : (two_d ? tag::oihw : tag::oidhw);
     else wei_tag = g > 1 ? (two_d ? tag::giohw : tag::giodhw) : (two_d ? tag::iohw : tag::iodhw);
-    const bool blocked = use_blocked(p, transpose);
+    // A caller with one side blocked gets oneDNN's own layouts (plus a reorder) on the other:
+    // oneDNN has no fast kernels for mixed blocked/plain operands.
+    const bool blocked = use_blocked(p, transpose) || p.src_layout != p.dst_layout;
     const bool src_b = p.src_layout == Layout::blocked16, dst_b = p.dst_layout == Layout::blocked16;
     e->src_user = memory::desc(src_d, dt::f32, src_b ? blocked16 : plain);
     e->dst_user = memory::desc(dst_d, dt::f32, dst_b ? blocked16 : plain);
