@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -226,8 +227,9 @@ std::shared_ptr<const Entry> create(const ConvParams& p, const ConvPostOps& post
     if (!transpose) wei_tag = g > 1 ? (two_d ? tag::goihw : tag::goidhw) : (two_d ? tag::oihw : tag::oidhw);
     else wei_tag = g > 1 ? (two_d ? tag::giohw : tag::giodhw) : (two_d ? tag::iohw : tag::iodhw);
     // A caller with one side blocked gets oneDNN's own layouts (plus a reorder) on the other:
-    // oneDNN has no fast kernels for mixed blocked/plain operands.
-    const bool blocked = use_blocked(p, transpose) || p.src_layout != p.dst_layout;
+    // oneDNN has no fast kernels for mixed blocked/plain operands, except a one-channel plain
+    // src (the first layer), which it reads directly.
+    const bool blocked = use_blocked(p, transpose) || (p.src_layout != p.dst_layout && p.ic > 1);
     const bool src_b = p.src_layout == Layout::blocked16, dst_b = p.dst_layout == Layout::blocked16;
     e->src_user = memory::desc(src_d, dt::f32, src_b ? blocked16 : plain);
     e->dst_user = memory::desc(dst_d, dt::f32, dst_b ? blocked16 : plain);
@@ -325,8 +327,43 @@ void fallback(const ConvParams& p, const ConvPostOps& post, bool transpose, cons
   if (!d.empty()) reorder_f32__onednn(p.n, p.oc, out_sp, Layout::plain, Layout::blocked16, d.data(), dst);
 }
 
+// A pointwise conv from blocked16 to plain (a U-Net's few-class head): one GEMM per block of
+// 16 input channels, accumulating, straight into the caller's plain dst. oneDNN would need a
+// channel-padded blocked dst (16/oc times the output) or a reordered src.
+bool pointwise_to_plain(const ConvParams& p, const ConvPostOps& post, bool transpose) {
+  bool pw = !transpose && p.groups == 1 && !post.has_residual && p.src_layout == Layout::blocked16 &&
+            p.dst_layout == Layout::plain && p.oc % 16 != 0;
+  for (int i = 0; i < 3; ++i) pw = pw && p.k[i] == 1 && p.stride[i] == 1 && p.pad[i] == 0;
+  return pw;
+}
+
+void run_pointwise_to_plain(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
+                            const float* bias, float* dst) {
+  engine();  // applies the ISA cap before oneDNN's first use
+  const int64_t S = p.in[0] * p.in[1] * p.in[2], icb = p.ic / 16;
+  for (int64_t n = 0; n < p.n; ++n) {
+    float* d = dst + n * p.oc * S;
+    for (int64_t b = 0; b < icb; ++b)
+      dnnl::sgemm('N', 'T', p.oc, S, 16, 1.f, wei + b * 16, p.ic, src + (n * icb + b) * S * 16, 16, b ? 1.f : 0.f, d, S);
+#pragma omp parallel for schedule(static)
+    for (int64_t o = 0; o < p.oc; ++o)
+      for (int64_t i = 0; i < S; ++i) {
+        float v = d[o * S + i] + (bias ? bias[o] : 0.f);
+        switch (post.act) {
+          case Unary::relu: v = v > 0.f ? v : 0.f; break;
+          case Unary::leaky_relu: v = v > 0.f ? v : post.alpha * v; break;
+          case Unary::sigmoid: v = 1.f / (1.f + std::exp(-v)); break;
+          case Unary::tanh: v = std::tanh(v); break;
+          case Unary::identity: break;
+        }
+        d[o * S + i] = v;
+      }
+  }
+}
+
 void execute(const ConvParams& p, const ConvPostOps& post, bool transpose, const float* src, const float* wei,
              const float* bias, const float* residual, float* dst) {
+  if (pointwise_to_plain(p, post, transpose)) return run_pointwise_to_plain(p, post, src, wei, bias, dst);
   auto e = lookup(p, post, transpose, bias, wei);
   if (!e->bias.empty()) bias = e->bias.data();
   if (e->fallback) return fallback(p, post, transpose, src, wei, bias, residual, dst);

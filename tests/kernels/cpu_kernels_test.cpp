@@ -409,6 +409,23 @@ TEST_CASE("blocked16: reorder, pooling, conv, fused conv and transposed conv mat
                        std::string(t->name) + " conv " + c2.second + " " + lname(sl) + " -> " + lname(dl));
         }
 
+    {  // a pointwise few-class head from blocked16 to plain (its own GEMM path)
+      ConvParams p = conv_p(2, 32, 3, {4, 5, 6}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0});
+      const auto src = rnd(p.n * p.ic * sp_in(p), seed++), wei = rnd(wei_count(p, false), seed++);
+      const auto bias = rnd(p.oc, seed++);
+      for (Unary act : {Unary::identity, Unary::relu, Unary::sigmoid}) {
+        ConvPostOps post;
+        post.act = act;
+        std::vector<float> want(out_count(p)), got(out_count(p), 123.f);
+        run_conv_fused(ref_kernels(), p, post, src.data(), wei.data(), bias.data(), nullptr, want.data());
+        ConvParams q = p;
+        q.src_layout = Layout::blocked16;
+        run_conv_fused(*t, q, post, to_layout(src, p.n, p.ic, sp_in(p), Layout::blocked16).data(), wei.data(),
+                       bias.data(), nullptr, got.data());
+        expect_close(got, want, 1e-5, 1e-5, std::string(t->name) + " pointwise head blocked16 -> plain");
+      }
+    }
+
     const std::vector<std::pair<ConvParams, const char*>> ups = {
         {conv_p(1, 32, 16, {3, 4, 5}, {2, 2, 2}, {2, 2, 2}, {0, 0, 0}, {1, 1, 1}, 1, true), "k2s2 (gemm_d2s)"},
         {conv_p(2, 16, 32, {1, 5, 6}, {1, 2, 2}, {1, 2, 2}, {0, 0, 0}, {1, 1, 1}, 1, true), "2-D k2s2, batch 2"},
