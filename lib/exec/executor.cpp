@@ -22,13 +22,14 @@ void Executor::prepare(const std::vector<Shape>& input_shapes, const ExecOptions
   std::set<std::string> keep = options.keep;
   keep.insert(visible_.begin(), visible_.end());
   if (!fused_graph_ || options.keep != planned_keep_) {
-    fused_graph_ = std::make_shared<const Graph>(fuse_graph(*graph_, keep));
+    fused_graph_ = std::make_shared<const Graph>(fuse_graph(*graph_, keep, backend_->host_memory()));
     fused_order_ = fused_graph_->topological_order();
   }
   // Shapes of the unfused graph: callers (Grad-CAM's backward pass) ask for any tensor's.
   shapes_ = infer_shapes(*graph_, order_, input_shapes);
   // Layouts depend on shapes (channels in 16s), so the graph run is made again for new shapes.
-  std::map<std::string, Shape> run_shapes = shapes_;
+  // The fused graph has tensors of its own (a slabbed Conv+MaxPool's scratch).
+  std::map<std::string, Shape> run_shapes = infer_shapes(*fused_graph_, fused_order_, input_shapes);
   run_graph_ = std::make_shared<const Graph>(assign_layouts(*fused_graph_, fused_order_, run_shapes, keep, kernels_));
   run_order_ = run_graph_->topological_order();
   plan_ = plan_memory(*run_graph_, run_order_, run_shapes, keep);

@@ -1,9 +1,9 @@
 // Runs a graph: infers shapes for the given inputs, plans activation memory into one
 // arena (kept between runs of the same shapes), then runs nodes in topological order.
 // One executor per session; the graph it is given is shared and never modified. What it
-// runs is a fused copy (fuse_graph: Conv+activation, Conv+residual Add) that keeps every
-// graph output, every tensor in ExecOptions.keep and every tensor named in `visible`
-// produced as before and readable after run(), so tensor() and Grad-CAM see the same
+// runs is a fused copy (fuse_graph: Conv+activation, Conv+residual Add, Conv+MaxPool in
+// slabs) that keeps every graph output, every tensor in ExecOptions.keep and every tensor
+// named in `visible` produced as before and readable after run(), so tensor() and Grad-CAM see the same
 // values; the copy is made again only when `keep` changes. Its activations then get memory
 // layouts (assign_layouts: blocked between convolutions where the kernels take it; plain
 // for everything readable from outside), again whenever the input shapes change.

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 #include "core/error.h"
 
@@ -44,9 +45,33 @@ const char* activation_of(const Node& n) {
   return nullptr;
 }
 
+// A tensor name not used in `g`, made from `base`.
+std::string fresh_name(const Graph& g, const std::string& base) {
+  std::set<std::string> used;
+  for (const auto& i : g.inputs) used.insert(i.name);
+  for (const auto& w : g.weights) used.insert(w.first);
+  for (const auto& n : g.nodes) used.insert(n.outputs.begin(), n.outputs.end());
+  std::string name = base;
+  for (int i = 1; used.count(name); ++i) name = base + "#" + std::to_string(i);
+  return name;
+}
+
+// Copies MaxPool `pool`'s attributes into `conv` as vx_pool_* (lib/ops/conv.cpp); false when
+// it has one the fused op does not take or one of the wrong kind (MaxPool then reports it).
+bool take_pool_attrs(Node& conv, const Node& pool) {
+  try {
+    if (pool.attrs.get_int("storage_order", 0) != 0 || pool.attrs.get_str("auto_pad", "NOTSET") != "NOTSET") return false;
+    for (const char* a : {"kernel_shape", "strides", "pads", "dilations", "ceil_mode"})
+      if (pool.attrs.has(a)) conv.attrs.set_ints(std::string("vx_pool_") + a, pool.attrs.get_ints(a));
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
 // One rewrite; false when none applies.
 bool fuse_once(Graph& g, const std::set<std::string>& keep,
-               const std::vector<std::optional<std::map<std::string, Shape>>>& probes) {
+               const std::vector<std::optional<std::map<std::string, Shape>>>& probes, bool slab_pools) {
   std::map<std::string, int> uses;
   std::map<std::string, int> consumer;  // tensor -> the (last) node that reads it
   for (size_t i = 0; i < g.nodes.size(); ++i)
@@ -56,12 +81,22 @@ bool fuse_once(Graph& g, const std::set<std::string>& keep,
 
   for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
     Node& conv = g.nodes[ci];
-    if (conv.op != "Conv" || conv.outputs.size() != 1 || conv.attrs.has("activation")) continue;
+    if (conv.op != "Conv" || conv.outputs.size() != 1) continue;
     const std::string& t = conv.outputs[0];
     if (uses[t] != 1 || keep.count(t) || !consumer.count(t)) continue;
     const int ni = consumer[t];
     const Node& next = g.nodes[ni];
     const bool has_residual = conv.inputs.size() == 4 && !conv.inputs[3].empty();
+    if (next.op == "MaxPool") {
+      if (!slab_pools || has_residual || next.outputs.size() != 1 || next.inputs.size() != 1) continue;
+      Node fused = conv;
+      if (!take_pool_attrs(fused, next)) continue;
+      fused.outputs = {next.outputs[0], fresh_name(g, next.outputs[0] + "#conv_slabs")};
+      conv = std::move(fused);
+      g.nodes.erase(g.nodes.begin() + ni);
+      return true;
+    }
+    if (conv.attrs.has("activation")) continue;
     if (const char* act = activation_of(next)) {
       conv.attrs.set_str("activation", act);
       if (next.op == "LeakyRelu") conv.attrs.set_float("alpha", next.attrs.get_float("alpha", 0.01));
@@ -82,13 +117,13 @@ bool fuse_once(Graph& g, const std::set<std::string>& keep,
 
 }  // namespace
 
-Graph fuse_graph(const Graph& g, const std::set<std::string>& keep) {
+Graph fuse_graph(const Graph& g, const std::set<std::string>& keep, bool slab_pools) {
   Graph f = g;
   f.topological_order();  // validates the graph first: errors name the original nodes
   // Shapes of the original graph's tensors stay valid in the fused one (fusion only removes
   // intermediates), so one probe serves every rewrite.
   const std::vector<std::optional<std::map<std::string, Shape>>> probes = {probe_shapes(g, 32), probe_shapes(g, 48)};
-  while (fuse_once(f, keep, probes)) {
+  while (fuse_once(f, keep, probes, slab_pools)) {
   }
   return f;
 }

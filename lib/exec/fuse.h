@@ -1,6 +1,7 @@
 // Graph fusion for the CPU backends: folds an activation or a residual Add into the Conv
 // that produces its input, so oneDNN applies it as a post-op while the output is still in
-// cache (see the fused-Conv attributes in lib/ops/conv.cpp).
+// cache, and a MaxPool into the Conv it reads, so the pair runs in slabs and the convolution's
+// whole output is never stored (see the fused-Conv attributes in lib/ops/conv.cpp).
 #pragma once
 #include <set>
 #include <string>
@@ -12,12 +13,15 @@ namespace vx {
 // Returns a copy of `g` with these rewrites, repeated until none applies:
 //   Conv -> Add(other)              => Conv with residual `other`   (conv has no activation yet)
 //   Conv -> Relu|LeakyRelu|Sigmoid|Tanh => Conv with `activation`   (conv has no activation yet)
+//   Conv -> MaxPool                 => Conv with vx_pool_* attributes and a scratch output,
+//                                      run in slabs (lib/ops/conv_pool.h); only when
+//                                      `slab_pools` (kernels on host memory), no residual
 // A Conv is only fused when its output has exactly one consumer, is not a graph output and
 // is not named in `keep` (tensors a caller must still read, e.g. Grad-CAM's layer). An Add is
 // only fused when shape inference shows `other` has the conv output's exact shape (no
 // broadcast); a graph with run-time (-1) input dimensions is probed with two sizes. The
 // fused node keeps the Conv's name and takes the fused node's output tensor name, so graph
 // outputs are unchanged. Weights are shared with `g` (tensors share storage).
-Graph fuse_graph(const Graph& g, const std::set<std::string>& keep = {});
+Graph fuse_graph(const Graph& g, const std::set<std::string>& keep = {}, bool slab_pools = false);
 
 }  // namespace vx

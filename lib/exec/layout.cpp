@@ -38,7 +38,8 @@ Graph assign_layouts(const Graph& in, const std::vector<int>& order, std::map<st
   for (int idx : order) {
     Node& n = g.nodes[idx];
     want[idx].assign(n.inputs.size(), 0);
-    if (n.outputs.size() != 1 || n.inputs.empty()) continue;
+    const bool conv_pool = n.op == "Conv" && n.outputs.size() == 2;  // output 1: its scratch
+    if ((n.outputs.size() != 1 && !conv_pool) || n.inputs.empty()) continue;
     const std::string& y = n.outputs[0];
     const bool single_group = n.attrs.get_int("group", 1) == 1;
     int out = -1;  // -1: this op has no layout attributes

@@ -4,7 +4,12 @@
 //   optional 4th input R with the output's shape (a residual, added after the bias) and
 //   attribute `activation` = "relu" | "leaky_relu" (with `alpha`, default 0.01) | "sigmoid" |
 //   "tanh", applied last:  Y = act(conv(X) + B + R).
+//   a max pooling of that result (attributes vx_pool_kernel_shape, vx_pool_strides, vx_pool_pads,
+//   vx_pool_dilations, vx_pool_ceil_mode as MaxPool's; no residual then): output 0 is the
+//   pooled tensor and output 1 scratch [N, floats per sample] the op computes slab by slab in
+//   (lib/ops/conv_pool.h), so the convolution's whole output is never stored.
 #include "graph/op.h"
+#include "ops/conv_pool.h"
 #include "ops/registry.h"
 #include "ops/spatial.h"
 
@@ -58,6 +63,16 @@ kern::ConvPostOps post_ops(const Node& node, bool has_residual) {
   return post;
 }
 
+constexpr const char* kPool = "vx_pool_";
+
+bool has_pool(const Node& node) { return node.attrs.has(std::string(kPool) + "kernel_shape"); }
+
+// The fused max pooling over the convolution's output `y`.
+kern::PoolParams fused_pool(const Node& node, const Shape& y, bool has_residual) {
+  if (has_residual) fail(Status::invalid_argument, "a Conv with a fused pooling takes no residual");
+  return pool_params(node, y, kern::PoolKind::max, kPool);
+}
+
 class ConvOp : public OpDef {
  public:
   std::vector<Shape> infer(const Node& node, const std::vector<Shape>& in) const override {
@@ -71,7 +86,11 @@ class ConvOp : public OpDef {
     if (in.size() == 4 && in[3].rank >= 0 && in[3] != y)
       fail(Status::shape_mismatch, "residual " + in[3].str() + " must have the output's shape " + y.str());
     post_ops(node, false);  // checks the activation attribute
-    return {y};
+    if (!has_pool(node)) return {y};
+    const kern::PoolParams q = fused_pool(node, y, in.size() == 4 && in[3].rank >= 0);
+    // Sized for plain layouts: a blocked tensor has fewer separate runs to gather, never more.
+    const ConvPoolPlan plan = plan_conv_pool(p, q);
+    return {spatial_shape(y.rank - 2, q.n, q.c, q.out), Shape{p.n, plan.scratch_per_sample()}};
   }
 
   void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
@@ -83,6 +102,17 @@ class ConvOp : public OpDef {
     const kern::ConvPostOps post = post_ops(node, residual != nullptr);
     p.src_layout = layout_attr(node, kLayoutX, p.ic, ctx.kernels);
     p.dst_layout = layout_attr(node, kLayoutY, p.oc, ctx.kernels);
+    if (has_pool(node)) {
+      // Slabs are gathered and scattered on the host; fuse_graph only fuses for host kernels.
+      if (ctx.kernels.memory) fail(Status::unsupported, "a Conv with a fused pooling runs on host kernels only");
+      kern::PoolParams q = fused_pool(node, spatial_shape(in[0]->shape().rank - 2, p.n, p.oc, p.out), residual != nullptr);
+      q.layout = p.dst_layout;
+      const ConvPoolPlan plan = plan_conv_pool(p, q);
+      if (out.size() != 2 || out[1]->numel() < p.n * plan.scratch_per_sample())
+        fail(Status::internal, "the fused pooling's scratch is smaller than its plan");
+      run_conv_pool(ctx.kernels, plan, p, post, q, in[0]->f32(), in[1]->f32(), bias, out[0]->f32(), out[1]->f32());
+      return;
+    }
     if (post.act == kern::Unary::identity && !residual) ctx.kernels.conv(p, in[0]->f32(), in[1]->f32(), bias, out[0]->f32());
     else kern::run_conv_fused(ctx.kernels, p, post, in[0]->f32(), in[1]->f32(), bias, residual, out[0]->f32());
   }

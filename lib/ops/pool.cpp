@@ -8,26 +8,26 @@
 #include "ops/spatial.h"
 
 namespace vx {
-namespace {
 
-kern::PoolParams pool_params(const Node& node, const Shape& x, kern::PoolKind kind) {
+kern::PoolParams pool_params(const Node& node, const Shape& x, kern::PoolKind kind, const std::string& prefix) {
   Spatial s = spatial_of(x, "pool input");
   kern::PoolParams p;
   p.n = s.n;
   p.c = s.c;
   p.kind = kind;
-  if (!node.attrs.has("kernel_shape")) fail(Status::invalid_argument, "attribute 'kernel_shape' is required");
+  if (!node.attrs.has(prefix + "kernel_shape"))
+    fail(Status::invalid_argument, "attribute '" + prefix + "kernel_shape' is required");
   int64_t pad_end[3];
-  spatial_attr(node, "kernel_shape", s.nd, 1, 1, p.k);
-  spatial_attr(node, "strides", s.nd, 1, 1, p.stride);
-  spatial_attr(node, "dilations", s.nd, 1, 1, p.dil);
-  spatial_pads(node, s.nd, p.pad, pad_end);
-  const int64_t ceil_mode = node.attrs.get_int("ceil_mode", 0);
+  spatial_attr(node, prefix + "kernel_shape", s.nd, 1, 1, p.k);
+  spatial_attr(node, prefix + "strides", s.nd, 1, 1, p.stride);
+  spatial_attr(node, prefix + "dilations", s.nd, 1, 1, p.dil);
+  spatial_pads(node, s.nd, p.pad, pad_end, prefix);
+  const int64_t ceil_mode = node.attrs.get_int(prefix + "ceil_mode", 0);
   if (ceil_mode != 0 && ceil_mode != 1) fail(Status::invalid_argument, "ceil_mode must be 0 or 1");
-  const int64_t cip = node.attrs.get_int("count_include_pad", 0);
+  const int64_t cip = node.attrs.get_int(prefix + "count_include_pad", 0);
   if (cip != 0 && cip != 1) fail(Status::invalid_argument, "count_include_pad must be 0 or 1");
   p.count_include_pad = cip == 1;
-  if (node.attrs.has("auto_pad") && node.attrs.get_str("auto_pad", "NOTSET") != "NOTSET")
+  if (node.attrs.has(prefix + "auto_pad") && node.attrs.get_str(prefix + "auto_pad", "NOTSET") != "NOTSET")
     fail(Status::unsupported, "auto_pad is not supported; give explicit pads");
   for (int i = 0; i < 3; ++i) {
     p.in[i] = s.ext[i];
@@ -48,6 +48,8 @@ kern::PoolParams pool_params(const Node& node, const Shape& x, kern::PoolKind ki
   }
   return p;
 }
+
+namespace {
 
 class PoolOp : public OpDef {
  public:

@@ -28,11 +28,11 @@ void spatial_attr(const Node& node, const std::string& name, int nd, int64_t def
   for (int i = 0; i < 3; ++i) out[i] = i < off ? fill : v[i - off];
 }
 
-void spatial_pads(const Node& node, int nd, int64_t begin[3], int64_t end[3]) {
-  std::vector<int64_t> v = node.attrs.get_ints("pads");
+void spatial_pads(const Node& node, int nd, int64_t begin[3], int64_t end[3], const std::string& prefix) {
+  std::vector<int64_t> v = node.attrs.get_ints(prefix + "pads");
   if (v.empty()) v.assign(2 * nd, 0);
   if (static_cast<int>(v.size()) != 2 * nd)
-    fail(Status::invalid_argument, "attribute 'pads' needs " + std::to_string(2 * nd) + " values, has " +
+    fail(Status::invalid_argument, "attribute '" + prefix + "pads' needs " + std::to_string(2 * nd) + " values, has " +
                                        std::to_string(v.size()));
   const int off = 3 - nd;
   for (int i = 0; i < 3; ++i) {

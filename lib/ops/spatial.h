@@ -25,7 +25,12 @@ Shape spatial_shape(int nd, int64_t n, int64_t c, const int64_t ext[3]);
 // pads: all begins then all ends) into 3-D arrays, filling the missing depth axis with `fill`.
 // Absent attribute: every entry is `def`.
 void spatial_attr(const Node& node, const std::string& name, int nd, int64_t def, int64_t fill, int64_t out[3]);
-void spatial_pads(const Node& node, int nd, int64_t begin[3], int64_t end[3]);
+void spatial_pads(const Node& node, int nd, int64_t begin[3], int64_t end[3], const std::string& prefix = "");
+
+// MaxPool / AveragePool parameters (lib/ops/pool.cpp) for input `x`, from the attributes
+// kernel_shape, strides, pads, dilations, ceil_mode, count_include_pad, each name preceded
+// by `prefix` (a Conv with a fused pooling keeps them as vx_pool_*; lib/ops/conv_pool.h).
+kern::PoolParams pool_params(const Node& node, const Shape& x, kern::PoolKind kind, const std::string& prefix = "");
 
 // Memory layout of one activation of a node, from the attribute the executor's layout pass
 // sets (lib/exec/layout.h; absent = plain). Blocked needs `channels` % 16 == 0 and kernels

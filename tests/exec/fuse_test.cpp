@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -210,4 +211,70 @@ TEST_CASE("the executor keeps tensors in ExecOptions.keep and `visible` unfused,
   CHECK_THROWS(ex.tensor(c1));
   CHECK(ex.shapes().count(c1) == 1);  // shapes stay those of the unfused graph
   expect_close(ex.tensor(c2), want_c2, "visible c2 after re-fusing");
+}
+
+// Conv -> Relu -> MaxPool becomes one Conv run in slabs (lib/ops/conv_pool.h) once the
+// convolution's output reaches 8 MiB. Oracle: the same graph with the conv output kept, which
+// stops every fusion. Reference table: bit-identical; fast tables: the tolerance above.
+TEST_CASE("the executor runs Conv -> Relu -> MaxPool in slabs: same values, a fraction of the arena") {
+  Builder b(11);
+  b.c = 16;
+  b.g.inputs.push_back({"x", Shape{1, 1, 33, 64, 64}});
+  b.g.weights["w1"] = b.random(Shape{16, 1, 1, 1, 1}, 1.f);  // pointwise 1 -> 16: 8.6 MB out
+  b.g.weights["b1"] = b.random(Shape{16}, 0.5f);
+  const std::string c1 = b.add_node("Conv", {"x", "w1", "b1"});
+  const std::string r1 = b.act(c1, 0);
+  Attrs pool;
+  pool.set_ints("kernel_shape", {3, 3, 3});
+  pool.set_ints("strides", {2, 2, 2});
+  pool.set_ints("pads", {1, 1, 1, 1, 1, 1});
+  const std::string p1 = b.add_node("MaxPool", {r1}, pool);
+  b.g.outputs = {b.conv(p1)};  // a 16-channel reader: the pooled tensor is blocked on fast tables
+  auto g = std::make_shared<const Graph>(b.g);
+  const Tensor x = b.random(b.g.inputs[0].shape, 1.f);
+  ExecOptions unfused;
+  unfused.keep = {c1};
+  const size_t conv_bytes = 16 * 33 * 64 * 64 * sizeof(float);
+
+  for (const kern::KernelTable* t : kern::kernel_tables()) {
+    INFO(t->name);
+    Executor whole(g, *t), slabs(g, *t);
+    const Tensor want = whole.run({x}, unfused)[0];
+    const Tensor got = slabs.run({x})[0];
+    int pools = 0, slabbed = 0;
+    for (const Node& n : slabs.run_graph().nodes) {
+      pools += n.op == "MaxPool";
+      slabbed += n.op == "Conv" && n.outputs.size() == 2 && n.attrs.has("vx_pool_kernel_shape");
+    }
+    CHECK(pools == 0);
+    CHECK(slabbed == 1);
+    CHECK(whole.plan().arena_bytes >= 2 * conv_bytes);  // conv and relu outputs, both kept
+    CHECK(slabs.plan().arena_bytes * 2 < conv_bytes);
+    if (t == &kern::ref_kernels()) {
+      REQUIRE(got.shape() == want.shape());
+      CHECK(std::memcmp(got.f32(), want.f32(), static_cast<size_t>(got.numel()) * sizeof(float)) == 0);
+    } else {
+      expect_close(got, want, std::string(t->name) + " slabbed vs whole");
+    }
+  }
+}
+
+TEST_CASE("a Conv with a fused pooling in a model file is checked like any op") {
+  Builder b(12);
+  b.c = 16;
+  b.g.inputs.push_back({"x", Shape{1, 16, 6, 6, 6}});
+  const std::string c = b.conv("x");
+  Node& n = b.g.nodes.back();
+  n.attrs.set_ints("vx_pool_kernel_shape", {2, 2, 2});
+  b.g.outputs = {c};
+  const Tensor x = b.random(b.g.inputs[0].shape, 1.f);
+  {  // one output where the fused op makes two
+    Executor ex(std::make_shared<const Graph>(b.g), kern::default_kernels());
+    CHECK_THROWS_WITH(ex.run({x}), doctest::Contains("must have 2 outputs"));
+  }
+  b.g.nodes.back().outputs.push_back("scratch");
+  b.g.nodes.back().inputs.resize(4);
+  b.g.nodes.back().inputs[3] = "x";  // a residual
+  Executor ex(std::make_shared<const Graph>(b.g), kern::default_kernels());
+  CHECK_THROWS_WITH(ex.run({x}), doctest::Contains("takes no residual"));
 }

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/layouts.h"
 #include "cpu/cpu_kernels.h"
 #include "kernel_table.h"
 
@@ -338,14 +339,7 @@ TEST_CASE("conv cache: concurrent callers from several threads get correct resul
 // plain data, moved into the blocked layout by this test's own index formula.
 namespace {
 
-std::vector<float> to_layout(const std::vector<float>& v, int64_t n, int64_t c, int64_t sp, Layout l) {
-  if (l == Layout::plain) return v;
-  std::vector<float> b(v.size());
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t s = 0; s < sp; ++s) b[((i * (c / 16) + ch / 16) * sp + s) * 16 + ch % 16] = v[(i * c + ch) * sp + s];
-  return b;
-}
+using vx::test::to_layout;
 
 int64_t sp_in(const ConvParams& p) { return p.in[0] * p.in[1] * p.in[2]; }
 int64_t sp_out(const ConvParams& p) { return p.out[0] * p.out[1] * p.out[2]; }

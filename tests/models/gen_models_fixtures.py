@@ -4,7 +4,7 @@ with random weights and non-trivial batch-norm statistics, in eval mode, convert
 real converter (weights/convert.py) to .vxm, plus its inputs and PyTorch's outputs.
 
 OUTDIR/manifest.json: {"version": 1, "models": [{"name", "vxm", "inputs": [{"shape", "file"}],
-"outputs": [{"shape", "file"}], "check": "argmax1" | "none", "tol_rel": 1e-4}]}; tensors are raw
+"outputs": [{"shape", "file"}], "check": "argmax1" | "none", "tol_rel": 1e-4, "slabbed_pool": bool}]}; tensors are raw
 little-endian float32 (the layout tests/common/fixtures.h reads).
 
 Sizes: realistic input sizes where the case says so, reduced channel widths throughout, so the
@@ -30,6 +30,9 @@ CASES = [
     ("unet3d_denoiser_w16", "unet3d_denoiser", dict(width=1 / 16), [(1, 1, 20, 48, 48)], "none",
      {"outputs": [{"name": "output", "kind": "image", "activation": "none"}]}),
     ("resnet3d18_w8", "resnet3d", dict(depth=18, width=1 / 8, num_classes=3), [(2, 1, 16, 48, 48)], "argmax1", {}),
+    # Stem output 16x36x64x64 (9.4 MB): over the size where Conv+MaxPool runs in slabs.
+    ("resnet3d18_w4_stem_slabs", "resnet3d", dict(depth=18, width=1 / 4, num_classes=3), [(1, 1, 72, 128, 128)],
+     "argmax1", {}),
     ("resnet3d50_published_stem_w16", "resnet3d",
      dict(depth=50, width=1 / 16, num_classes=2, stem="published"), [(1, 1, 16, 48, 48)], "argmax1", {}),
     ("dual_encoder101_w16", "dual_encoder", dict(depth=101, width=1 / 16, num_outputs=2),
@@ -47,6 +50,9 @@ CASES = [
     ("hrnet2d_b8", "hrnet2d", dict(base=8), [(1, 1, 128, 160)], "argmax1", {}),
     ("resnet2d50_w8", "resnet2d", dict(width=1 / 8, in_channels=1, num_classes=3), [(2, 1, 128, 160)], "argmax1", {}),
 ]
+
+# Cases whose engine run must take the slabbed Conv+MaxPool path (lib/ops/conv_pool.h).
+SLABBED_POOL = {"resnet3d18_w4_stem_slabs"}
 
 
 def randomise_bn(module, gen):
@@ -84,7 +90,8 @@ def main(out):
             meta.pop("gradcam_layer")
         vxm_path = os.path.join(out, name + ".vxm")
         convert.convert_torch(model, inputs, vxm_path, metadata=meta)
-        entry = {"name": name, "vxm": name + ".vxm", "check": check, "tol_rel": 1e-4, "inputs": [], "outputs": []}
+        entry = {"name": name, "vxm": name + ".vxm", "check": check, "tol_rel": 1e-4, "inputs": [], "outputs": [],
+                 "slabbed_pool": name in SLABBED_POOL}
         for k, t in enumerate(inputs):
             f = f"{name}.in{k}.bin"
             save(os.path.join(out, f), t)

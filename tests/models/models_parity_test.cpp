@@ -2,6 +2,7 @@
 // module, loads with Model::load_file and matches PyTorch: max abs error <= tol_rel *
 // max(1, max|ref|) (tol_rel = 1e-4 from the manifest), and the same argmax over axis 1
 // wherever PyTorch's top-2 margin exceeds that tolerance (a closer call is a tie in float32).
+// Cases marked slabbed_pool must also have run their stem Conv+MaxPool in slabs.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -62,6 +63,19 @@ TEST_CASE("published architectures match PyTorch") {
     std::vector<Tensor> outs = ex.run(inputs);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     REQUIRE(outs.size() == m["outputs"].size());
+    if (m.value("slabbed_pool", false)) {  // the stem ran in slabs: its scratch is a fraction of its output
+      int slabbed = 0;
+      for (const Node& n : ex.run_graph().nodes) {
+        if (n.op != "Conv" || n.outputs.size() != 2) continue;
+        ++slabbed;
+        const Node& conv = ex.graph().nodes.at(ex.graph().find_node(n.name));
+        const int64_t scratch = ex.plan().tensors.at(n.outputs[1]).shape.numel();
+        const int64_t whole = ex.shapes().at(conv.outputs[0]).numel();
+        MESSAGE(n.name << ": slab scratch " << scratch << " floats, whole conv output " << whole);
+        CHECK(scratch * 2 < whole);
+      }
+      CHECK(slabbed == 1);
+    }
     for (size_t k = 0; k < outs.size(); ++k) {
       const auto& o = m["outputs"][k];
       Tensor ref = test::read_bin(dir + "/" + o["file"].get<std::string>(), test::shape_of(o["shape"]));

@@ -1,0 +1,134 @@
+#include "ops/conv_pool.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vx {
+
+namespace {
+
+// One slab: pooled planes [p0, p1) of the slab axis, the convolution planes [c0, c1) their
+// windows read, and the input planes [i0, i1) those read; the begin paddings of the slab's
+// convolution and pooling are what lies before c0 and i0 in the whole problem's padding.
+struct Slab {
+  int64_t p0 = 0, p1 = 0, c0 = 0, c1 = 0, i0 = 0, i1 = 0;
+  int64_t conv_pad = 0, pool_pad = 0;
+};
+
+int64_t span(int64_t k, int64_t dil) { return dil * (k - 1) + 1; }
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Elements of one plane of the slab axis (the extents after it), per channel.
+int64_t plane(const int64_t ext[3], int axis) {
+  int64_t n = 1;
+  for (int i = axis + 1; i < 3; ++i) n *= ext[i];
+  return n;
+}
+
+int64_t channel_block(kern::Layout l) { return l == kern::Layout::blocked16 ? 16 : 1; }
+
+Slab slab_of(const kern::ConvParams& c, const kern::PoolParams& q, int a, int64_t p0, int64_t p1) {
+  Slab s;
+  s.p0 = p0;
+  s.p1 = p1;
+  const int64_t lo_q = p0 * q.stride[a] - q.pad[a];
+  const int64_t hi_q = (p1 - 1) * q.stride[a] - q.pad[a] + span(q.k[a], q.dil[a]);
+  s.c0 = std::max<int64_t>(0, lo_q);
+  s.c1 = std::min(c.out[a], hi_q);
+  s.pool_pad = s.c0 - lo_q;
+  const int64_t lo_c = s.c0 * c.stride[a] - c.pad[a];
+  const int64_t hi_c = (s.c1 - 1) * c.stride[a] - c.pad[a] + span(c.k[a], c.dil[a]);
+  s.i0 = std::max<int64_t>(0, lo_c);
+  s.i1 = std::min(c.in[a], hi_c);
+  s.conv_pad = s.i0 - lo_c;
+  return s;
+}
+
+// Copies `count` planes of `row` floats from each of `outer` runs of `from_ext` planes,
+// starting at plane `from_x0`, into runs of `to_ext` planes of `to`, starting at `to_x0`:
+// gathers a slab out of a whole tensor and scatters one back.
+void copy_planes(int64_t outer, int64_t count, int64_t row, const float* from, int64_t from_ext, int64_t from_x0,
+                 float* to, int64_t to_ext, int64_t to_x0) {
+  const size_t bytes = static_cast<size_t>(count * row) * sizeof(float);
+#pragma omp parallel for schedule(static) if (outer * count * row > (int64_t{1} << 16))
+  for (int64_t o = 0; o < outer; ++o)
+    std::memcpy(to + (o * to_ext + to_x0) * row, from + (o * from_ext + from_x0) * row, bytes);
+}
+
+}  // namespace
+
+ConvPoolPlan plan_conv_pool(const kern::ConvParams& c, const kern::PoolParams& q, const ConvPoolLimits& limits) {
+  ConvPoolPlan pl;
+  pl.axis = c.out[0] == 1 && q.out[0] == 1 ? 1 : 0;  // a 2-D problem is 3-D with depth 1
+  const int a = pl.axis;
+  const int64_t pooled = q.out[a];
+  const int64_t conv_per_sample = c.oc * c.out[0] * c.out[1] * c.out[2];
+  pl.pooled_per_slab = pooled;
+  pl.conv_floats = conv_per_sample;
+  int64_t per_slab = limits.pooled_per_slab;
+  if (per_slab <= 0) {
+    const double conv_bytes = static_cast<double>(conv_per_sample) * static_cast<double>(c.n) * sizeof(float);
+    if (conv_bytes < static_cast<double>(limits.whole_below)) return pl;
+    // Long enough that shared planes are at most 1/8 of a slab's, and enough planes per
+    // sample that each convolution call still has work for every thread.
+    const int64_t overlap = std::max<int64_t>(0, span(q.k[a], q.dil[a]) - q.stride[a]);
+    const int64_t plane_bytes = c.oc * plane(c.out, a) * static_cast<int64_t>(sizeof(float));
+    per_slab = overlap ? ceil_div(8 * overlap, q.stride[a]) : 1;
+    per_slab = std::max(per_slab, ceil_div(static_cast<int64_t>(limits.min_slab_bytes), q.stride[a] * plane_bytes));
+  }
+  if (per_slab >= pooled) return pl;
+
+  int64_t most_conv = 0, most_in = 0;
+  for (int64_t p0 = 0; p0 < pooled; p0 += per_slab) {
+    const Slab s = slab_of(c, q, a, p0, std::min(pooled, p0 + per_slab));
+    if (s.c1 <= s.c0 || s.i1 <= s.i0) return pl;  // a window or a slab entirely in padding
+    most_conv = std::max(most_conv, s.c1 - s.c0);
+    most_in = std::max(most_in, s.i1 - s.i0);
+  }
+  pl.pooled_per_slab = per_slab;
+  pl.conv_floats = c.oc * most_conv * plane(c.out, a);
+  // A slab of a tensor is one contiguous run only when there is one sample and one channel
+  // block; otherwise it is gathered into (src) or scattered from (dst) the scratch.
+  if (c.n * c.ic / channel_block(c.src_layout) > 1) pl.src_floats = c.ic * most_in * plane(c.in, a);
+  if (c.n * c.oc / channel_block(c.dst_layout) > 1) pl.dst_floats = c.oc * per_slab * plane(q.out, a);
+  return pl;
+}
+
+void run_conv_pool(const kern::KernelTable& k, const ConvPoolPlan& plan, const kern::ConvParams& c,
+                   const kern::ConvPostOps& post, const kern::PoolParams& q, const float* src, const float* wei,
+                   const float* bias, float* dst, float* scratch) {
+  const int a = plan.axis;
+  const int64_t pooled = q.out[a];
+  if (plan.pooled_per_slab >= pooled) {  // one slab: the unfused pair
+    kern::run_conv_fused(k, c, post, src, wei, bias, nullptr, scratch);
+    k.pool(q, scratch, dst);
+    return;
+  }
+  const int64_t in_block = channel_block(c.src_layout), out_block = channel_block(c.dst_layout);
+  const int64_t in_outer = c.n * c.ic / in_block, out_outer = c.n * c.oc / out_block;
+  const int64_t in_row = plane(c.in, a) * in_block, out_row = plane(q.out, a) * out_block;
+  float* conv_buf = scratch;
+  float* src_buf = conv_buf + c.n * plan.conv_floats;
+  float* dst_buf = src_buf + c.n * plan.src_floats;
+  for (int64_t p0 = 0; p0 < pooled; p0 += plan.pooled_per_slab) {
+    const Slab s = slab_of(c, q, a, p0, std::min(pooled, p0 + plan.pooled_per_slab));
+    const float* slab_src = src + s.i0 * in_row;
+    if (in_outer > 1) {
+      copy_planes(in_outer, s.i1 - s.i0, in_row, src, c.in[a], s.i0, src_buf, s.i1 - s.i0, 0);
+      slab_src = src_buf;
+    }
+    kern::ConvParams cs = c;
+    cs.in[a] = s.i1 - s.i0;
+    cs.pad[a] = s.conv_pad;
+    cs.out[a] = s.c1 - s.c0;
+    kern::run_conv_fused(k, cs, post, slab_src, wei, bias, nullptr, conv_buf);
+    kern::PoolParams qs = q;
+    qs.in[a] = s.c1 - s.c0;
+    qs.pad[a] = s.pool_pad;
+    qs.out[a] = s.p1 - s.p0;
+    k.pool(qs, conv_buf, out_outer > 1 ? dst_buf : dst + s.p0 * out_row);
+    if (out_outer > 1) copy_planes(out_outer, s.p1 - s.p0, out_row, dst_buf, s.p1 - s.p0, 0, dst, pooled, s.p0);
+  }
+}
+
+}  // namespace vx
