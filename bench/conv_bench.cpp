@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <random>
@@ -18,6 +19,7 @@
 
 #include "cpu/cpu_kernels.h"
 #include "kernel_table.h"
+#include "ops/conv_pool.h"
 
 using namespace vx::kern;
 
@@ -69,8 +71,14 @@ double peak_gflops() {
 
 using ConvFn = void (*)(const ConvParams&, const float*, const float*, const float*, float*);
 
-void run(benchmark::State& state, const Case& c, ConvFn fn, bool first_only) {
-  const ConvParams p = params(c);
+// `blocked`: every side with channels in 16s in blocked16, as between two layers of a model
+// (lib/exec/layout.h); otherwise plain NCDHW, as at a graph's edges.
+void run(benchmark::State& state, const Case& c, ConvFn fn, bool first_only, bool blocked = false) {
+  ConvParams p = params(c);
+  if (blocked) {
+    p.src_layout = p.ic % 16 == 0 ? Layout::blocked16 : Layout::plain;
+    p.dst_layout = p.oc % 16 == 0 ? Layout::blocked16 : Layout::plain;
+  }
   const auto src = rnd(p.ic * p.in[0] * p.in[1] * p.in[2]);
   const auto wei = rnd(p.ic * p.oc * p.k[0] * p.k[1] * p.k[2]);
   const auto bias = rnd(p.oc);
@@ -94,6 +102,39 @@ void run(benchmark::State& state, const Case& c, ConvFn fn, bool first_only) {
   state.counters["threads"] = omp_get_max_threads();
 }
 
+// The 3-D ResNet-18 stem at 64x128x128 (conv 1 -> 64, k7 s2 p3, ReLU; max pool k3 s2 p1;
+// blocked16 output): /whole stores the conv output (34 MB) then pools it, /slabs runs the pair
+// in slabs (lib/ops/conv_pool.h). Counters: GFLOP/s of the convolution (the slabs recompute
+// the planes two slabs share; that work is not counted) and the scratch it takes.
+void run_stem_pool(benchmark::State& state, bool slabs) {
+  ConvParams c;
+  c.ic = 1, c.oc = 64, c.dst_layout = Layout::blocked16;
+  PoolParams q;
+  q.c = 64, q.layout = Layout::blocked16;
+  for (int i = 0; i < 3; ++i) {
+    c.in[i] = i ? 128 : 64, c.k[i] = 7, c.stride[i] = 2, c.pad[i] = 3;
+    c.out[i] = (c.in[i] + 6 - 7) / 2 + 1;
+    q.in[i] = c.out[i], q.k[i] = 3, q.stride[i] = 2, q.pad[i] = 1, q.out[i] = (q.in[i] + 2 - 3) / 2 + 1;
+  }
+  vx::ConvPoolLimits lim;
+  if (!slabs) lim.whole_below = SIZE_MAX;
+  const vx::ConvPoolPlan plan = vx::plan_conv_pool(c, q, lim);
+  const auto src = rnd(c.in[0] * c.in[1] * c.in[2]), wei = rnd(64 * 343), bias = rnd(64);
+  std::vector<float> scratch(plan.scratch_per_sample()), dst(64 * q.out[0] * q.out[1] * q.out[2]);
+  ConvPostOps post;
+  post.act = Unary::relu;
+  const KernelTable& t = default_kernels();
+  vx::run_conv_pool(t, plan, c, post, q, src.data(), wei.data(), bias.data(), dst.data(), scratch.data());
+  for (auto _ : state) {
+    vx::run_conv_pool(t, plan, c, post, q, src.data(), wei.data(), bias.data(), dst.data(), scratch.data());
+    benchmark::DoNotOptimize(dst.data());
+  }
+  const double macs = 343.0 * 64 * c.out[0] * c.out[1] * c.out[2];
+  state.counters["GFLOP/s"] = benchmark::Counter(2 * macs * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["scratch_MB"] = scratch.size() * sizeof(float) / 1e6;
+  state.counters["threads"] = omp_get_max_threads();
+}
+
 void reg(const std::string& name, std::function<void(benchmark::State&)> fn, int iterations = 0) {
   auto* b = benchmark::RegisterBenchmark(name.c_str(), fn)->UseRealTime()->Unit(benchmark::kMillisecond);
   if (iterations) b->Iterations(iterations);
@@ -102,8 +143,10 @@ void reg(const std::string& name, std::function<void(benchmark::State&)> fn, int
 // Variants: /table = the default table's entry (what sessions run: the direct one-channel
 // kernel where it applies, else oneDNN with the automatic layout); /onednn = oneDNN on its
 // chosen layouts with edge reorders; /onednn_plain = oneDNN forced onto NCDHW; /first =
-// the table's first call (primitive creation + weight reorder + run). Transposed: /gemm_d2s (our rewrite, the
-// table's choice for k2s2), /onednn_deconv (oneDNN's deconvolution, chosen layouts).
+// the table's first call (primitive creation + weight reorder + run); /table_blocked16 = the
+// table's entry with blocked16 on both sides (as inside a model: no reorder at all).
+// Transposed: /gemm_d2s (our rewrite, the table's choice for k2s2), /gemm_d2s_blocked16 (the
+// same between blocked layers), /onednn_deconv (oneDNN's deconvolution, chosen layouts).
 void register_all() {
   const KernelTable& t = default_kernels();
   auto with_layout = [](cpu::ConvLayout l, const Case& c, ConvFn fn, bool first) {
@@ -121,12 +164,16 @@ void register_all() {
       reg(n + "/onednn", with_layout(L::blocked, c, cpu::conv_f32__onednn, false));
       reg(n + "/onednn_plain", with_layout(L::plain, c, cpu::conv_f32__onednn, false));
       reg(n + "/first", with_layout(L::automatic, c, t.conv, true), 2);
+      reg(n + "/table_blocked16", [&c, &t](benchmark::State& s) { run(s, c, t.conv, false, true); });
     } else {
       reg(n + "/gemm_d2s", with_layout(L::blocked, c, cpu::conv_transpose_f32__gemm_d2s, false));
+      reg(n + "/gemm_d2s_blocked16", [&c](benchmark::State& s) { run(s, c, cpu::conv_transpose_f32__gemm_d2s, false, true); });
       reg(n + "/onednn_deconv", with_layout(L::blocked, c, cpu::conv_transpose_f32__onednn_deconv, false));
       reg(n + "/onednn_deconv_plain", with_layout(L::plain, c, cpu::conv_transpose_f32__onednn_deconv, false));
     }
   }
+  reg("resnet18_stem_pool_64x128x128/whole", [](benchmark::State& s) { run_stem_pool(s, false); });
+  reg("resnet18_stem_pool_64x128x128/slabs", [](benchmark::State& s) { run_stem_pool(s, true); });
 }
 
 }  // namespace
