@@ -5,6 +5,7 @@
 
 #include "cpu/cpu_kernels.h"
 #include "cpu/vec_math_avx512.h"
+#include "pool_window.h"
 
 namespace vx::kern::cpu {
 
@@ -12,8 +13,6 @@ using namespace avx512;
 
 void adaptive_pool_f32__avx512(const AdaptivePoolParams& p, const float* src, float* dst) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
-  auto start = [](int64_t i, int64_t in, int64_t out) { return (i * in) / out; };
-  auto end = [](int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; };
   const bool is_max = p.kind == PoolKind::max;
   const __m512 lowest = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
 #pragma omp parallel for schedule(static)
@@ -23,9 +22,8 @@ void adaptive_pool_f32__avx512(const AdaptivePoolParams& p, const float* src, fl
     for (int64_t z = 0; z < p.out[0]; ++z)
       for (int64_t y = 0; y < p.out[1]; ++y)
         for (int64_t x = 0; x < p.out[2]; ++x) {
-          const int64_t z0 = start(z, p.in[0], p.out[0]), z1 = end(z, p.in[0], p.out[0]);
-          const int64_t y0 = start(y, p.in[1], p.out[1]), y1 = end(y, p.in[1], p.out[1]);
-          const int64_t x0 = start(x, p.in[2], p.out[2]), x1 = end(x, p.in[2], p.out[2]);
+          const AdaptiveWindow w = adaptive_window(p, z, y, x);
+          const int64_t z0 = w.begin[0], z1 = w.end[0], y0 = w.begin[1], y1 = w.end[1], x0 = w.begin[2], x1 = w.end[2];
           __m512 acc = is_max ? lowest : _mm512_setzero_ps();
           for (int64_t iz = z0; iz < z1; ++iz)
             for (int64_t iy = y0; iy < y1; ++iy) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "cpu/cpu_kernels.h"
+#include "pool_window.h"
 #include "ref/ref_kernels.h"
 
 namespace vx::kern::cpu {
@@ -22,24 +23,17 @@ void pool_blocked(const PoolParams& p, const float* src, float* dst) {
         for (int64_t x = 0; x < p.out[2]; ++x) {
           float mx[16], sum[16];
           for (int j = 0; j < 16; ++j) mx[j] = -std::numeric_limits<float>::infinity(), sum[j] = 0.f;
-          int64_t inside = 0, padded = 0;
-          for (int64_t kz = 0; kz < p.k[0]; ++kz)
-            for (int64_t ky = 0; ky < p.k[1]; ++ky)
-              for (int64_t kx = 0; kx < p.k[2]; ++kx) {
-                const int64_t iz = z * p.stride[0] - p.pad[0] + kz * p.dil[0];
-                const int64_t iy = y * p.stride[1] - p.pad[1] + ky * p.dil[1];
-                const int64_t ix = x * p.stride[2] - p.pad[2] + kx * p.dil[2];
-                if (iz < p.in[0] + p.pad[0] && iy < p.in[1] + p.pad[1] && ix < p.in[2] + p.pad[2]) ++padded;
-                if (iz < 0 || iy < 0 || ix < 0 || iz >= p.in[0] || iy >= p.in[1] || ix >= p.in[2]) continue;
-                const float* v = in + ((iz * p.in[1] + iy) * p.in[2] + ix) * 16;
-                for (int j = 0; j < 16; ++j) {
-                  mx[j] = v[j] > mx[j] ? v[j] : mx[j];
-                  sum[j] += v[j];
-                }
-                ++inside;
-              }
+          int64_t inside = 0;
+          const int64_t padded = walk_pool_window(p, z, y, x, [&](int64_t i) {
+            const float* v = in + i * 16;
+            for (int j = 0; j < 16; ++j) {
+              mx[j] = v[j] > mx[j] ? v[j] : mx[j];
+              sum[j] += v[j];
+            }
+            ++inside;
+          });
           float* o = out + ((z * p.out[1] + y) * p.out[2] + x) * 16;
-          const float div = static_cast<float>(p.count_include_pad ? padded : (inside ? inside : 1));
+          const float div = pool_divisor(p, inside, padded);
           for (int j = 0; j < 16; ++j) o[j] = p.kind == PoolKind::max ? mx[j] : sum[j] / div;
         }
     }

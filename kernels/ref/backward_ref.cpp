@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "pool_window.h"
 #include "ref/ref_kernels.h"
 
 namespace vx::kern {
@@ -110,43 +111,28 @@ void pool_backward(const PoolParams& p, const float* x, const float* dy, float* 
       for (int64_t y = 0; y < p.out[1]; ++y)
         for (int64_t xo = 0; xo < p.out[2]; ++xo) {
           const float go = g[(z * p.out[1] + y) * p.out[2] + xo];
+          // The forward kernel's window: its argmax (max), or its divisor (avg), then the shares.
           float mx = -std::numeric_limits<float>::infinity();
-          int64_t arg = -1, inside = 0, padded = 0;
-          // First pass: the argmax (max) or the divisor (avg), exactly as the forward kernel.
-          for (int pass = 0; pass < 2; ++pass)
-            for (int64_t kz = 0; kz < p.k[0]; ++kz)
-              for (int64_t ky = 0; ky < p.k[1]; ++ky)
-                for (int64_t kx = 0; kx < p.k[2]; ++kx) {
-                  const int64_t iz = z * p.stride[0] - p.pad[0] + kz * p.dil[0];
-                  const int64_t iy = y * p.stride[1] - p.pad[1] + ky * p.dil[1];
-                  const int64_t ix = xo * p.stride[2] - p.pad[2] + kx * p.dil[2];
-                  const bool in_pad = iz < p.in[0] + p.pad[0] && iy < p.in[1] + p.pad[1] && ix < p.in[2] + p.pad[2];
-                  if (iz < 0 || iy < 0 || ix < 0 || iz >= p.in[0] || iy >= p.in[1] || ix >= p.in[2]) {
-                    if (pass == 0 && in_pad) ++padded;
-                    continue;
-                  }
-                  const int64_t idx = (iz * p.in[1] + iy) * p.in[2] + ix;
-                  if (pass == 0) {
-                    ++padded;
-                    ++inside;
-                    if (in[idx] > mx || arg < 0) {
-                      mx = in[idx];
-                      arg = idx;
-                    }
-                  } else if (p.kind == PoolKind::avg) {
-                    const int64_t div = p.count_include_pad ? padded : (inside ? inside : 1);
-                    d[idx] += go / static_cast<float>(div);
-                  }
-                }
-          if (p.kind == PoolKind::max && arg >= 0) d[arg] += go;
+          int64_t arg = -1, inside = 0;
+          const int64_t padded = walk_pool_window(p, z, y, xo, [&](int64_t i) {
+            ++inside;
+            if (in[i] > mx || arg < 0) {
+              mx = in[i];
+              arg = i;
+            }
+          });
+          if (p.kind == PoolKind::max) {
+            if (arg >= 0) d[arg] += go;
+          } else {
+            const float div = pool_divisor(p, inside, padded);
+            walk_pool_window(p, z, y, xo, [&](int64_t i) { d[i] += go / div; });
+          }
         }
   }
 }
 
 void adaptive_pool_backward(const AdaptivePoolParams& p, const float* x, const float* dy, float* dx) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
-  auto start = [](int64_t i, int64_t in, int64_t out) { return (i * in) / out; };
-  auto end = [](int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; };
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < p.n * p.c; ++nc) {
     const float* in = x + nc * in_sp;
@@ -156,9 +142,8 @@ void adaptive_pool_backward(const AdaptivePoolParams& p, const float* x, const f
     for (int64_t z = 0; z < p.out[0]; ++z)
       for (int64_t y = 0; y < p.out[1]; ++y)
         for (int64_t xo = 0; xo < p.out[2]; ++xo) {
-          const int64_t z0 = start(z, p.in[0], p.out[0]), z1 = end(z, p.in[0], p.out[0]);
-          const int64_t y0 = start(y, p.in[1], p.out[1]), y1 = end(y, p.in[1], p.out[1]);
-          const int64_t x0 = start(xo, p.in[2], p.out[2]), x1 = end(xo, p.in[2], p.out[2]);
+          const AdaptiveWindow w = adaptive_window(p, z, y, xo);
+          const int64_t z0 = w.begin[0], z1 = w.end[0], y0 = w.begin[1], y1 = w.end[1], x0 = w.begin[2], x1 = w.end[2];
           const float go = g[(z * p.out[1] + y) * p.out[2] + xo];
           if (p.kind == PoolKind::avg) {
             const float share = go / static_cast<float>((z1 - z0) * (y1 - y0) * (x1 - x0));
