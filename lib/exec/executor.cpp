@@ -146,15 +146,23 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
 }
 
 int64_t Executor::batch_to_split(const std::vector<Shape>& in_shapes, const ExecOptions& options) {
-  // Only where nothing must stay readable after run() (tensor() would see the last sample).
-  if (in_shapes.empty() || !options.keep.empty() || !visible_.empty() || !backend_->host_memory()) return 0;
+  if (in_shapes.empty() || !backend_->host_memory()) return 0;
   const int64_t n = in_shapes[0].rank > 0 ? in_shapes[0][0] : 0;
   if (n < 2) return 0;
   if (in_shapes != split_checked_) {
     split_checked_ = in_shapes;
-    split_ok_ = samples_independent(*graph_, infer_shapes(*graph_, order_, in_shapes), n);
+    split_shapes_ = infer_shapes(*graph_, order_, in_shapes);
+    split_ok_ = samples_independent(*graph_, split_shapes_, n);
   }
-  return split_ok_ ? n : 0;
+  if (!split_ok_) return 0;
+  // Kept tensors are gathered per sample: each must be an activation (weights have no batch axis).
+  auto has_weight = [&](const std::set<std::string>& names) {
+    for (const auto& name : names)
+      if (graph_->weights.count(name)) return true;
+    return false;
+  };
+  if (has_weight(options.keep) || has_weight(visible_)) return 0;
+  return n;
 }
 
 std::vector<Tensor> Executor::run_per_sample(const std::vector<Tensor>& inputs, const ExecOptions& options,
@@ -166,6 +174,9 @@ std::vector<Tensor> Executor::run_per_sample(const std::vector<Tensor>& inputs, 
     per_sample_ = std::make_unique<Executor>(g, backend_, visible_);
   }
   last_split_ = true;
+  split_kept_.clear();
+  std::set<std::string> kept = options.keep;
+  kept.insert(visible_.begin(), visible_.end());
   std::vector<Tensor> result;
   ExecOptions one = options;
   for (int64_t i = 0; i < n; ++i) {
@@ -182,12 +193,27 @@ std::vector<Tensor> Executor::run_per_sample(const std::vector<Tensor>& inputs, 
       }
       result[k].slice(0, i, 1).copy_from(out[k]);
     }
+    for (const auto& name : kept) {
+      if (!split_shapes_.count(name)) continue;  // not a tensor of this graph: tensor() says so
+      Tensor& whole = split_kept_[name];
+      if (!whole.defined()) whole = Tensor::empty(split_shapes_.at(name), DType::f32);
+      whole.slice(0, i, 1).copy_from(per_sample_->tensor(name));
+    }
   }
+  // As after a whole-batch run, inputs and outputs stay readable too (weights: tensor() has them).
+  for (size_t k = 0; k < inputs.size() && k < graph_->inputs.size(); ++k) split_kept_[graph_->inputs[k].name] = inputs[k];
+  for (size_t k = 0; k < result.size(); ++k) split_kept_[graph_->outputs[k]] = result[k];
   return result;
 }
 
 Tensor Executor::tensor(const std::string& name) const {
-  if (last_split_) fail(Status::invalid_argument, "tensor '" + name + "': the last run went one sample at a time and kept nothing");
+  if (last_split_) {
+    auto it = split_kept_.find(name);
+    if (it != split_kept_.end()) return it->second;
+    auto w = graph_->weights.find(name);
+    if (w != graph_->weights.end()) return w->second;
+    fail(Status::invalid_argument, "tensor '" + name + "' was not kept alive in the last run (it ran one sample at a time)");
+  }
   auto it = values_.find(name);
   if (it == values_.end()) fail(Status::invalid_argument, "no tensor named '" + name + "' in the last run");
   auto pt = plan_.tensors.find(name);

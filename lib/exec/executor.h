@@ -46,10 +46,13 @@ class Executor {
 
   // After run(): a view of a named tensor that was kept alive (options.keep), an output, an input or a weight.
   Tensor tensor(const std::string& name) const;
-  // Of the last run; after a batch that ran one sample at a time, those of one sample.
+  // Of the last run; after a batch that ran one sample at a time, that of one sample.
   const MemoryPlan& plan() const { return last_split_ ? per_sample_->plan() : plan_; }  // of the fused graph
-  // Shapes of every tensor of graph(), fused away or not.
-  const std::map<std::string, Shape>& shapes() const { return last_split_ ? per_sample_->shapes() : shapes_; }
+  // Shapes of every tensor of graph(), fused away or not, for the inputs of the last run
+  // (the whole batch's, also when it ran one sample at a time).
+  const std::map<std::string, Shape>& shapes() const { return last_split_ ? split_shapes_ : shapes_; }
+  // Whether the last run went one sample at a time (lib/exec/batch_split.h).
+  bool last_run_split() const { return last_split_; }
   const Graph& graph() const { return *graph_; }  // as given, unfused
   const std::vector<int>& order() const { return order_; }  // of graph()
   // The graph run() ran last (fused) and its order; graph() before the first run().
@@ -61,8 +64,9 @@ class Executor {
  private:
   void prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options);
   // A batch whose samples the graph treats independently runs one sample at a time, so its
-  // activations are those of one sample (lib/exec/batch_split.h); same results. Returns the
-  // batch size to split, or 0.
+  // activations are those of one sample (lib/exec/batch_split.h); same results. Tensors kept
+  // readable (ExecOptions.keep, `visible`) are gathered sample by sample into batch tensors.
+  // Returns the batch size to split, or 0.
   int64_t batch_to_split(const std::vector<Shape>& input_shapes, const ExecOptions& options);
   std::vector<Tensor> run_per_sample(const std::vector<Tensor>& inputs, const ExecOptions& options, int64_t n);
 
@@ -80,7 +84,9 @@ class Executor {
   std::map<std::string, Shape> shapes_;
   MemoryPlan plan_;
   std::vector<Shape> split_checked_;  // input shapes batch_to_split last looked at
+  std::map<std::string, Shape> split_shapes_;  // their shapes (the whole batch's)
   bool split_ok_ = false;
+  std::map<std::string, Tensor> split_kept_;  // kept tensors of a split batch, whole
   bool last_split_ = false;
   std::unique_ptr<Executor> per_sample_;  // runs the samples of a split batch (graph declared for one)
   std::shared_ptr<uint8_t> arena_;

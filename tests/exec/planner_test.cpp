@@ -250,7 +250,9 @@ TEST_CASE("a batch of independent samples runs one sample at a time, with the ba
   const Tensor got = ex.run({batch}).at(0);
   REQUIRE(got.shape() == want.shape());
   CHECK(std::memcmp(got.raw(), want.raw(), got.nbytes()) == 0);  // same kernels, same arithmetic
-  CHECK(ex.shapes().at("image")[0] == 1);                          // it did split
+  CHECK(ex.last_run_split());
+  CHECK(ex.shapes().at("image")[0] == 3);  // shapes are the batch's
+  CHECK(ex.plan().tensors.at(g->nodes[1].outputs[0]).shape[0] == 1);  // memory is one sample's
   // Progress counts every sample's steps.
   int64_t last_done = 0, last_total = 0;
   ExecOptions o;
@@ -262,12 +264,29 @@ TEST_CASE("a batch of independent samples runs one sample at a time, with the ba
   ex.run({batch}, o);
   CHECK(last_done == last_total);
   CHECK(last_total == 3 * static_cast<int64_t>(ex.run_graph().nodes.size()));
-  // Tensors kept readable: no split (a kept tensor holds the whole batch).
+  // Tensors kept readable (Grad-CAM's layers): still one sample at a time, each kept tensor
+  // gathered whole. Oracle: a whole-batch run keeping the same tensor (a weight in `keep`
+  // stops the split: it has no batch axis to gather along).
   o.progress = nullptr;
-  o.keep = {g->nodes[0].outputs[0]};
+  const std::string k0 = g->nodes[0].outputs[0], k1 = g->nodes[3].outputs[0];
+  o.keep = {k0, k1};
   const Tensor kept_run = ex.run({batch}, o).at(0);
-  CHECK(ex.shapes().at("image")[0] == 3);
+  CHECK(ex.last_run_split());
   CHECK(std::memcmp(kept_run.raw(), want.raw(), want.nbytes()) == 0);
+  ExecOptions whole_opts;
+  whole_opts.keep = {k0, k1, g->weights.begin()->first};
+  Executor whole(g, kern::ref_kernels());
+  const Tensor whole_run = whole.run({batch}, whole_opts).at(0);
+  CHECK(!whole.last_run_split());
+  CHECK(std::memcmp(whole_run.raw(), want.raw(), want.nbytes()) == 0);
+  for (const std::string& k : {k0, k1}) {
+    const Tensor a = ex.tensor(k), b = whole.tensor(k);
+    REQUIRE(a.shape() == b.shape());
+    CHECK(a.shape()[0] == 3);
+    CHECK(std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0);
+  }
+  CHECK(std::memcmp(ex.tensor("image").raw(), batch.raw(), batch.nbytes()) == 0);  // inputs stay readable
+  CHECK_THROWS(ex.tensor(g->nodes[1].outputs[0]));  // not kept
 }
 
 TEST_CASE("samples_independent refuses graphs that mix samples") {
