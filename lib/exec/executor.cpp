@@ -32,7 +32,7 @@ void Executor::prepare(const std::vector<Shape>& input_shapes, const ExecOptions
   std::map<std::string, Shape> run_shapes = infer_shapes(*fused_graph_, fused_order_, input_shapes);
   run_graph_ = std::make_shared<const Graph>(assign_layouts(*fused_graph_, fused_order_, run_shapes, keep, kernels_));
   run_order_ = run_graph_->topological_order();
-  plan_ = plan_memory(*run_graph_, run_order_, run_shapes, keep);
+  plan_ = plan_memory(*run_graph_, run_order_, run_shapes, keep, backend_->host_memory());
   planned_inputs_ = input_shapes;
   planned_keep_ = options.keep;
   states_.clear();  // per-node state is for the old graph and shapes

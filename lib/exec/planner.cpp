@@ -46,8 +46,64 @@ static void plan_concats_in_place(const Graph& g, const std::vector<int>& order,
   }
 }
 
+// Number of tensors planned as slices of, or aliases of, `name`.
+static int dependents(const MemoryPlan& plan, const std::string& name) {
+  int n = 0;
+  for (const auto& kv : plan.tensors)
+    n += (kv.second.where == TensorPlan::Where::slice || kv.second.where == TensorPlan::Where::alias) &&
+         kv.second.alias_of == name;
+  return n;
+}
+
+// A Conv whose input no later step reads shares its bytes with its output
+// (lib/ops/conv_in_place.h computes it in place): one sample, strides 1, the same spatial
+// extents, no more output than input channels, one layout, no residual. Either the output
+// becomes a slice over the input (whose root then lives as long as the output), or, when the
+// output is already a slice of a Concat (a U-Net skip) and the input is a free tensor of the
+// same size, the input becomes a slice under it (the root's bytes are then reserved from the
+// input's producer on). Kept tensors are never overwritten.
+static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, const std::set<std::string>& keep,
+                                MemoryPlan& plan) {
+  using W = TensorPlan::Where;
+  for (int step = 0; step < static_cast<int>(order.size()); ++step) {
+    const Node& n = g.nodes[order[step]];
+    if (n.op != "Conv" || n.outputs.size() != 1 || n.inputs.size() < 2 || n.inputs[0].empty() ||
+        (n.inputs.size() >= 4 && !n.inputs[3].empty()))
+      continue;
+    if (n.attrs.get_int("vx_layout_x", 0) != n.attrs.get_int("vx_layout_y", 0)) continue;
+    bool unit_strides = true;
+    for (int64_t v : n.attrs.get_ints("strides")) unit_strides = unit_strides && v == 1;
+    const std::string& xn = n.inputs[0];
+    const std::string& yn = n.outputs[0];
+    if (!unit_strides || xn == yn || keep.count(xn)) continue;
+    TensorPlan& x = plan.tensors.at(xn);
+    TensorPlan& y = plan.tensors.at(yn);
+    const Shape& xs = x.shape;
+    const Shape& ys = y.shape;
+    bool same_grid = xs.rank == ys.rank && (xs.rank == 4 || xs.rank == 5) && xs[0] == 1 && ys[0] == 1 && ys[1] <= xs[1];
+    for (int d = 2; same_grid && d < xs.rank; ++d) same_grid = xs[d] == ys[d];
+    if (!same_grid) continue;
+    if (y.where == W::arena && dependents(plan, yn) == 0 && (x.where == W::arena || x.where == W::slice)) {
+      const std::string root_name = x.where == W::slice ? x.alias_of : xn;
+      TensorPlan& root = plan.tensors.at(root_name);
+      if (root.where != W::arena || root.last_step != step || keep.count(root_name)) continue;
+      y.where = W::slice;
+      y.alias_of = root_name;
+      y.offset = x.where == W::slice ? x.offset : 0;
+      root.last_step = std::max(root.last_step, y.last_step);
+    } else if (y.where == W::slice && x.where == W::arena && dependents(plan, xn) == 0 && x.last_step == step &&
+               x.bytes == y.bytes) {
+      TensorPlan& root = plan.tensors.at(y.alias_of);
+      x.where = W::slice;
+      x.alias_of = y.alias_of;
+      x.offset = y.offset;
+      root.first_step = std::min(root.first_step, x.first_step);
+    }
+  }
+}
+
 MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std::map<std::string, Shape>& shapes,
-                       const std::set<std::string>& keep) {
+                       const std::set<std::string>& keep, bool convs_in_place) {
   MemoryPlan plan;
   std::set<std::string> outputs(g.outputs.begin(), g.outputs.end());
   for (const auto& in : g.inputs) plan.tensors[in.name].where = TensorPlan::Where::input;
@@ -87,15 +143,15 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std:
     if (it != plan.tensors.end()) plan.tensors[root_of(k)].last_step = last;
   }
   plan_concats_in_place(g, order, plan);
+  for (const auto& kv : plan.tensors)  // without reuse: slices counted in their Concat
+    if (kv.second.where == TensorPlan::Where::arena) plan.activation_bytes += kv.second.bytes;
+  if (convs_in_place) plan_convs_in_place(g, order, keep, plan);
 
   // Place the largest tensors first; each takes the lowest offset that does not overlap
   // a placed tensor alive at the same time.
   std::vector<TensorPlan*> arena;
   for (auto& kv : plan.tensors)
-    if (kv.second.where == TensorPlan::Where::arena) {
-      arena.push_back(&kv.second);
-      plan.activation_bytes += kv.second.bytes;
-    }
+    if (kv.second.where == TensorPlan::Where::arena) arena.push_back(&kv.second);
   std::stable_sort(arena.begin(), arena.end(), [](const TensorPlan* a, const TensorPlan* b) { return a->bytes > b->bytes; });
   std::vector<TensorPlan*> placed;
   for (TensorPlan* t : arena) {

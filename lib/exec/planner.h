@@ -2,6 +2,7 @@
 // reusing bytes of tensors whose lifetimes have ended (greedy by size, best fit). A channel
 // Concat of one sample is done in place: its inputs are planned as slices of its output
 // (the U-Net skip is written once, where the decoder reads it), and the Concat copies nothing.
+// A Conv may also write over an input that nothing reads after it (see plan_memory).
 #pragma once
 #include <map>
 #include <set>
@@ -18,7 +19,8 @@ struct TensorPlan {
   Shape shape;
   size_t bytes = 0;
   size_t offset = 0;       // arena and slice tensors (a slice: its absolute arena offset)
-  std::string alias_of;    // alias tensors: the tensor whose storage they view; slices: the Concat output
+  std::string alias_of;    // alias tensors: the tensor whose storage they view; slices: their root
+                           // (a Concat's output, or the input a Conv writes over)
   int first_step = 0, last_step = 0;  // lifetime in execution steps (arena tensors)
 };
 
@@ -29,7 +31,9 @@ struct MemoryPlan {
 };
 
 // `keep` names tensors that must stay intact until the run ends (e.g. Grad-CAM's layer).
+// `convs_in_place`: a Conv may write over an input nothing reads after it (host kernels only:
+// lib/ops/conv_in_place.h gathers and writes back planes on the host).
 MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std::map<std::string, Shape>& shapes,
-                       const std::set<std::string>& keep = {});
+                       const std::set<std::string>& keep = {}, bool convs_in_place = false);
 
 }  // namespace vx

@@ -8,7 +8,10 @@
 //   vx_pool_dilations, vx_pool_ceil_mode as MaxPool's; no residual then): output 0 is the
 //   pooled tensor and output 1 scratch [N, floats per sample] the op computes slab by slab in
 //   (lib/ops/conv_pool.h), so the convolution's whole output is never stored.
+// An output the memory planner put over the input (the input's last reader) is computed in
+// place (lib/ops/conv_in_place.h).
 #include "graph/op.h"
+#include "ops/conv_in_place.h"
 #include "ops/conv_pool.h"
 #include "ops/registry.h"
 #include "ops/spatial.h"
@@ -111,6 +114,13 @@ class ConvOp : public OpDef {
       if (out.size() != 2 || out[1]->numel() < p.n * plan.scratch_per_sample())
         fail(Status::internal, "the fused pooling's scratch is smaller than its plan");
       run_conv_pool(ctx.kernels, plan, p, post, q, in[0]->f32(), in[1]->f32(), bias, out[0]->f32(), out[1]->f32());
+      return;
+    }
+    const float* x = in[0]->f32();
+    float* y = out[0]->f32();
+    if (x < y + out[0]->numel() && y < x + in[0]->numel()) {  // planned over its own input
+      if (x != y || ctx.kernels.memory) fail(Status::internal, "a convolution's output overlaps its input");
+      run_conv_in_place(ctx.kernels, p, post, in[1]->f32(), bias, y);
       return;
     }
     if (post.act == kern::Unary::identity && !residual) ctx.kernels.conv(p, in[0]->f32(), in[1]->f32(), bias, out[0]->f32());

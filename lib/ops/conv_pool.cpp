@@ -1,7 +1,8 @@
 #include "ops/conv_pool.h"
 
 #include <algorithm>
-#include <cstring>
+
+#include "ops/planes.h"
 
 namespace vx {
 
@@ -18,14 +19,6 @@ struct Slab {
 int64_t span(int64_t k, int64_t dil) { return dil * (k - 1) + 1; }
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// Elements of one plane of the slab axis (the extents after it), per channel.
-int64_t plane(const int64_t ext[3], int axis) {
-  int64_t n = 1;
-  for (int i = axis + 1; i < 3; ++i) n *= ext[i];
-  return n;
-}
-
-int64_t channel_block(kern::Layout l) { return l == kern::Layout::blocked16 ? 16 : 1; }
 
 Slab slab_of(const kern::ConvParams& c, const kern::PoolParams& q, int a, int64_t p0, int64_t p1) {
   Slab s;
@@ -42,17 +35,6 @@ Slab slab_of(const kern::ConvParams& c, const kern::PoolParams& q, int a, int64_
   s.i1 = std::min(c.in[a], hi_c);
   s.conv_pad = s.i0 - lo_c;
   return s;
-}
-
-// Copies `count` planes of `row` floats from each of `outer` runs of `from_ext` planes,
-// starting at plane `from_x0`, into runs of `to_ext` planes of `to`, starting at `to_x0`:
-// gathers a slab out of a whole tensor and scatters one back.
-void copy_planes(int64_t outer, int64_t count, int64_t row, const float* from, int64_t from_ext, int64_t from_x0,
-                 float* to, int64_t to_ext, int64_t to_x0) {
-  const size_t bytes = static_cast<size_t>(count * row) * sizeof(float);
-#pragma omp parallel for schedule(static) if (outer * count * row > (int64_t{1} << 16))
-  for (int64_t o = 0; o < outer; ++o)
-    std::memcpy(to + (o * to_ext + to_x0) * row, from + (o * from_ext + from_x0) * row, bytes);
 }
 
 }  // namespace
@@ -72,7 +54,7 @@ ConvPoolPlan plan_conv_pool(const kern::ConvParams& c, const kern::PoolParams& q
     // Long enough that shared planes are at most 1/8 of a slab's, and enough planes per
     // sample that each convolution call still has work for every thread.
     const int64_t overlap = std::max<int64_t>(0, span(q.k[a], q.dil[a]) - q.stride[a]);
-    const int64_t plane_bytes = c.oc * plane(c.out, a) * static_cast<int64_t>(sizeof(float));
+    const int64_t plane_bytes = c.oc * plane_floats(c.out, a, kern::Layout::plain) * static_cast<int64_t>(sizeof(float));
     per_slab = overlap ? ceil_div(8 * overlap, q.stride[a]) : 1;
     per_slab = std::max(per_slab, ceil_div(static_cast<int64_t>(limits.min_slab_bytes), q.stride[a] * plane_bytes));
   }
@@ -86,11 +68,11 @@ ConvPoolPlan plan_conv_pool(const kern::ConvParams& c, const kern::PoolParams& q
     most_in = std::max(most_in, s.i1 - s.i0);
   }
   pl.pooled_per_slab = per_slab;
-  pl.conv_floats = c.oc * most_conv * plane(c.out, a);
+  pl.conv_floats = c.oc * most_conv * plane_floats(c.out, a, kern::Layout::plain);
   // A slab of a tensor is one contiguous run only when there is one sample and one channel
   // block; otherwise it is gathered into (src) or scattered from (dst) the scratch.
-  if (c.n * c.ic / channel_block(c.src_layout) > 1) pl.src_floats = c.ic * most_in * plane(c.in, a);
-  if (c.n * c.oc / channel_block(c.dst_layout) > 1) pl.dst_floats = c.oc * per_slab * plane(q.out, a);
+  if (c.n * channel_runs(c.ic, c.src_layout) > 1) pl.src_floats = c.ic * most_in * plane_floats(c.in, a, kern::Layout::plain);
+  if (c.n * channel_runs(c.oc, c.dst_layout) > 1) pl.dst_floats = c.oc * per_slab * plane_floats(q.out, a, kern::Layout::plain);
   return pl;
 }
 
@@ -104,9 +86,8 @@ void run_conv_pool(const kern::KernelTable& k, const ConvPoolPlan& plan, const k
     k.pool(q, scratch, dst);
     return;
   }
-  const int64_t in_block = channel_block(c.src_layout), out_block = channel_block(c.dst_layout);
-  const int64_t in_outer = c.n * c.ic / in_block, out_outer = c.n * c.oc / out_block;
-  const int64_t in_row = plane(c.in, a) * in_block, out_row = plane(q.out, a) * out_block;
+  const int64_t in_outer = c.n * channel_runs(c.ic, c.src_layout), out_outer = c.n * channel_runs(c.oc, c.dst_layout);
+  const int64_t in_row = plane_floats(c.in, a, c.src_layout), out_row = plane_floats(q.out, a, c.dst_layout);
   float* conv_buf = scratch;
   float* src_buf = conv_buf + c.n * plan.conv_floats;
   float* dst_buf = src_buf + c.n * plan.src_floats;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <set>
 
 #include "exec/batch_split.h"
 #include "exec/executor.h"
@@ -153,24 +154,69 @@ TEST_CASE("a U-Net's planned arena is under half its activations and reuse chang
   CHECK(std::memcmp(again.raw(), naive.raw(), again.nbytes()) == 0);
 }
 
-TEST_CASE("overlapping lifetimes never share arena bytes") {
+TEST_CASE("overlapping lifetimes never share arena bytes, except a slice and its root or a Conv written over its input") {
   auto g = unet(2);
   Executor ex(g, kern::ref_kernels());
   ex.run({Tensor::zeros({1, 1, 16, 16, 16})});
-  std::vector<const TensorPlan*> arena;
-  for (const auto& kv : ex.plan().tensors)
-    if (kv.second.where == TensorPlan::Where::arena) arena.push_back(&kv.second);
-  REQUIRE(arena.size() > 10);
-  int overlaps = 0;
-  for (size_t i = 0; i < arena.size(); ++i)
-    for (size_t j = i + 1; j < arena.size(); ++j) {
-      const TensorPlan &a = *arena[i], &b = *arena[j];
+  const MemoryPlan& plan = ex.plan();
+  std::set<std::pair<std::string, std::string>> in_place;  // (input, output) of each Conv
+  for (const Node& n : ex.run_graph().nodes)
+    if (n.op == "Conv") in_place.insert({n.inputs[0], n.outputs[0]});
+  std::vector<std::pair<std::string, const TensorPlan*>> placed;
+  for (const auto& kv : plan.tensors)
+    if (kv.second.where == TensorPlan::Where::arena || kv.second.where == TensorPlan::Where::slice)
+      placed.emplace_back(kv.first, &kv.second);
+  REQUIRE(placed.size() > 10);
+  int overlaps = 0, shared = 0;
+  for (size_t i = 0; i < placed.size(); ++i)
+    for (size_t j = i + 1; j < placed.size(); ++j) {
+      const TensorPlan &a = *placed[i].second, &b = *placed[j].second;
+      const size_t ab = static_cast<size_t>(a.shape.numel()) * sizeof(float), bb = static_cast<size_t>(b.shape.numel()) * sizeof(float);
       const bool live = a.first_step <= b.last_step && b.first_step <= a.last_step;
-      const bool bytes = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
-      overlaps += live && bytes;
-      CHECK(a.offset + a.bytes <= ex.plan().arena_bytes);
+      const bool bytes = a.offset < b.offset + bb && b.offset < a.offset + ab;
+      const std::string &an = placed[i].first, &bn = placed[j].first;
+      const bool by_design = a.alias_of == bn || b.alias_of == an || in_place.count({an, bn}) || in_place.count({bn, an});
+      overlaps += live && bytes && !by_design;
+      shared += live && bytes && by_design;
+      CHECK(a.offset + ab <= plan.arena_bytes);
     }
   CHECK(overlaps == 0);
+  CHECK(shared > 0);
+}
+
+TEST_CASE("a Conv writes over an input nothing reads after it; planned without that, it does not") {
+  // x -> conv a (1 -> 4) -> conv b (4 -> 4) -> conv c (4 -> 2) -> output; one sample.
+  Graph g;
+  g.inputs.push_back({"x", Shape{1, 1, 6, 5, 4}});
+  std::map<std::string, Shape> shapes{{"x", Shape{1, 1, 6, 5, 4}}};
+  std::string prev = "x";
+  const int64_t chans[] = {1, 4, 4, 2};
+  for (int i = 0; i < 3; ++i) {
+    Node n;
+    n.name = "conv" + std::to_string(i);
+    n.op = "Conv";
+    n.inputs = {prev, n.name + ".w"};
+    n.outputs = {n.name};
+    n.attrs.set_ints("pads", {1, 1, 1, 1, 1, 1});
+    g.weights[n.name + ".w"] = Tensor::zeros({chans[i + 1], chans[i], 3, 3, 3});
+    shapes[n.name + ".w"] = g.weights[n.name + ".w"].shape();
+    shapes[n.name] = Shape{1, chans[i + 1], 6, 5, 4};
+    g.nodes.push_back(n);
+    prev = n.name;
+  }
+  g.outputs = {"conv2"};
+  const std::vector<int> order = g.topological_order();
+  const MemoryPlan with = plan_memory(g, order, shapes, {}, true);
+  CHECK(with.tensors.at("conv0").where == TensorPlan::Where::arena);  // its input is the graph's
+  CHECK(with.tensors.at("conv1").where == TensorPlan::Where::slice);  // over conv0
+  CHECK(with.tensors.at("conv1").alias_of == "conv0");
+  CHECK(with.tensors.at("conv0").last_step == 2);  // the root lives as long as what lies in it
+  CHECK(with.arena_bytes == with.tensors.at("conv0").bytes);
+  const MemoryPlan without = plan_memory(g, order, shapes, {}, false);
+  CHECK(without.tensors.at("conv1").where == TensorPlan::Where::arena);
+  CHECK(without.arena_bytes == 2 * without.tensors.at("conv0").bytes);
+  const MemoryPlan kept = plan_memory(g, order, shapes, {"conv0"}, true);  // a kept input is never overwritten
+  CHECK(kept.tensors.at("conv1").where == TensorPlan::Where::arena);
 }
 
 TEST_CASE("a one-sample channel Concat is planned in place: its inputs are slices of its output") {
@@ -178,10 +224,13 @@ TEST_CASE("a one-sample channel Concat is planned in place: its inputs are slice
   Executor ex(g, kern::ref_kernels());
   ex.run({Tensor::zeros({1, 1, 16, 16, 16})});
   const MemoryPlan& plan = ex.plan();
+  std::set<std::string> concat_outputs;
+  for (const Node& n : ex.run_graph().nodes)
+    if (n.op == "Concat") concat_outputs.insert(n.outputs[0]);
   int slices = 0;
   for (const auto& kv : plan.tensors) {
     const TensorPlan& s = kv.second;
-    if (s.where != TensorPlan::Where::slice) continue;
+    if (s.where != TensorPlan::Where::slice || !concat_outputs.count(s.alias_of)) continue;
     ++slices;
     const TensorPlan& root = plan.tensors.at(s.alias_of);
     INFO(kv.first << " in " << s.alias_of);
@@ -191,7 +240,7 @@ TEST_CASE("a one-sample channel Concat is planned in place: its inputs are slice
     CHECK(root.first_step <= s.first_step);  // the output's bytes are reserved from the first slice on
     CHECK(root.last_step >= s.last_step);
   }
-  CHECK(slices == 6);  // both inputs of the three decoder Concats
+  CHECK(slices >= 6);  // both inputs of the three decoder Concats, and Conv inputs under their skips
 }
 
 TEST_CASE("layouts: a U-Net with 16..128 channels runs blocked between layers and equals the plain reference") {
