@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/layouts.h"
+#include "common/random_data.h"
 #include "cpu/cpu_kernels.h"
 #include "kernel_table.h"
 
@@ -28,11 +29,7 @@ using namespace vx::kern;
 namespace {
 
 std::vector<float> rnd(int64_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(g);
-  return v;
+  return vx::test::uniform_floats(n, seed, lo, hi);
 }
 
 // Fast tables only (ref is the oracle); prints what this machine skips, once.

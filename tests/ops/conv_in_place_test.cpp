@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/layouts.h"
+#include "common/random_data.h"
 #include "kernel_table.h"
 #include "ops/conv_in_place.h"
 
@@ -26,13 +27,7 @@ namespace {
 
 using A = std::array<int64_t, 3>;
 
-std::vector<float> rnd(int64_t n, uint32_t seed) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(g);
-  return v;
-}
+std::vector<float> rnd(int64_t n, uint32_t seed) { return vx::test::uniform_floats(n, seed); }
 
 // Same extents in and out: pad_end = span - 1 - pad.
 ConvParams make(int64_t ic, int64_t oc, A in, A k, A pad, A dil) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/layouts.h"
+#include "common/random_data.h"
 #include "kernel_table.h"
 #include "ops/conv_pool.h"
 
@@ -25,13 +26,7 @@ using namespace vx::kern;
 
 namespace {
 
-std::vector<float> rnd(int64_t n, uint32_t seed) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(g);
-  return v;
-}
+std::vector<float> rnd(int64_t n, uint32_t seed) { return vx::test::uniform_floats(n, seed); }
 
 using vx::test::to_layout;
 
