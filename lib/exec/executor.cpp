@@ -114,6 +114,11 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
     }
     if (!view_only) {
       RunContext ctx{kernels_, states_[run_order_[step]]};
+      auto sc = plan_.scratch.find(static_cast<int>(step));
+      if (sc != plan_.scratch.end()) {
+        ctx.scratch = reinterpret_cast<float*>(arena_.get() + sc->second.offset);
+        ctx.scratch_floats = sc->second.shape.numel();
+      }
       try {
         op->run(n, in, out, ctx);
       } catch (const Error& e) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "graph/op.h"
+#include "ops/conv_in_place.h"
+#include "ops/spatial.h"
 
 namespace vx {
 
@@ -57,20 +59,41 @@ static int dependents(const MemoryPlan& plan, const std::string& name) {
 
 // A Conv whose input no later step reads shares its bytes with its output
 // (lib/ops/conv_in_place.h computes it in place): one sample, strides 1, the same spatial
-// extents, no more output than input channels, one layout, no residual. Either the output
+// extents, no more output than input channels, one layout, no residual, and a scratch (planned
+// in the arena for that step) under a quarter of the output. Either the output
 // becomes a slice over the input (whose root then lives as long as the output), or, when the
 // output is already a slice of a Concat (a U-Net skip) and the input is a free tensor of the
 // same size, the input becomes a slice under it (the root's bytes are then reserved from the
 // input's producer on). Kept tensors are never overwritten.
-static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, const std::set<std::string>& keep,
-                                MemoryPlan& plan) {
+// The scratch of a Conv computed over its input (lib/ops/conv_in_place.h), planned in the
+// arena for its step: from its input `x`, output `y` and weight `w` shapes and attributes.
+static TensorPlan in_place_scratch(const Node& n, const Shape& x, const Shape& y, const Shape& w, int step) {
+  const Spatial s = spatial_of(x, "conv input");
+  kern::ConvParams p;
+  p.ic = x[1];
+  p.oc = y[1];
+  int64_t pad_end[3];
+  spatial_pads(n, s.nd, p.pad, pad_end);
+  spatial_attr(n, "dilations", s.nd, 1, 1, p.dil);
+  const int off = 3 - s.nd;
+  for (int i = 0; i < 3; ++i) p.in[i] = p.out[i] = s.ext[i], p.k[i] = i < off ? 1 : w[2 + i - off];
+  p.src_layout = p.dst_layout = n.attrs.get_int(kLayoutX, 0) == 1 ? kern::Layout::blocked16 : kern::Layout::plain;
+  TensorPlan t;
+  t.shape = Shape{conv_in_place_scratch_floats(p)};
+  t.bytes = aligned_bytes(t.shape);
+  t.first_step = t.last_step = step;
+  return t;
+}
+
+static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, const std::map<std::string, Shape>& shapes,
+                                const std::set<std::string>& keep, MemoryPlan& plan) {
   using W = TensorPlan::Where;
   for (int step = 0; step < static_cast<int>(order.size()); ++step) {
     const Node& n = g.nodes[order[step]];
     if (n.op != "Conv" || n.outputs.size() != 1 || n.inputs.size() < 2 || n.inputs[0].empty() ||
         (n.inputs.size() >= 4 && !n.inputs[3].empty()))
       continue;
-    if (n.attrs.get_int("vx_layout_x", 0) != n.attrs.get_int("vx_layout_y", 0)) continue;
+    if (n.attrs.get_int(kLayoutX, 0) != n.attrs.get_int(kLayoutY, 0)) continue;
     bool unit_strides = true;
     for (int64_t v : n.attrs.get_ints("strides")) unit_strides = unit_strides && v == 1;
     const std::string& xn = n.inputs[0];
@@ -83,6 +106,9 @@ static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, c
     bool same_grid = xs.rank == ys.rank && (xs.rank == 4 || xs.rank == 5) && xs[0] == 1 && ys[0] == 1 && ys[1] <= xs[1];
     for (int d = 2; same_grid && d < xs.rank; ++d) same_grid = xs[d] == ys[d];
     if (!same_grid) continue;
+    // Only where it pays: the slabs' scratch must be well under the bytes it saves.
+    const TensorPlan scratch = in_place_scratch(n, xs, ys, shapes.at(n.inputs[1]), step);
+    if (scratch.bytes * 4 > y.bytes) continue;
     if (y.where == W::arena && dependents(plan, yn) == 0 && (x.where == W::arena || x.where == W::slice)) {
       const std::string root_name = x.where == W::slice ? x.alias_of : xn;
       TensorPlan& root = plan.tensors.at(root_name);
@@ -91,6 +117,7 @@ static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, c
       y.alias_of = root_name;
       y.offset = x.where == W::slice ? x.offset : 0;
       root.last_step = std::max(root.last_step, y.last_step);
+      plan.scratch[step] = scratch;
     } else if (y.where == W::slice && x.where == W::arena && dependents(plan, xn) == 0 && x.last_step == step &&
                x.bytes == y.bytes) {
       TensorPlan& root = plan.tensors.at(y.alias_of);
@@ -98,6 +125,7 @@ static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, c
       x.alias_of = y.alias_of;
       x.offset = y.offset;
       root.first_step = std::min(root.first_step, x.first_step);
+      plan.scratch[step] = scratch;
     }
   }
 }
@@ -145,13 +173,14 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std:
   plan_concats_in_place(g, order, plan);
   for (const auto& kv : plan.tensors)  // without reuse: slices counted in their Concat
     if (kv.second.where == TensorPlan::Where::arena) plan.activation_bytes += kv.second.bytes;
-  if (convs_in_place) plan_convs_in_place(g, order, keep, plan);
+  if (convs_in_place) plan_convs_in_place(g, order, shapes, keep, plan);
 
   // Place the largest tensors first; each takes the lowest offset that does not overlap
   // a placed tensor alive at the same time.
   std::vector<TensorPlan*> arena;
   for (auto& kv : plan.tensors)
     if (kv.second.where == TensorPlan::Where::arena) arena.push_back(&kv.second);
+  for (auto& kv : plan.scratch) arena.push_back(&kv.second);
   std::stable_sort(arena.begin(), arena.end(), [](const TensorPlan* a, const TensorPlan* b) { return a->bytes > b->bytes; });
   std::vector<TensorPlan*> placed;
   for (TensorPlan* t : arena) {

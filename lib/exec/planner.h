@@ -26,6 +26,7 @@ struct TensorPlan {
 
 struct MemoryPlan {
   std::map<std::string, TensorPlan> tensors;
+  std::map<int, TensorPlan> scratch;  // execution step -> arena bytes its op computes with
   size_t arena_bytes = 0;         // planned peak of intermediate activations
   size_t activation_bytes = 0;    // what they would take without reuse (slices counted in their Concat)
 };

@@ -21,6 +21,9 @@ struct OpState {
 struct RunContext {
   const kern::KernelTable& kernels;
   std::unique_ptr<OpState>& state;  // this node's slot
+  // Arena bytes the memory planner set aside for this step (MemoryPlan::scratch), or none.
+  float* scratch = nullptr;
+  int64_t scratch_floats = 0;
 };
 
 class OpDef {

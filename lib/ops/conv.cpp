@@ -120,7 +120,7 @@ class ConvOp : public OpDef {
     float* y = out[0]->f32();
     if (x < y + out[0]->numel() && y < x + in[0]->numel()) {  // planned over its own input
       if (x != y || ctx.kernels.memory) fail(Status::internal, "a convolution's output overlaps its input");
-      run_conv_in_place(ctx.kernels, p, post, in[1]->f32(), bias, y);
+      run_conv_in_place(ctx.kernels, p, post, in[1]->f32(), bias, y, ctx.scratch, ctx.scratch_floats);
       return;
     }
     if (post.act == kern::Unary::identity && !residual) ctx.kernels.conv(p, in[0]->f32(), in[1]->f32(), bias, out[0]->f32());

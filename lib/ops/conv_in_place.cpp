@@ -15,26 +15,56 @@ bool conv_in_place_applies(const kern::ConvParams& p) {
   return true;
 }
 
+namespace {
+
+// How the planes are cut: slabs along `axis`, and the scratch parts for one slab.
+struct Slabs {
+  int axis = 0;
+  int64_t planes = 0, pad = 0, span = 1, in_runs = 1, out_runs = 1, row = 1, per_slab = 1;
+  int64_t gathered = 0, slab = 0, held = 0;  // floats: input planes of a slab, its output, held back
+};
+
+Slabs slabs_of(const kern::ConvParams& p) {
+  Slabs s;
+  s.axis = p.in[0] > 1 ? 0 : 1;
+  const int a = s.axis;
+  s.planes = p.in[a], s.pad = p.pad[a], s.span = p.dil[a] * (p.k[a] - 1) + 1;
+  s.in_runs = channel_runs(p.ic, p.src_layout), s.out_runs = channel_runs(p.oc, p.dst_layout);
+  s.row = plane_floats(p.in, a, p.src_layout);  // the output's too: same extents and layout
+  // Output planes per slab: the input planes read twice (by two slabs) at most 1/4 of a slab's,
+  // and at least the planes a slab must hold back (pad).
+  s.per_slab = std::min(s.planes, std::max<int64_t>({1, s.pad, 4 * (s.span - 1)}));
+  const int64_t most_in = std::min(s.planes, s.per_slab + s.span - 1);
+  s.gathered = s.in_runs > 1 ? s.in_runs * most_in * s.row : 0;  // one run is read in place
+  s.slab = s.out_runs * s.per_slab * s.row;
+  s.held = s.out_runs * s.pad * s.row;
+  return s;
+}
+
+}  // namespace
+
+int64_t conv_in_place_scratch_floats(const kern::ConvParams& p) {
+  const Slabs s = slabs_of(p);
+  return s.gathered + s.slab + s.held;
+}
+
 void run_conv_in_place(const kern::KernelTable& k, const kern::ConvParams& p, const kern::ConvPostOps& post,
-                       const float* wei, const float* bias, float* data) {
+                       const float* wei, const float* bias, float* data, float* scratch, int64_t scratch_floats) {
   if (!conv_in_place_applies(p) || post.has_residual)
     fail(Status::internal, "a convolution over its own input needs one sample, stride 1, the same extents, "
                            "no more output than input channels, one layout and no residual");
-  const int a = p.in[0] > 1 ? 0 : 1;
-  const int64_t planes = p.in[a], pad = p.pad[a], span = p.dil[a] * (p.k[a] - 1) + 1;
-  const int64_t in_runs = channel_runs(p.ic, p.src_layout), out_runs = channel_runs(p.oc, p.dst_layout);
-  const int64_t row = plane_floats(p.in, a, p.src_layout);  // the output's too: same extents and layout
-  // Output planes per slab: the input planes read twice (by two slabs) at most 1/4 of a slab's,
-  // and at least the planes a slab must hold back (pad).
-  const int64_t per_slab = std::min(planes, std::max<int64_t>({1, pad, 4 * (span - 1)}));
-  const int64_t most_in = std::min(planes, per_slab + span - 1);
-  const size_t gathered = in_runs > 1 ? static_cast<size_t>(in_runs * most_in * row) : 0;
-  const size_t slab = static_cast<size_t>(out_runs * per_slab * row), held = static_cast<size_t>(out_runs * pad * row);
-  thread_local std::vector<float> scratch;
-  if (scratch.size() < gathered + slab + held) scratch.resize(gathered + slab + held);
-  float* in_buf = scratch.data();
-  float* out_buf = in_buf + gathered;
-  float* held_buf = out_buf + slab;
+  const Slabs sl = slabs_of(p);
+  const int a = sl.axis;
+  const int64_t planes = sl.planes, pad = sl.pad, span = sl.span, row = sl.row, per_slab = sl.per_slab;
+  const int64_t in_runs = sl.in_runs, out_runs = sl.out_runs;
+  if (!scratch || scratch_floats < sl.gathered + sl.slab + sl.held) {
+    thread_local std::vector<float> own;
+    if (static_cast<int64_t>(own.size()) < sl.gathered + sl.slab + sl.held) own.resize(sl.gathered + sl.slab + sl.held);
+    scratch = own.data();
+  }
+  float* in_buf = scratch;
+  float* out_buf = in_buf + sl.gathered;
+  float* held_buf = out_buf + sl.slab;
 
   int64_t first_held = 0;  // output planes [first_held, c0) wait in held_buf
   for (int64_t c0 = 0; c0 < planes; c0 += per_slab) {

@@ -15,9 +15,14 @@ namespace vx {
 // True when `p` meets the conditions above (any slab axis works: all strides 1).
 bool conv_in_place_applies(const kern::ConvParams& p);
 
+// Scratch floats run_conv_in_place needs for `p` (the planner sets them aside in the arena).
+int64_t conv_in_place_scratch_floats(const kern::ConvParams& p);
+
 // dst = act(conv(src) + bias) where dst == src (the same pointer; the input is destroyed).
-// Scratch comes from a buffer of the calling thread kept for later calls.
+// `scratch` holds conv_in_place_scratch_floats(p) floats; when it is NULL or smaller, a buffer
+// of the calling thread, kept for later calls, is used instead.
 void run_conv_in_place(const kern::KernelTable& kernels, const kern::ConvParams& p, const kern::ConvPostOps& post,
-                       const float* wei, const float* bias, float* data);
+                       const float* wei, const float* bias, float* data, float* scratch = nullptr,
+                       int64_t scratch_floats = 0);
 
 }  // namespace vx

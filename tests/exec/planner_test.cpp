@@ -187,8 +187,9 @@ TEST_CASE("overlapping lifetimes never share arena bytes, except a slice and its
 TEST_CASE("a Conv writes over an input nothing reads after it; planned without that, it does not") {
   // x -> conv a (1 -> 4) -> conv b (4 -> 4) -> conv c (4 -> 2) -> output; one sample.
   Graph g;
-  g.inputs.push_back({"x", Shape{1, 1, 6, 5, 4}});
-  std::map<std::string, Shape> shapes{{"x", Shape{1, 1, 6, 5, 4}}};
+  // 96 planes: slabs of 8, so the scratch (two slabs' planes) is far under a tensor.
+  g.inputs.push_back({"x", Shape{1, 1, 96, 5, 4}});
+  std::map<std::string, Shape> shapes{{"x", Shape{1, 1, 96, 5, 4}}};
   std::string prev = "x";
   const int64_t chans[] = {1, 4, 4, 2};
   for (int i = 0; i < 3; ++i) {
@@ -200,7 +201,7 @@ TEST_CASE("a Conv writes over an input nothing reads after it; planned without t
     n.attrs.set_ints("pads", {1, 1, 1, 1, 1, 1});
     g.weights[n.name + ".w"] = Tensor::zeros({chans[i + 1], chans[i], 3, 3, 3});
     shapes[n.name + ".w"] = g.weights[n.name + ".w"].shape();
-    shapes[n.name] = Shape{1, chans[i + 1], 6, 5, 4};
+    shapes[n.name] = Shape{1, chans[i + 1], 96, 5, 4};
     g.nodes.push_back(n);
     prev = n.name;
   }
@@ -211,9 +212,12 @@ TEST_CASE("a Conv writes over an input nothing reads after it; planned without t
   CHECK(with.tensors.at("conv1").where == TensorPlan::Where::slice);  // over conv0
   CHECK(with.tensors.at("conv1").alias_of == "conv0");
   CHECK(with.tensors.at("conv0").last_step == 2);  // the root lives as long as what lies in it
-  CHECK(with.arena_bytes == with.tensors.at("conv0").bytes);
+  REQUIRE(with.scratch.count(1) == 1);  // conv1's slabs, in the arena for its step only
+  CHECK(with.scratch.at(1).bytes * 4 <= with.tensors.at("conv1").bytes);
+  CHECK(with.arena_bytes == with.tensors.at("conv0").bytes + with.scratch.at(1).bytes);
   const MemoryPlan without = plan_memory(g, order, shapes, {}, false);
   CHECK(without.tensors.at("conv1").where == TensorPlan::Where::arena);
+  CHECK(without.scratch.empty());
   CHECK(without.arena_bytes == 2 * without.tensors.at("conv0").bytes);
   const MemoryPlan kept = plan_memory(g, order, shapes, {"conv0"}, true);  // a kept input is never overwritten
   CHECK(kept.tensors.at("conv1").where == TensorPlan::Where::arena);
