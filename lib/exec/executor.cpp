@@ -222,8 +222,10 @@ Tensor Executor::tensor(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) fail(Status::invalid_argument, "no tensor named '" + name + "' in the last run");
   auto pt = plan_.tensors.find(name);
-  if (pt != plan_.tensors.end() && pt->second.where == TensorPlan::Where::arena && !planned_keep_.count(name) && !visible_.count(name) &&
-      pt->second.last_step < static_cast<int>(run_order_.size()))
+  // Arena bytes (a slice's too: a Concat's or a Conv's over its input) are reused once read.
+  const bool in_arena = pt != plan_.tensors.end() &&
+                        (pt->second.where == TensorPlan::Where::arena || pt->second.where == TensorPlan::Where::slice);
+  if (in_arena && !planned_keep_.count(name) && !visible_.count(name) && pt->second.last_step < static_cast<int>(run_order_.size()))
     fail(Status::invalid_argument, "tensor '" + name + "' was not kept alive in the last run");
   return it->second;
 }
