@@ -19,21 +19,6 @@ namespace {
 
 constexpr int kOcBlock = 8;
 
-inline __m512 post(__m512 v, const ConvPostOps& po, const float* res, __mmask16 m) {
-  if (po.has_residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res));
-  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
-  switch (po.act) {
-    case Unary::identity: return v;
-    case Unary::relu: return _mm512_max_ps(v, zero);
-    case Unary::leaky_relu:
-      return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, _mm512_set1_ps(po.alpha));
-    case Unary::sigmoid: return _mm512_div_ps(one, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(zero, v))));
-    case Unary::tanh:
-      return _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.f), _mm512_add_ps(exp_ps(_mm512_add_ps(v, v)), one)));
-  }
-  return v;
-}
-
 }  // namespace
 
 void conv_fused_f32__avx512_ic1(const ConvParams& p, const ConvPostOps& po, const float* src, const float* wei,
@@ -86,7 +71,7 @@ void conv_fused_f32__avx512_ic1(const ConvParams& p, const ConvPostOps& po, cons
               }
             for (int j = 0; j < no; ++j) {
               const int64_t off = (o0 + j) * out_sp + (z * p.out[1] + y) * p.out[2] + x;
-              _mm512_mask_storeu_ps(out + off, m, post(acc[j], po, res ? res + off : nullptr, m));
+              _mm512_mask_storeu_ps(out + off, m, conv_post(acc[j], po, res ? res + off : nullptr, m));
             }
           }
       }

@@ -79,7 +79,14 @@ bool conv_ic1_applies(const ConvParams& p);
 void conv_f32__avx512_ic1(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
 void conv_fused_f32__avx512_ic1(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
                                 const float* bias, const float* residual, float* dst);
-// The avx512 table's conv entries: the direct kernel where it applies, else oneDNN.
+// Pointwise convolution between blocked16 activations, all output channel blocks of a group
+// of four from one pass over the input (conv_pointwise_avx512.cpp). Applies when
+// conv_pointwise_applies(p): 1x1x1 kernel, stride 1, no padding, no groups, blocked16 in and
+// out, at least 8 MiB of input (smaller inputs stay in cache and go to oneDNN).
+bool conv_pointwise_applies(const ConvParams& p);
+void conv_pointwise_f32__avx512(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
+                                const float* bias, const float* residual, float* dst);
+// The avx512 table's conv entries: the direct kernels where they apply, else oneDNN.
 void conv_f32__avx512(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
 void conv_fused_f32__avx512(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
                             const float* bias, const float* residual, float* dst);

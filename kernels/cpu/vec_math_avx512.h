@@ -4,6 +4,8 @@
 #pragma once
 #include <immintrin.h>
 
+#include "params.h"
+
 namespace vx::kern::cpu::avx512 {
 
 // exp(x) for 16 floats, Cephes-style: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial for
@@ -47,5 +49,22 @@ static inline float hmax_ps(__m512 v) {
 
 // Mask of the first `n` lanes (n in [0, 16]).
 static inline __mmask16 tail_mask(long n) { return n >= 16 ? 0xffff : static_cast<__mmask16>((1u << n) - 1u); }
+
+// A fused convolution's post-ops on 16 outputs (kernels/params.h ConvPostOps): the residual
+// (loaded under mask `m` from `res`) added, then the activation.
+static inline __m512 conv_post(__m512 v, const ConvPostOps& po, const float* res, __mmask16 m) {
+  if (po.has_residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res));
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
+  switch (po.act) {
+    case Unary::identity: return v;
+    case Unary::relu: return _mm512_max_ps(v, zero);
+    case Unary::leaky_relu:
+      return _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), v, _mm512_set1_ps(po.alpha));
+    case Unary::sigmoid: return _mm512_div_ps(one, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(zero, v))));
+    case Unary::tanh:
+      return _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.f), _mm512_add_ps(exp_ps(_mm512_add_ps(v, v)), one)));
+  }
+  return v;
+}
 
 }  // namespace vx::kern::cpu::avx512

@@ -438,3 +438,59 @@ TEST_CASE("blocked16: reorder, pooling, conv, fused conv and transposed conv mat
   }
   if (!tables) MESSAGE("SKIPPED: no kernel table with blocked layouts on this machine");
 }
+
+// Our AVX-512 pointwise kernel (conv_pointwise_avx512.cpp) called directly on small shapes
+// (voxel tails, a partial group of output blocks, batch 2, every post-op), and through the table
+// above its 8 MiB threshold, where the table must route to it. Oracle: the reference fused conv
+// on plain data, moved to blocked16 by the test's formula. Tolerance 1e-4 (summation order).
+TEST_CASE("pointwise AVX-512 kernel: blocked16 1x1x1 convolutions match the reference") {
+  if (!cpu::cpu_kernels(cpu::Isa::avx512)) {
+    MESSAGE("SKIPPED: no AVX-512 on this machine (or capped)");
+    return;
+  }
+  uint32_t seed = 700;
+  struct Shape5 {
+    int64_t n, ic, oc, d, h, w;
+  };
+  for (const Shape5 s : {Shape5{2, 16, 16, 1, 1, 13}, Shape5{1, 48, 80, 3, 5, 7}, Shape5{2, 32, 64, 2, 3, 4}})
+    for (Unary act : {Unary::identity, Unary::relu, Unary::leaky_relu, Unary::sigmoid, Unary::tanh})
+      for (bool with_res : {false, true}) {
+        ConvParams p = conv_p(s.n, s.ic, s.oc, {s.d, s.h, s.w}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0});
+        const auto src = rnd(p.n * p.ic * sp_in(p), seed++), wei = rnd(wei_count(p, false), seed++);
+        const auto bias = rnd(p.oc, seed++), res = rnd(out_count(p), seed++);
+        ConvPostOps post;
+        post.act = act, post.alpha = 0.1f, post.has_residual = with_res;
+        std::vector<float> want(out_count(p)), got(out_count(p), 123.f);
+        run_conv_fused(ref_kernels(), p, post, src.data(), wei.data(), bias.data(), with_res ? res.data() : nullptr,
+                       want.data());
+        p.src_layout = p.dst_layout = Layout::blocked16;
+        const auto res_b = to_layout(res, p.n, p.oc, sp_out(p), Layout::blocked16);
+        cpu::conv_pointwise_f32__avx512(p, post, to_layout(src, p.n, p.ic, sp_in(p), Layout::blocked16).data(),
+                                        wei.data(), bias.data(), with_res ? res_b.data() : nullptr, got.data());
+        expect_close(got, to_layout(want, p.n, p.oc, sp_out(p), Layout::blocked16), 1e-4, 1e-4,
+                     "pointwise " + std::to_string(s.ic) + " -> " + std::to_string(s.oc) + " act " +
+                         std::to_string(static_cast<int>(act)) + (with_res ? " + residual" : ""));
+      }
+  // 32 -> 80 over 17x61x67 voxels (8.9 MB in): the table takes this kernel, bit for bit.
+  ConvParams p = conv_p(1, 32, 80, {17, 61, 67}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0});
+  p.src_layout = p.dst_layout = Layout::blocked16;
+  REQUIRE(cpu::conv_pointwise_applies(p));
+  const auto src = rnd(p.ic * sp_in(p), seed++), wei = rnd(wei_count(p, false), seed++), bias = rnd(p.oc, seed++);
+  ConvPostOps post;
+  post.act = Unary::relu;
+  std::vector<float> direct(out_count(p)), table(out_count(p), 123.f), want(out_count(p));
+  cpu::conv_pointwise_f32__avx512(p, post, src.data(), wei.data(), bias.data(), nullptr, direct.data());
+  run_conv_fused(*cpu::cpu_kernels(cpu::Isa::avx512), p, post, src.data(), wei.data(), bias.data(), nullptr, table.data());
+  expect_exact(table, direct, "the table routes a large pointwise conv to the AVX-512 kernel");
+  ConvParams plain = p;
+  plain.src_layout = plain.dst_layout = Layout::plain;
+  std::vector<float> plain_src(src.size());  // the blocked src back to plain, by the formula's inverse
+  const auto idx = to_layout([&] { std::vector<float> v(src.size()); for (size_t i = 0; i < v.size(); ++i) v[i] = float(i); return v; }(),
+                             1, p.ic, sp_in(p), Layout::blocked16);
+  for (size_t i = 0; i < idx.size(); ++i) plain_src[static_cast<size_t>(idx[i])] = src[i];
+  run_conv_fused(ref_kernels(), plain, post, plain_src.data(), wei.data(), bias.data(), nullptr, want.data());
+  expect_close(direct, to_layout(want, 1, p.oc, sp_out(p), Layout::blocked16), 1e-4, 1e-4, "pointwise 32 -> 80, 69479 voxels");
+  ConvParams small = p;
+  small.in[0] = small.out[0] = 1;  // 16 KB of input: oneDNN's kernel keeps it
+  CHECK_FALSE(cpu::conv_pointwise_applies(small));
+}
