@@ -57,14 +57,6 @@ static int dependents(const MemoryPlan& plan, const std::string& name) {
   return n;
 }
 
-// A Conv whose input no later step reads shares its bytes with its output
-// (lib/ops/conv_in_place.h computes it in place): one sample, strides 1, the same spatial
-// extents, no more output than input channels, one layout, no residual, and a scratch (planned
-// in the arena for that step) under a quarter of the output. Either the output
-// becomes a slice over the input (whose root then lives as long as the output), or, when the
-// output is already a slice of a Concat (a U-Net skip) and the input is a free tensor of the
-// same size, the input becomes a slice under it (the root's bytes are then reserved from the
-// input's producer on). Kept tensors are never overwritten.
 // The scratch of a Conv computed over its input (lib/ops/conv_in_place.h), planned in the
 // arena for its step: from its input `x`, output `y` and weight `w` shapes and attributes.
 static TensorPlan in_place_scratch(const Node& n, const Shape& x, const Shape& y, const Shape& w, int step) {
@@ -85,6 +77,14 @@ static TensorPlan in_place_scratch(const Node& n, const Shape& x, const Shape& y
   return t;
 }
 
+// A Conv whose input no later step reads shares its bytes with its output
+// (lib/ops/conv_in_place.h computes it in place): one sample, strides 1, the same spatial
+// extents, no more output than input channels, one layout, no residual, and a scratch (planned
+// in the arena for that step) under a quarter of the output. Either the output becomes
+// a slice over the input (whose root then lives as long as the output), or, when the
+// output is already a slice of a Concat (a U-Net skip) and the input is a free tensor of the
+// same size, the input becomes a slice under it (the root's bytes are then reserved from the
+// input's producer on). Kept tensors are never overwritten.
 static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, const std::map<std::string, Shape>& shapes,
                                 const std::set<std::string>& keep, MemoryPlan& plan) {
   using W = TensorPlan::Where;
