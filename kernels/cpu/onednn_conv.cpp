@@ -488,6 +488,23 @@ void conv_transpose_f32__onednn(const ConvParams& p, const float* src, const flo
 // on the thread count, so results are bit-identical across thread counts.
 namespace {
 
+// Its work items: blocks of whole input rows (about 512 voxels) of one depth plane of one
+// sample, fixed by the shape alone.
+struct D2sItems {
+  explicit D2sItems(const ConvParams& p)
+      : depth(p.in[0]), height(p.in[1]), width(p.in[2]),
+        rows(std::max<int64_t>(1, std::min<int64_t>(height, 512 / std::max<int64_t>(1, width)))),
+        yblocks((height + rows - 1) / rows), count(p.n * depth * yblocks) {}
+  struct Item {
+    int64_t n, z, y0, ny, cols;  // sample, depth plane, first row, rows, voxels
+  };
+  Item operator[](int64_t item) const {
+    const int64_t y0 = (item % yblocks) * rows, ny = std::min(rows, height - y0);
+    return {item / (depth * yblocks), (item / yblocks) % depth, y0, ny, ny * width};
+  }
+  const int64_t depth, height, width, rows, yblocks, count;
+};
+
 // The blocked twin of the GEMM + depth-to-space below, for src and dst both in blocked16:
 // per block of voxels, Yt[v, k*oc + o] = sum_i src[i, v] * Wt[i, k*oc + o], one GEMM per block
 // of 16 input channels (K = 16, accumulating), with Wt the weights' columns reordered to
@@ -499,12 +516,10 @@ void gemm_d2s_blocked(const ConvParams& p, const float* src, const float* wei, c
   for (int64_t i = 0; i < p.ic; ++i)
     for (int64_t o = 0; o < p.oc; ++o)
       for (int64_t k = 0; k < K; ++k) wt[i * ocK + k * p.oc + o] = wei[i * ocK + o * K + k];
-  const int64_t rows = std::max<int64_t>(1, std::min<int64_t>(p.in[1], 512 / std::max<int64_t>(1, p.in[2])));
-  const int64_t yblocks = (p.in[1] + rows - 1) / rows, items = p.n * p.in[0] * yblocks;
+  const D2sItems items(p);
 #pragma omp parallel for schedule(static)
-  for (int64_t item = 0; item < items; ++item) {
-    const int64_t n = item / (p.in[0] * yblocks), z = (item / yblocks) % p.in[0], y0 = (item % yblocks) * rows;
-    const int64_t ny = std::min(rows, p.in[1] - y0), cols = ny * p.in[2];
+  for (int64_t item = 0; item < items.count; ++item) {
+    const auto [n, z, y0, ny, cols] = items[item];
     float* yt = static_cast<float*>(t_gemm.get(sizeof(float) * static_cast<size_t>(ocK * cols)));
     for (int64_t b = 0; b < icb; ++b)
       dnnl::sgemm('N', 'N', cols, ocK, 16, 1.f, src + ((n * icb + b) * S + z * plane + y0 * p.in[2]) * 16, 16,
@@ -549,12 +564,10 @@ void conv_transpose_f32__gemm_d2s(const ConvParams& p, const float* src, const f
   }
   const int64_t K = p.k[0] * p.k[1] * p.k[2], plane = p.in[1] * p.in[2], S = p.in[0] * plane;
   const int64_t ocK = p.oc * K, out_sp = p.out[0] * p.out[1] * p.out[2];
-  const int64_t rows = std::max<int64_t>(1, std::min<int64_t>(p.in[1], 512 / std::max<int64_t>(1, p.in[2])));
-  const int64_t yblocks = (p.in[1] + rows - 1) / rows, items = p.n * p.in[0] * yblocks;
+  const D2sItems items(p);
 #pragma omp parallel for schedule(static)
-  for (int64_t item = 0; item < items; ++item) {
-    const int64_t n = item / (p.in[0] * yblocks), z = (item / yblocks) % p.in[0], y0 = (item % yblocks) * rows;
-    const int64_t ny = std::min(rows, p.in[1] - y0), cols = ny * p.in[2];
+  for (int64_t item = 0; item < items.count; ++item) {
+    const auto [n, z, y0, ny, cols] = items[item];
     float* y = static_cast<float*>(t_gemm.get(sizeof(float) * static_cast<size_t>(ocK * cols)));
     // Inside a parallel region oneDNN's sgemm runs on the calling thread only.
     dnnl::sgemm('T', 'N', ocK, cols, p.ic, 1.f, wei, ocK, src + n * p.ic * S + z * plane + y0 * p.in[2], S, 0.f, y,
