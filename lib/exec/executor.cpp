@@ -1,5 +1,7 @@
 #include "exec/executor.h"
 
+#include <algorithm>
+
 #include "exec/batch_split.h"
 #include "exec/fuse.h"
 #include "exec/layout.h"
@@ -15,6 +17,7 @@ Executor::Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBacke
       visible_(std::move(visible)) {
   require(graph_ != nullptr, Status::invalid_argument, "executor needs a graph");
   order_ = graph_->topological_order();
+  outputs_ = std::make_shared<OutputPool>(std::max<size_t>(1, graph_->outputs.size()));
 }
 
 void Executor::prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options) {
@@ -96,7 +99,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
           view_only = true;
           break;
         default:
-          t = host ? Tensor::empty(tp.shape, DType::f32)
+          t = host ? Tensor::wrap_shared(outputs_->take(tp.shape.numel() * sizeof(float)), 0, tp.shape, DType::f32)
                    : Tensor::wrap_shared(backend_->allocate(tp.shape.numel() * sizeof(float)), 0, tp.shape, DType::f32);
           if (op->alias_input() >= 0 && &name == &n.outputs[0]) {
             if (host) {
@@ -194,7 +197,7 @@ std::vector<Tensor> Executor::run_per_sample(const std::vector<Tensor>& inputs, 
       if (i == 0) {
         Shape s = out[k].shape();
         s[0] = n;
-        result.push_back(Tensor::empty(s, DType::f32));
+        result.push_back(Tensor::wrap_shared(outputs_->take(s.numel() * sizeof(float)), 0, s, DType::f32));
       }
       result[k].slice(0, i, 1).copy_from(out[k]);
     }

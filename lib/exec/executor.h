@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "exec/backend.h"
+#include "exec/output_pool.h"
 #include "exec/planner.h"
 #include "graph/graph.h"
 #include "graph/op.h"
@@ -41,7 +42,8 @@ class Executor {
            std::set<std::string> visible = {});
 
   // Inputs in graph-input order (any strides); outputs in graph-output order, each a
-  // fresh tensor the caller owns. Throws Error; Status::cancelled when progress says so.
+  // tensor the caller owns (host memory: recycled from outputs the caller has released,
+  // lib/exec/output_pool.h). Throws Error; Status::cancelled when progress says so.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, const ExecOptions& options = {});
 
   // After run(): a view of a named tensor that was kept alive (options.keep), an output, an input or a weight.
@@ -90,6 +92,7 @@ class Executor {
   bool last_split_ = false;
   std::unique_ptr<Executor> per_sample_;  // runs the samples of a split batch (graph declared for one)
   std::shared_ptr<uint8_t> arena_;
+  std::shared_ptr<OutputPool> outputs_;
   size_t arena_capacity_ = 0;
   std::map<std::string, Tensor> values_;
   std::vector<std::unique_ptr<OpState>> states_;  // indexed like run_graph_ nodes
