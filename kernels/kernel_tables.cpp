@@ -16,8 +16,13 @@ const KernelTable& default_kernels() { return *kernel_tables().back(); }
 void run_conv_fused(const KernelTable& t, const ConvParams& p, const ConvPostOps& post, const float* src,
                     const float* wei, const float* bias, const float* residual, float* dst) {
   if (t.conv_fused) return t.conv_fused(p, post, src, wei, bias, residual, dst);
-  t.conv(p, src, wei, bias, dst);
   const int64_t count = p.n * p.oc * p.out[0] * p.out[1] * p.out[2];
+  std::vector<float> saved;  // dst planned over the residual: the convolution below overwrites it
+  if (post.has_residual && residual == dst) {
+    saved.assign(residual, residual + count);
+    residual = saved.data();
+  }
+  t.conv(p, src, wei, bias, dst);
   if (post.has_residual) {
     BroadcastParams b;
     b.out[4] = count;

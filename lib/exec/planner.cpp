@@ -130,6 +130,36 @@ static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, c
   }
 }
 
+// A Conv that adds a residual nothing reads after it writes its output over the residual: the
+// kernels add each residual value into the output element at the same place, after reading it
+// (a ResNet block's output then takes the bytes of the shortcut it sums). The output becomes a
+// slice over the residual's root, which then lives as long as the output. Not when the
+// convolution's input shares those bytes, or the residual is kept.
+static void plan_residuals_in_place(const Graph& g, const std::vector<int>& order, const std::set<std::string>& keep,
+                                    MemoryPlan& plan) {
+  using W = TensorPlan::Where;
+  for (int step = 0; step < static_cast<int>(order.size()); ++step) {
+    const Node& n = g.nodes[order[step]];
+    if (n.op != "Conv" || n.outputs.size() != 1 || n.inputs.size() < 4 || n.inputs[3].empty()) continue;
+    const std::string& rn = n.inputs[3];
+    const std::string& yn = n.outputs[0];
+    TensorPlan& r = plan.tensors.at(rn);
+    TensorPlan& y = plan.tensors.at(yn);
+    if (y.where != W::arena || dependents(plan, yn) != 0 || r.bytes != y.bytes || keep.count(rn)) continue;
+    if (r.where != W::arena && r.where != W::slice) continue;
+    if (r.where == W::arena && dependents(plan, rn) != 0) continue;
+    const std::string root_name = r.where == W::slice ? r.alias_of : rn;
+    TensorPlan& root = plan.tensors.at(root_name);
+    if (root.where != W::arena || root.last_step != step || keep.count(root_name)) continue;
+    const TensorPlan& x = plan.tensors.at(n.inputs[0]);
+    if (n.inputs[0] == root_name || (x.where == W::slice && x.alias_of == root_name)) continue;
+    y.where = W::slice;
+    y.alias_of = root_name;
+    y.offset = r.where == W::slice ? r.offset : 0;
+    root.last_step = std::max(root.last_step, y.last_step);
+  }
+}
+
 MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std::map<std::string, Shape>& shapes,
                        const std::set<std::string>& keep, bool convs_in_place) {
   MemoryPlan plan;
@@ -173,7 +203,10 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std:
   plan_concats_in_place(g, order, plan);
   for (const auto& kv : plan.tensors)  // without reuse: slices counted in their Concat
     if (kv.second.where == TensorPlan::Where::arena) plan.activation_bytes += kv.second.bytes;
-  if (convs_in_place) plan_convs_in_place(g, order, shapes, keep, plan);
+  if (convs_in_place) {
+    plan_convs_in_place(g, order, shapes, keep, plan);
+    plan_residuals_in_place(g, order, keep, plan);
+  }
 
   // Place the largest tensors first; each takes the lowest offset that does not overlap
   // a placed tensor alive at the same time.

@@ -2,7 +2,8 @@
 // reusing bytes of tensors whose lifetimes have ended (greedy by size, best fit). A channel
 // Concat of one sample is done in place: its inputs are planned as slices of its output
 // (the U-Net skip is written once, where the decoder reads it), and the Concat copies nothing.
-// A Conv may also write over an input that nothing reads after it (see plan_memory).
+// A Conv may also write over an input that nothing reads after it, or over the residual it
+// adds (see plan_memory).
 #pragma once
 #include <map>
 #include <set>
@@ -33,7 +34,8 @@ struct MemoryPlan {
 
 // `keep` names tensors that must stay intact until the run ends (e.g. Grad-CAM's layer).
 // `convs_in_place`: a Conv may write over an input nothing reads after it (host kernels only:
-// lib/ops/conv_in_place.h gathers and writes back planes on the host).
+// lib/ops/conv_in_place.h gathers and writes back planes on the host), or over a residual
+// nothing reads after it (host kernels read each residual value before writing its place).
 MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std::map<std::string, Shape>& shapes,
                        const std::set<std::string>& keep = {}, bool convs_in_place = false);
 

@@ -3,6 +3,7 @@
 // storage, with the same kernels, so the results must be bit-identical).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -57,6 +58,7 @@ class UNetBuilder {
     return add(n);
   }
   std::string softmax(const std::string& x) { return add(node("softmax" + std::to_string(id_++), "Softmax", {x})); }
+  std::string sum(const std::string& a, const std::string& b) { return add(node("add" + std::to_string(id_++), "Add", {a, b})); }
 
  private:
   int id_ = 0;
@@ -101,7 +103,7 @@ std::shared_ptr<Graph> unet(int64_t base) {
 }
 
 // Every tensor in fresh storage, nodes run one by one: no planner, no arena, no views.
-Tensor naive_run(const Graph& g, const Tensor& input, const kern::KernelTable& kernels) {
+Tensor naive_run(const Graph& g, const Tensor& input, const kern::KernelTable& kernels, const std::string& name = "") {
   std::map<std::string, Tensor> v = g.weights;
   v[g.inputs[0].name] = input;
   for (int idx : g.topological_order()) {
@@ -120,7 +122,7 @@ Tensor naive_run(const Graph& g, const Tensor& input, const kern::KernelTable& k
     RunContext ctx{kernels, state};
     op->run(n, in, out, ctx);
   }
-  return v.at(g.outputs[0]);
+  return v.at(name.empty() ? g.outputs[0] : name);
 }
 
 }  // namespace
@@ -221,6 +223,55 @@ TEST_CASE("a Conv writes over an input nothing reads after it; planned without t
   CHECK(without.arena_bytes == 2 * without.tensors.at("conv0").bytes);
   const MemoryPlan kept = plan_memory(g, order, shapes, {"conv0"}, true);  // a kept input is never overwritten
   CHECK(kept.tensors.at("conv1").where == TensorPlan::Where::arena);
+}
+
+TEST_CASE("a residual Conv writes over the residual it adds; values as without that") {
+  // Two ResNet blocks: one with a shortcut conv, one with the identity (its residual is then
+  // the first block's output, itself over the shortcut), then a head conv.
+  UNetBuilder b;
+  b.g.inputs.push_back({"x", Shape{1, 8, 12, 10, 9}});
+  const std::string x = b.relu(b.conv("x", 8, 16, 1));
+  const std::string out1 = b.relu(b.sum(b.conv(b.relu(b.conv(x, 16, 16, 3)), 16, 16, 3), b.conv(x, 16, 16, 1)));
+  const std::string out2 = b.relu(b.sum(b.conv(b.relu(b.conv(out1, 16, 16, 3)), 16, 16, 3), out1));
+  b.g.outputs = {b.conv(out2, 16, 4, 1)};
+  auto g = std::make_shared<Graph>(std::move(b.g));
+  Tensor image = Tensor::empty({1, 8, 12, 10, 9});
+  for (int64_t i = 0; i < image.numel(); ++i) image.f32()[i] = std::sin(0.013f * float(i));
+
+  for (const kern::KernelTable* kernels : kern::kernel_tables()) {
+    CAPTURE(kernels->name);
+    Executor ex(g, *kernels);
+    Tensor planned = ex.run({image}).at(0);
+    int over_residual = 0;
+    for (const Node& n : ex.run_graph().nodes) {
+      if (n.op != "Conv" || n.inputs.size() < 4 || n.inputs[3].empty()) continue;
+      const TensorPlan& y = ex.plan().tensors.at(n.outputs[0]);
+      const TensorPlan& r = ex.plan().tensors.at(n.inputs[3]);
+      const std::string root = r.where == TensorPlan::Where::slice ? r.alias_of : n.inputs[3];
+      CHECK(y.where == TensorPlan::Where::slice);
+      CHECK(y.alias_of == root);
+      over_residual += y.where == TensorPlan::Where::slice && y.alias_of == root && y.offset == r.offset;
+    }
+    CHECK(over_residual == 2);
+    Tensor naive = naive_run(*g, image, kern::ref_kernels());
+    REQUIRE(naive.shape() == planned.shape());
+    if (kernels == &kern::ref_kernels()) {
+      CHECK(std::memcmp(planned.raw(), naive.raw(), planned.nbytes()) == 0);
+    } else {
+      double err = 0;
+      for (int64_t i = 0; i < naive.numel(); ++i) err = std::max(err, double(std::fabs(planned.f32()[i] - naive.f32()[i])));
+      CHECK(err < 1e-4);
+    }
+    // A kept residual is not written over.
+    ExecOptions keep;
+    keep.keep = {out1};
+    Tensor again = ex.run({image}, keep).at(0);
+    CHECK(std::memcmp(again.raw(), planned.raw(), planned.nbytes()) == 0);
+    Tensor kept = ex.tensor(out1), ref_out1 = naive_run(*g, image, kern::ref_kernels(), out1);
+    double err = 0;
+    for (int64_t i = 0; i < kept.numel(); ++i) err = std::max(err, double(std::fabs(kept.f32()[i] - ref_out1.f32()[i])));
+    CHECK(err < 1e-4);
+  }
 }
 
 TEST_CASE("a one-sample channel Concat is planned in place: its inputs are slices of its output") {
