@@ -6,9 +6,11 @@ binding) with PyTorch eager and PyTorch traced+frozen, at the same thread count.
     OMP_WAIT_POLICY=passive /usr/bin/python3 bench/model_compare.py --build build --threads 2,1 [--reps 3]
         [--only REGEX] [--peak GFLOPS_PER_CORE]
 
-Models: a 3-D U-Net (4 levels: 16/32/64/128 channels, three 2x max-pools; two conv3x3x3+BN+ReLU
+Models: the first layer of a 3-D U-Net (conv 1 -> 32, 3x3x3, + BN + ReLU) at 128^3; a 3-D U-Net (4 levels: 16/32/64/128 channels, three 2x max-pools; two conv3x3x3+BN+ReLU
 per level; ConvTranspose3d k2 s2 up, skip concat, 1x1x1 head, 3 classes) at 96^3 and 128^3;
-3-D ResNet-18 (weights/models/resnet3d.py, 2 classes) at 1x1x64x128x128; the 2-D U-Net of
+3-D ResNet-18 (weights/models/resnet3d.py, 2 classes) at 1x1x64x128x128; the published
+dual-encoder 3-D ResNet-101 (weights/models/dual_encoder.py) on one patient, T1 and STIR each
+1x1x16x192x192 through the shared encoder; the 2-D U-Net of
 weights/models/unet2d.py on 20 slices of 128x160; 2-D ResNet-50 (weights/models/resnet2d.py) on
 1 and 20 slices of 224^2. Each is converted with convert_torch (BN folded) to a temporary .vxm.
 
@@ -17,7 +19,9 @@ Every framework runs in its own subprocess (so their memory does not mix): one w
 process CPU time are medians. Peak memory: the process's peak resident set (VmHWM) over the
 warm-up (tracing included) and timed runs minus its resident set just before them, the peak
 being reset first through /proc/self/clear_refs; so it counts activations, workspaces, reordered
-weight caches and allocator growth, not the weights loaded (or the model file mapped) before. Outputs are checked: max|vx - eager| <= 1e-3 * max(1, max|eager|).
+weight caches, allocator growth and the output of one run (each timed run starts after the previous
+output is released, as a caller that is done with it would), not the weights loaded (or the
+model file mapped) before. Outputs are checked: max|vx - eager| <= 1e-3 * max(1, max|eager|).
 
 GFLOP/s counts 2*MACs of Conv, ConvTranspose and Linear layers from the module's shapes (other
 ops are not counted); % of peak is against --peak per core (default: bench/peak/fma_peak_bench's
@@ -73,13 +77,24 @@ def _unet3d():
     return UNet3d()
 
 
+def _first_layer():
+    """The first layer of a 3-D U-Net with base 32: conv 1 -> 32, 3x3x3, + BN + ReLU."""
+    from torch import nn
+    return nn.Sequential(nn.Conv3d(1, 32, 3, 1, 1, bias=False), nn.BatchNorm3d(32), nn.ReLU(inplace=True))
+
+
 def _models():
     sys.path.insert(0, os.path.join(ROOT, "weights"))
-    from models import resnet2d, resnet3d, unet2d
+    from models import dual_encoder, resnet2d, resnet3d, unet2d
+    one_sequence = (1, 1, 16, 192, 192)
     return {
+        "first_layer_1x32_128": (_first_layer, (1, 1, 128, 128, 128)),
         "unet3d_96": (_unet3d, (1, 1, 96, 96, 96)),
         "unet3d_128": (_unet3d, (1, 1, 128, 128, 128)),
         "resnet3d18_64x128x128": (lambda: resnet3d.build(18, num_classes=2), (1, 1, 64, 128, 128)),
+        # the published A3 model on one patient: T1 and STIR through the shared encoder (2 x 1x1x16x192x192)
+        "dual_resnet101_2x16x192x192": (lambda: dual_encoder.build(depth=101, num_outputs=2),
+                                        [one_sequence, one_sequence]),
         "unet2d_20x128x160": (lambda: unet2d.build(), (20, 1, 128, 160)),
         "resnet50_1x224": (lambda: resnet2d.build(), (1, 3, 224, 224)),
         "resnet50_20x224": (lambda: resnet2d.build(), (20, 3, 224, 224)),
@@ -99,7 +114,7 @@ def _randomise_bn(m, seed):
             mod.bias.data.copy_(torch.rand(n, generator=g) * 0.2 - 0.1)
 
 
-def _flops(m, x):
+def _flops(m, xs):
     """2*MACs of Conv/ConvTranspose/Linear, from the shapes seen in one forward pass."""
     import torch
     from torch import nn
@@ -119,7 +134,7 @@ def _flops(m, x):
     hs = [mod.register_forward_hook(hook) for mod in m.modules()
           if isinstance(mod, (nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Linear))]
     with torch.no_grad():
-        m(x)
+        m(*xs)
     for h in hs:
         h.remove()
     return total[0]
@@ -146,7 +161,9 @@ def _reset_peak():
 
 def _timed(fn, reps):
     walls, cpus = [], []
+    out = None
     for _ in range(reps):
+        out = None  # a run's peak: the caller no longer holds the previous run's output
         c0, t0 = time.process_time(), time.perf_counter()
         out = fn()
         walls.append(time.perf_counter() - t0)
@@ -156,18 +173,19 @@ def _timed(fn, reps):
 
 def worker(a):
     import numpy as np
-    x = np.load(a.input)
+    with np.load(a.input) as z:
+        xs = [z["x%d" % i] for i in range(len(z.files))]
     if a.framework == "vx":
         import voxinfer
         m = voxinfer.Model(a.vxm, threads=a.threads)
-        fn = lambda: m.run(x)  # noqa: E731
+        fn = lambda: m.run(*xs)  # noqa: E731
         warm = 1
     else:
         import torch
         torch.set_num_threads(a.threads)
         mod = _models()[a.case][0]().eval()
         mod.load_state_dict(torch.load(a.module))
-        xt = torch.from_numpy(x)
+        xts = tuple(torch.from_numpy(x) for x in xs)
         note = ""
         if a.framework == "eager":
             run = mod
@@ -175,13 +193,13 @@ def worker(a):
             exact_peak = _reset_peak()
             base = _rss_kb("VmRSS")
             base_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            flops = _flops(mod, xt)  # is the warm-up run
+            flops = _flops(mod, xts)  # is the warm-up run
         else:
             exact_peak = _reset_peak()  # tracing runs the model: count it
             base = _rss_kb("VmRSS")
             base_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             with torch.no_grad():
-                run = torch.jit.freeze(torch.jit.trace(mod, xt))
+                run = torch.jit.freeze(torch.jit.trace(mod, xts))
                 try:
                     run = torch.jit.optimize_for_inference(run)
                     note = "frozen+optimize_for_inference"
@@ -191,7 +209,7 @@ def worker(a):
 
         def fn():
             with torch.no_grad():
-                return run(xt).numpy()
+                return run(*xts).numpy()
 
     if a.framework == "vx":
         exact_peak = _reset_peak()
@@ -234,7 +252,7 @@ def run_worker(framework, case, tmp, threads, reps, build):
                                          HERE, env.get("PYTHONPATH", "")])
     out_npy = os.path.join(tmp, "%s_%s_%d.npy" % (case, framework, threads))
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework, "--case", case, "--threads", str(threads),
-           "--reps", str(reps), "--input", os.path.join(tmp, case + "_x.npy"),
+           "--reps", str(reps), "--input", os.path.join(tmp, case + "_x.npz"),
            "--module", os.path.join(tmp, case + ".pt"), "--vxm", os.path.join(tmp, case + ".vxm"),
            "--output", out_npy]
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -283,10 +301,10 @@ def main():
             torch.manual_seed(0)
             m = make().eval()
             _randomise_bn(m, 1)
-            x = torch.randn(*shape)
-            np.save(os.path.join(tmp, case + "_x.npy"), x.numpy())
+            xs = tuple(torch.randn(*s) for s in (shape if isinstance(shape, list) else [shape]))
+            np.savez(os.path.join(tmp, case + "_x.npz"), **{"x%d" % i: x.numpy() for i, x in enumerate(xs)})
             torch.save(m.state_dict(), os.path.join(tmp, case + ".pt"))
-            convert_torch(m, x, os.path.join(tmp, case + ".vxm"))
+            convert_torch(m, xs, os.path.join(tmp, case + ".vxm"))
             for n in threads:
                 r = {k: run_worker(k, case, tmp, n, a.reps, a.build) for k in ("eager", "jit", "vx")}
                 flops = r["eager"]["flops"]
