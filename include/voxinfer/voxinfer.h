@@ -254,7 +254,10 @@ VX_API vx_status vx_tensor_numel(const vx_tensor* tensor, size_t* out);
  * and valid until vx_tensor_free. Since 100. */
 VX_API vx_status vx_tensor_data(const vx_tensor* tensor, const float** out);
 
-/* Frees a result tensor. NULL is a no-op. Since 100. */
+/* Frees a result tensor. NULL is a no-op. A tensor of 1 MiB or more freed while its session
+ * lives goes back to that session: its next run writes an output of the same size there
+ * instead of into fresh pages (the session holds at most one such buffer per model output,
+ * until it is freed). May be called on any thread. Since 100. */
 VX_API vx_status vx_tensor_free(vx_tensor* tensor);
 
 /* ------------------------------------------------------------------------------------ */
