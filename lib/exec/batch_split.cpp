@@ -1,5 +1,6 @@
 #include "exec/batch_split.h"
 
+#include <algorithm>
 #include <set>
 
 namespace vx {
@@ -50,6 +51,14 @@ bool samples_independent(const Graph& g, const std::map<std::string, Shape>& sha
   for (const auto& in : g.inputs)
     if (batch_of(in.name) != n) return false;
   return true;
+}
+
+int64_t samples_per_chunk(const Shape& input, int64_t n, int64_t chunk_voxels) {
+  const int64_t voxels = std::max<int64_t>(1, input.rank > 2 ? input.prod(2, input.rank) : 1);
+  const int64_t most = std::max<int64_t>(1, std::min(n, chunk_voxels / voxels));
+  for (int64_t c = most; c > 1; --c)
+    if (n % c == 0) return c;
+  return 1;
 }
 
 }  // namespace vx

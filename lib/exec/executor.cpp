@@ -50,7 +50,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
     in_shapes.push_back(t.shape());
   }
   last_split_ = false;
-  if (const int64_t n = batch_to_split(in_shapes, options)) return run_per_sample(inputs, options, n);
+  if (const int64_t chunk = batch_to_split(in_shapes, options)) return run_in_chunks(inputs, options, chunk);
   prepare(in_shapes, options);
   const Graph& g = *run_graph_;
   if (options.memory_limit && plan_.arena_bytes > options.memory_limit)
@@ -170,42 +170,47 @@ int64_t Executor::batch_to_split(const std::vector<Shape>& in_shapes, const Exec
     return false;
   };
   if (has_weight(options.keep) || has_weight(visible_)) return 0;
-  return n;
+  const int64_t chunk = samples_per_chunk(in_shapes[0], n, options.chunk_voxels);
+  return chunk < n ? chunk : 0;
 }
 
-std::vector<Tensor> Executor::run_per_sample(const std::vector<Tensor>& inputs, const ExecOptions& options,
-                                             int64_t n) {
-  if (!per_sample_) {  // the same graph declared for one sample (its weights shared, not copied)
+std::vector<Tensor> Executor::run_in_chunks(const std::vector<Tensor>& inputs, const ExecOptions& options,
+                                            int64_t chunk) {
+  if (!per_chunk_ || chunk_ != chunk) {  // the same graph declared for one chunk (its weights shared, not copied)
     auto g = std::make_shared<Graph>(*graph_);
     for (auto& in : g->inputs)
-      if (in.shape.rank > 0) in.shape[0] = 1;
-    per_sample_ = std::make_unique<Executor>(g, backend_, visible_);
+      if (in.shape.rank > 0) in.shape[0] = chunk;
+    per_chunk_ = std::make_unique<Executor>(g, backend_, visible_);
+    chunk_ = chunk;
   }
+  const int64_t n = inputs[0].shape()[0], chunks = n / chunk;
   last_split_ = true;
   split_kept_.clear();
   std::set<std::string> kept = options.keep;
   kept.insert(visible_.begin(), visible_.end());
   std::vector<Tensor> result;
   ExecOptions one = options;
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < chunks; ++i) {
     if (options.progress)
-      one.progress = [&options, i, n](int64_t done, int64_t total) { return options.progress(i * total + done, n * total); };
-    std::vector<Tensor> sample;
-    for (const auto& t : inputs) sample.push_back(t.slice(0, i, 1));
-    std::vector<Tensor> out = per_sample_->run(sample, one);
+      one.progress = [&options, i, chunks](int64_t done, int64_t total) {
+        return options.progress(i * total + done, chunks * total);
+      };
+    std::vector<Tensor> part;
+    for (const auto& t : inputs) part.push_back(t.slice(0, i * chunk, chunk));
+    std::vector<Tensor> out = per_chunk_->run(part, one);
     for (size_t k = 0; k < out.size(); ++k) {
       if (i == 0) {
         Shape s = out[k].shape();
         s[0] = n;
         result.push_back(Tensor::wrap_shared(outputs_->take(s.numel() * sizeof(float)), 0, s, DType::f32));
       }
-      result[k].slice(0, i, 1).copy_from(out[k]);
+      result[k].slice(0, i * chunk, chunk).copy_from(out[k]);
     }
     for (const auto& name : kept) {
       if (!split_shapes_.count(name)) continue;  // not a tensor of this graph: tensor() says so
       Tensor& whole = split_kept_[name];
       if (!whole.defined()) whole = Tensor::empty(split_shapes_.at(name), DType::f32);
-      whole.slice(0, i, 1).copy_from(per_sample_->tensor(name));
+      whole.slice(0, i * chunk, chunk).copy_from(per_chunk_->tensor(name));
     }
   }
   // As after a whole-batch run, inputs and outputs stay readable too (weights: tensor() has them).
@@ -220,7 +225,7 @@ Tensor Executor::tensor(const std::string& name) const {
     if (it != split_kept_.end()) return it->second;
     auto w = graph_->weights.find(name);
     if (w != graph_->weights.end()) return w->second;
-    fail(Status::invalid_argument, "tensor '" + name + "' was not kept alive in the last run (it ran one sample at a time)");
+    fail(Status::invalid_argument, "tensor '" + name + "' was not kept alive in the last run (it ran in chunks of samples)");
   }
   auto it = values_.find(name);
   if (it == values_.end()) fail(Status::invalid_argument, "no tensor named '" + name + "' in the last run");

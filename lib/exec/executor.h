@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "exec/backend.h"
+#include "exec/batch_split.h"
 #include "exec/output_pool.h"
 #include "exec/planner.h"
 #include "graph/graph.h"
@@ -29,6 +30,7 @@ struct ExecOptions {
   size_t memory_limit = 0;  // bytes of planned activations allowed; 0 = no limit
   ProgressFn progress;
   std::set<std::string> keep;  // tensors to keep readable after run() (see tensor())
+  int64_t chunk_voxels = kChunkVoxels;  // a split batch's chunk size (samples_per_chunk)
 };
 
 class Executor {
@@ -48,29 +50,30 @@ class Executor {
 
   // After run(): a view of a named tensor that was kept alive (options.keep), an output, an input or a weight.
   Tensor tensor(const std::string& name) const;
-  // Of the last run; after a batch that ran one sample at a time, that of one sample.
-  const MemoryPlan& plan() const { return last_split_ ? per_sample_->plan() : plan_; }  // of the fused graph
+  // Of the last run; after a batch that ran in chunks, that of one chunk.
+  const MemoryPlan& plan() const { return last_split_ ? per_chunk_->plan() : plan_; }  // of the fused graph
   // Shapes of every tensor of graph(), fused away or not, for the inputs of the last run
-  // (the whole batch's, also when it ran one sample at a time).
+  // (the whole batch's, also when it ran in chunks).
   const std::map<std::string, Shape>& shapes() const { return last_split_ ? split_shapes_ : shapes_; }
-  // Whether the last run went one sample at a time (lib/exec/batch_split.h).
+  // Whether the last run went in chunks of samples (lib/exec/batch_split.h), and their size.
   bool last_run_split() const { return last_split_; }
+  int64_t last_chunk() const { return last_split_ ? chunk_ : 0; }
   const Graph& graph() const { return *graph_; }  // as given, unfused
   const std::vector<int>& order() const { return order_; }  // of graph()
   // The graph run() ran last (fused) and its order; graph() before the first run().
   const Graph& run_graph() const {
-    return last_split_ ? per_sample_->run_graph() : run_graph_ ? *run_graph_ : *graph_;
+    return last_split_ ? per_chunk_->run_graph() : run_graph_ ? *run_graph_ : *graph_;
   }
   const ExecBackend& backend() const { return *backend_; }
 
  private:
   void prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options);
-  // A batch whose samples the graph treats independently runs one sample at a time, so its
-  // activations are those of one sample (lib/exec/batch_split.h); same results. Tensors kept
+  // A batch whose samples the graph treats independently runs in chunks of a few samples, so
+  // its activations are those of one chunk (lib/exec/batch_split.h); same results. Tensors kept
   // readable (ExecOptions.keep, `visible`) are gathered sample by sample into batch tensors.
-  // Returns the batch size to split, or 0.
+  // Returns the samples per chunk, or 0 to run the batch whole.
   int64_t batch_to_split(const std::vector<Shape>& input_shapes, const ExecOptions& options);
-  std::vector<Tensor> run_per_sample(const std::vector<Tensor>& inputs, const ExecOptions& options, int64_t n);
+  std::vector<Tensor> run_in_chunks(const std::vector<Tensor>& inputs, const ExecOptions& options, int64_t chunk);
 
   std::shared_ptr<const Graph> graph_;
   std::shared_ptr<ExecBackend> backend_;
@@ -90,7 +93,8 @@ class Executor {
   bool split_ok_ = false;
   std::map<std::string, Tensor> split_kept_;  // kept tensors of a split batch, whole
   bool last_split_ = false;
-  std::unique_ptr<Executor> per_sample_;  // runs the samples of a split batch (graph declared for one)
+  std::unique_ptr<Executor> per_chunk_;  // runs the chunks of a split batch (graph declared for one chunk)
+  int64_t chunk_ = 0;                    // samples per chunk per_chunk_ was made for
   std::shared_ptr<uint8_t> arena_;
   std::shared_ptr<OutputPool> outputs_;
   size_t arena_capacity_ = 0;

@@ -345,21 +345,63 @@ TEST_CASE("layouts: a U-Net with 16..128 channels runs blocked between layers an
   }
 }
 
-TEST_CASE("a batch of independent samples runs one sample at a time, with the batch's results") {
+TEST_CASE("samples_per_chunk: a divisor of the batch near the voxel target") {
+  CHECK(samples_per_chunk(Shape{20, 3, 224, 224}, 20) == 5);     // 50176 voxels a slice: 5 -> 250880
+  CHECK(samples_per_chunk(Shape{20, 1, 128, 160}, 20) == 10);    // 12 would fit; 10 divides 20
+  CHECK(samples_per_chunk(Shape{7, 1, 128, 160}, 7) == 7);       // the whole batch fits: no split
+  CHECK(samples_per_chunk(Shape{13, 1, 128, 160}, 13, 100000) == 1);  // prime, over the target
+  CHECK(samples_per_chunk(Shape{2, 1, 64, 128, 128}, 2) == 1);   // volumes run alone
+  CHECK(samples_per_chunk(Shape{4, 1, 8, 8, 8}, 4, 1) == 1);
+}
+
+TEST_CASE("a batch of independent samples runs in chunks, with the batch's results") {
   auto g = unet(4);
   Tensor batch = Tensor::empty({3, 1, 8, 8, 8});
   for (int64_t i = 0; i < batch.numel(); ++i) batch.f32()[i] = std::cos(0.05f * float(i));
   const Tensor want = naive_run(*g, batch, kern::ref_kernels());
   Executor ex(g, kern::ref_kernels());
-  const Tensor got = ex.run({batch}).at(0);
+  ExecOptions o;
+  o.chunk_voxels = 1;  // one sample a chunk
+  const Tensor got = ex.run({batch}, o).at(0);
   REQUIRE(got.shape() == want.shape());
   CHECK(std::memcmp(got.raw(), want.raw(), got.nbytes()) == 0);  // same kernels, same arithmetic
   CHECK(ex.last_run_split());
+  CHECK(ex.last_chunk() == 1);
   CHECK(ex.shapes().at("image")[0] == 3);  // shapes are the batch's
   CHECK(ex.plan().tensors.at(g->nodes[1].outputs[0]).shape[0] == 1);  // memory is one sample's
+  {  // With the default target these small samples run as one batch.
+    Executor whole(g, kern::ref_kernels());
+    CHECK(std::memcmp(whole.run({batch}).at(0).raw(), want.raw(), want.nbytes()) == 0);
+    CHECK(!whole.last_run_split());
+  }
+  {  // A batch of 4 in chunks of 2.
+    Tensor four = Tensor::empty({4, 1, 8, 8, 8});
+    for (int64_t i = 0; i < four.numel(); ++i) four.f32()[i] = std::sin(0.031f * float(i));
+    const Tensor want4 = naive_run(*g, four, kern::ref_kernels());
+    ExecOptions two;
+    two.chunk_voxels = 2 * 512;
+    const Tensor got4 = ex.run({four}, two).at(0);
+    CHECK(ex.last_chunk() == 2);
+    CHECK(ex.plan().tensors.at(g->nodes[1].outputs[0]).shape[0] == 2);
+    REQUIRE(got4.shape() == want4.shape());
+    CHECK(std::memcmp(got4.raw(), want4.raw(), got4.nbytes()) == 0);
+    // A kept tensor gathered chunk by chunk equals a whole-batch run's.
+    const std::string k = g->nodes[3].outputs[0];
+    two.keep = {k};
+    ex.run({four}, two);
+    CHECK(ex.last_chunk() == 2);
+    ExecOptions whole_keep;
+    whole_keep.keep = {k};
+    Executor whole4(g, kern::ref_kernels());
+    whole4.run({four}, whole_keep);
+    CHECK(!whole4.last_run_split());
+    const Tensor a = ex.tensor(k), b = whole4.tensor(k);
+    REQUIRE(a.shape() == b.shape());
+    CHECK(a.shape()[0] == 4);
+    CHECK(std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0);
+  }
   // Progress counts every sample's steps.
   int64_t last_done = 0, last_total = 0;
-  ExecOptions o;
   o.progress = [&](int64_t done, int64_t total) {
     CHECK(done > last_done);
     last_done = done, last_total = total;
@@ -368,7 +410,7 @@ TEST_CASE("a batch of independent samples runs one sample at a time, with the ba
   ex.run({batch}, o);
   CHECK(last_done == last_total);
   CHECK(last_total == 3 * static_cast<int64_t>(ex.run_graph().nodes.size()));
-  // Tensors kept readable (Grad-CAM's layers): still one sample at a time, each kept tensor
+  // Tensors kept readable (Grad-CAM's layers): still in chunks, each kept tensor
   // gathered whole. Oracle: a whole-batch run keeping the same tensor (a weight in `keep`
   // stops the split: it has no batch axis to gather along).
   o.progress = nullptr;
