@@ -50,13 +50,19 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
     in_shapes.push_back(t.shape());
   }
   last_split_ = false;
-  if (const int64_t chunk = batch_to_split(in_shapes, options)) return run_in_chunks(inputs, options, chunk);
+  const int64_t n = splittable_batch(in_shapes, options);
+  if (n) {
+    const int64_t chunk = samples_per_chunk(in_shapes[0], n, options.chunk_voxels);
+    if (chunk < n) return run_in_chunks(inputs, options, chunk);
+  }
   prepare(in_shapes, options);
   const Graph& g = *run_graph_;
-  if (options.memory_limit && plan_.arena_bytes > options.memory_limit)
+  if (options.memory_limit && plan_.arena_bytes > options.memory_limit) {
+    if (n) return run_in_chunks(inputs, options, 1);  // one sample at a time: the least a batch can take
     fail(Status::limit_exceeded, "this input needs " + std::to_string(plan_.arena_bytes) +
                                      " bytes of activations, over the session's memory limit of " +
                                      std::to_string(options.memory_limit));
+  }
   if (plan_.arena_bytes > arena_capacity_) {
     arena_ = backend_->allocate(plan_.arena_bytes);
     arena_capacity_ = plan_.arena_bytes;
@@ -153,7 +159,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
   return result;
 }
 
-int64_t Executor::batch_to_split(const std::vector<Shape>& in_shapes, const ExecOptions& options) {
+int64_t Executor::splittable_batch(const std::vector<Shape>& in_shapes, const ExecOptions& options) {
   if (in_shapes.empty() || !backend_->host_memory()) return 0;
   const int64_t n = in_shapes[0].rank > 0 ? in_shapes[0][0] : 0;
   if (n < 2) return 0;
@@ -170,8 +176,7 @@ int64_t Executor::batch_to_split(const std::vector<Shape>& in_shapes, const Exec
     return false;
   };
   if (has_weight(options.keep) || has_weight(visible_)) return 0;
-  const int64_t chunk = samples_per_chunk(in_shapes[0], n, options.chunk_voxels);
-  return chunk < n ? chunk : 0;
+  return n;
 }
 
 std::vector<Tensor> Executor::run_in_chunks(const std::vector<Tensor>& inputs, const ExecOptions& options,
@@ -197,6 +202,7 @@ std::vector<Tensor> Executor::run_in_chunks(const std::vector<Tensor>& inputs, c
       };
     std::vector<Tensor> part;
     for (const auto& t : inputs) part.push_back(t.slice(0, i * chunk, chunk));
+    // (A chunk over the memory limit runs one sample at a time inside per_chunk_.)
     std::vector<Tensor> out = per_chunk_->run(part, one);
     for (size_t k = 0; k < out.size(); ++k) {
       if (i == 0) {

@@ -70,9 +70,10 @@ class Executor {
   void prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options);
   // A batch whose samples the graph treats independently runs in chunks of a few samples, so
   // its activations are those of one chunk (lib/exec/batch_split.h); same results. Tensors kept
-  // readable (ExecOptions.keep, `visible`) are gathered sample by sample into batch tensors.
-  // Returns the samples per chunk, or 0 to run the batch whole.
-  int64_t batch_to_split(const std::vector<Shape>& input_shapes, const ExecOptions& options);
+  // readable (ExecOptions.keep, `visible`) are gathered chunk by chunk into batch tensors. Under
+  // a memory limit a batch whose chunk (or whole) does not fit runs one sample at a time.
+  // Returns the batch size when the batch may run in chunks, else 0.
+  int64_t splittable_batch(const std::vector<Shape>& input_shapes, const ExecOptions& options);
   std::vector<Tensor> run_in_chunks(const std::vector<Tensor>& inputs, const ExecOptions& options, int64_t chunk);
 
   std::shared_ptr<const Graph> graph_;
@@ -88,7 +89,7 @@ class Executor {
   std::set<std::string> planned_keep_;
   std::map<std::string, Shape> shapes_;
   MemoryPlan plan_;
-  std::vector<Shape> split_checked_;  // input shapes batch_to_split last looked at
+  std::vector<Shape> split_checked_;  // input shapes splittable_batch last looked at
   std::map<std::string, Shape> split_shapes_;  // their shapes (the whole batch's)
   bool split_ok_ = false;
   std::map<std::string, Tensor> split_kept_;  // kept tensors of a split batch, whole

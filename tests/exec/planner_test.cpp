@@ -400,6 +400,34 @@ TEST_CASE("a batch of independent samples runs in chunks, with the batch's resul
     CHECK(a.shape()[0] == 4);
     CHECK(std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0);
   }
+  {  // Under a memory limit that one sample fits and the chunk (or whole batch) does not: one at a time.
+    ex.run({batch}, o);  // one sample a chunk
+    const size_t one_sample = ex.plan().arena_bytes;
+    Executor whole(g, kern::ref_kernels());
+    whole.run({batch});
+    const size_t three = whole.plan().arena_bytes;
+    REQUIRE(three > one_sample);
+    ExecOptions limited;
+    limited.memory_limit = (one_sample + three) / 2;
+    const Tensor a = whole.run({batch}, limited).at(0);
+    CHECK(whole.last_chunk() == 1);
+    CHECK(whole.plan().arena_bytes <= limited.memory_limit);
+    CHECK(std::memcmp(a.raw(), want.raw(), want.nbytes()) == 0);
+    Tensor six = Tensor::empty({6, 1, 8, 8, 8});
+    for (int k = 0; k < 2; ++k) std::memcpy(six.f32() + k * batch.numel(), batch.raw(), batch.nbytes());
+    limited.chunk_voxels = 3 * 512;  // chunks of 3: over the limit
+    const Tensor b = whole.run({six}, limited).at(0);
+    CHECK(whole.plan().arena_bytes <= limited.memory_limit);  // the chunk of 3 runs one sample at a time
+    CHECK(std::memcmp(b.raw(), want.raw(), want.nbytes()) == 0);
+    CHECK(std::memcmp(b.f32() + want.numel(), want.raw(), want.nbytes()) == 0);
+    limited.memory_limit = one_sample - 1;
+    try {
+      whole.run({batch}, limited);
+      FAIL("a limit under one sample's activations must refuse the run");
+    } catch (const Error& e) {
+      CHECK(e.status() == Status::limit_exceeded);
+    }
+  }
   // Progress counts every sample's steps.
   int64_t last_done = 0, last_total = 0;
   o.progress = [&](int64_t done, int64_t total) {
