@@ -1,7 +1,5 @@
 #include "exec/executor.h"
 
-#include <algorithm>
-
 #include "exec/batch_split.h"
 #include "exec/fuse.h"
 #include "exec/layout.h"
@@ -17,7 +15,7 @@ Executor::Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBacke
       visible_(std::move(visible)) {
   require(graph_ != nullptr, Status::invalid_argument, "executor needs a graph");
   order_ = graph_->topological_order();
-  outputs_ = std::make_shared<OutputPool>(std::max<size_t>(1, graph_->outputs.size()));
+  outputs_ = std::make_shared<OutputPool>(graph_->outputs.size());
 }
 
 void Executor::prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options) {
@@ -105,7 +103,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
           view_only = true;
           break;
         default:
-          t = host ? Tensor::wrap_shared(outputs_->take(tp.shape.numel() * sizeof(float)), 0, tp.shape, DType::f32)
+          t = host ? new_output(tp.shape)
                    : Tensor::wrap_shared(backend_->allocate(tp.shape.numel() * sizeof(float)), 0, tp.shape, DType::f32);
           if (op->alias_input() >= 0 && &name == &n.outputs[0]) {
             if (host) {
@@ -159,6 +157,10 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
   return result;
 }
 
+Tensor Executor::new_output(const Shape& shape) {
+  return Tensor::wrap_shared(outputs_->take(static_cast<size_t>(shape.numel()) * sizeof(float)), 0, shape, DType::f32);
+}
+
 int64_t Executor::splittable_batch(const std::vector<Shape>& in_shapes, const ExecOptions& options) {
   if (in_shapes.empty() || !backend_->host_memory()) return 0;
   const int64_t n = in_shapes[0].rank > 0 ? in_shapes[0][0] : 0;
@@ -208,7 +210,7 @@ std::vector<Tensor> Executor::run_in_chunks(const std::vector<Tensor>& inputs, c
       if (i == 0) {
         Shape s = out[k].shape();
         s[0] = n;
-        result.push_back(Tensor::wrap_shared(outputs_->take(s.numel() * sizeof(float)), 0, s, DType::f32));
+        result.push_back(new_output(s));
       }
       result[k].slice(0, i * chunk, chunk).copy_from(out[k]);
     }

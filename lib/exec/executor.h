@@ -68,6 +68,7 @@ class Executor {
 
  private:
   void prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options);
+  Tensor new_output(const Shape& shape);  // host memory for a result, from outputs_
   // A batch whose samples the graph treats independently runs in chunks of a few samples, so
   // its activations are those of one chunk (lib/exec/batch_split.h); same results. Tensors kept
   // readable (ExecOptions.keep, `visible`) are gathered chunk by chunk into batch tensors. Under

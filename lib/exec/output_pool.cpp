@@ -40,15 +40,11 @@ void OutputPool::give_back(uint8_t* p, size_t rounded) {
   uint8_t* evicted = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (max_blocks_ == 0) {
-      evicted = p;
-    } else {
-      if (free_.size() >= max_blocks_) {  // a buffer of shapes no longer run, most likely
-        evicted = free_.front().second;
-        free_.erase(free_.begin());
-      }
-      free_.emplace_back(rounded, p);
+    if (free_.size() >= max_blocks_) {  // a buffer of shapes no longer run, most likely
+      evicted = free_.front().second;
+      free_.erase(free_.begin());
     }
+    free_.emplace_back(rounded, p);
   }
   std::free(evicted);
 }

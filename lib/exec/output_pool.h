@@ -7,6 +7,7 @@
 // Buffers released after the pool is gone are freed. Thread-safe: a caller may release an
 // output on any thread.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,7 +21,7 @@ class OutputPool : public std::enable_shared_from_this<OutputPool> {
  public:
   static constexpr size_t kPooledFrom = size_t{1} << 20;
 
-  explicit OutputPool(size_t max_blocks) : max_blocks_(max_blocks) {}
+  explicit OutputPool(size_t max_blocks) : max_blocks_(std::max<size_t>(1, max_blocks)) {}
   ~OutputPool();
   OutputPool(const OutputPool&) = delete;
   OutputPool& operator=(const OutputPool&) = delete;
