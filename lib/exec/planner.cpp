@@ -151,8 +151,10 @@ static void plan_residuals_in_place(const Graph& g, const std::vector<int>& orde
     const std::string root_name = r.where == W::slice ? r.alias_of : rn;
     TensorPlan& root = plan.tensors.at(root_name);
     if (root.where != W::arena || root.last_step != step || keep.count(root_name)) continue;
-    const TensorPlan& x = plan.tensors.at(n.inputs[0]);
-    if (n.inputs[0] == root_name || (x.where == W::slice && x.alias_of == root_name)) continue;
+    std::string xn = n.inputs[0];  // the bytes the convolution reads: through any alias (a Reshape)
+    while (plan.tensors.at(xn).where == W::alias) xn = plan.tensors.at(xn).alias_of;
+    const TensorPlan& x = plan.tensors.at(xn);
+    if (xn == root_name || (x.where == W::slice && x.alias_of == root_name)) continue;
     y.where = W::slice;
     y.alias_of = root_name;
     y.offset = r.where == W::slice ? r.offset : 0;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "../common/random_data.h"
 #include "exec/batch_split.h"
 #include "exec/executor.h"
 #include "graph/op.h"
@@ -272,6 +273,51 @@ TEST_CASE("a residual Conv writes over the residual it adds; values as without t
     for (int64_t i = 0; i < kept.numel(); ++i) err = std::max(err, double(std::fabs(kept.f32()[i] - ref_out1.f32()[i])));
     CHECK(err < 1e-4);
   }
+}
+
+TEST_CASE("a residual Conv whose input views the residual's bytes (an Identity) is not written over it") {
+  // conv b adds shortcut s; conv d reads Identity(b) and adds b: d must not be written over b,
+  // which it reads through the view (nor b over s: b has a view, whose readers the rule does
+  // not follow).
+  auto g = std::make_shared<Graph>();
+  g->inputs.push_back({"x", Shape{1, 4, 6, 5, 4}});
+  auto conv = [&](const std::string& name, const std::string& in, const std::string& residual) {
+    Node n;
+    n.name = name;
+    n.op = "Conv";
+    n.inputs = {in, name + ".w", name + ".b"};
+    if (!residual.empty()) n.inputs.push_back(residual);
+    n.outputs = {name};
+    n.attrs.set_ints("pads", {1, 1, 1, 1, 1, 1});
+    Tensor w = Tensor::empty({4, 4, 3, 3, 3});
+    auto v = test::uniform_floats(w.numel(), static_cast<uint32_t>(name[0]), -0.2f, 0.2f);
+    std::memcpy(w.f32(), v.data(), v.size() * sizeof(float));
+    g->weights[name + ".w"] = w;
+    g->weights[name + ".b"] = Tensor::zeros({4});
+    g->nodes.push_back(n);
+  };
+  conv("s", "x", "");
+  conv("a", "x", "");
+  conv("b", "a", "s");
+  Node id;
+  id.name = "v";
+  id.op = "Identity";
+  id.inputs = {"b"};
+  id.outputs = {"v"};
+  g->nodes.push_back(id);
+  conv("d", "v", "b");
+  conv("c", "d", "");
+  g->outputs = {"c"};
+  Tensor x = Tensor::empty({1, 4, 6, 5, 4});
+  auto v = test::uniform_floats(x.numel(), 5);
+  std::memcpy(x.f32(), v.data(), v.size() * sizeof(float));
+  Executor ex(g, kern::ref_kernels());
+  const Tensor got = ex.run({x}).at(0);
+  CHECK(ex.plan().tensors.at("b").where == TensorPlan::Where::arena);
+  CHECK(ex.plan().tensors.at("d").where == TensorPlan::Where::arena);
+  const Tensor want = naive_run(*g, x, kern::ref_kernels());
+  REQUIRE(got.shape() == want.shape());
+  CHECK(std::memcmp(got.raw(), want.raw(), got.nbytes()) == 0);
 }
 
 TEST_CASE("a one-sample channel Concat is planned in place: its inputs are slices of its output") {
