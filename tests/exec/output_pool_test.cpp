@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "../common/graph_nodes.h"
 #include "../common/random_data.h"
 #include "exec/executor.h"
 #include "exec/output_pool.h"
@@ -58,12 +59,7 @@ namespace {
 std::shared_ptr<Graph> relu_graph() {
   auto g = std::make_shared<Graph>();
   g->inputs.push_back({"x", Shape{1, 2, 64, 64, 64}});
-  Node n;
-  n.name = "out";
-  n.op = "Relu";
-  n.inputs = {"x"};
-  n.outputs = {"out"};
-  g->nodes.push_back(n);
+  g->nodes.push_back(test::node("out", "Relu", {"x"}, {"out"}));
   g->outputs = {"out"};
   return g;
 }

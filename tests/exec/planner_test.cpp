@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "../common/graph_nodes.h"
 #include "../common/random_data.h"
 #include "exec/batch_split.h"
 #include "exec/executor.h"
@@ -299,12 +300,7 @@ TEST_CASE("a residual Conv whose input views the residual's bytes (an Identity) 
   conv("s", "x", "");
   conv("a", "x", "");
   conv("b", "a", "s");
-  Node id;
-  id.name = "v";
-  id.op = "Identity";
-  id.inputs = {"b"};
-  id.outputs = {"v"};
-  g->nodes.push_back(id);
+  g->nodes.push_back(test::node("v", "Identity", {"b"}, {"v"}));
   conv("d", "v", "b");
   conv("c", "d", "");
   g->outputs = {"c"};

@@ -3,6 +3,7 @@
 // error contract, the default layer, and occlusion sensitivity against a brute-force sum.
 #include <doctest/doctest.h>
 
+#include "../common/graph_nodes.h"
 #include "case_loader.h"
 #include "explain/gradcam.h"
 
@@ -90,12 +91,7 @@ TEST_CASE("bad requests give clear errors") {
 
   // A tensor the output does not depend on: no differentiable path.
   auto g = std::make_shared<Graph>(*c.model->graph);
-  Node side;
-  side.name = "side";
-  side.op = "Relu";
-  side.inputs = {"x"};
-  side.outputs = {"side_out"};
-  g->nodes.push_back(side);
+  g->nodes.push_back(test::node("side", "Relu", {"x"}, {"side_out"}));
   g->outputs.push_back("side_out");
   Model m;
   m.graph = g;

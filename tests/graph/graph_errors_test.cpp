@@ -3,20 +3,14 @@
 
 #include <string>
 
+#include "../common/graph_nodes.h"
 #include "exec/executor.h"
 #include "graph/graph.h"
 
 using namespace vx;
 
 namespace {
-Node node(const std::string& name, const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
-  Node n;
-  n.name = name;
-  n.op = op;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  return n;
-}
+using test::node;
 
 Graph conv_relu() {
   Graph g;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../common/graph_nodes.h"
 #include "model/model.h"
 #include "model/vxm_reader.h"
 #include "model/vxm_writer.h"
@@ -34,14 +35,7 @@ extern "C" void* aligned_alloc(size_t align, size_t n) {
 
 namespace {
 
-Node node(const std::string& name, const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
-  Node n;
-  n.name = name;
-  n.op = op;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  return n;
-}
+using test::node;
 
 Graph small_graph() {
   Graph g;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../common/graph_nodes.h"
 #include "core/sha256.h"
 #include "model/model.h"
 #include "model/vxm_reader.h"
@@ -18,14 +19,7 @@ namespace {
 
 const std::string kFixtures = std::string(VX_FIXTURE_DIR) + "/vxm/";
 
-Node node(const std::string& name, const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
-  Node n;
-  n.name = name;
-  n.op = op;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  return n;
-}
+using test::node;
 
 Tensor filled(const Shape& s, float base) {
   Tensor t = Tensor::empty(s);
