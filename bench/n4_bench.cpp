@@ -1,7 +1,7 @@
 // N4 bias-field correction on the sacroiliac pipeline's grid (20 x 224 x 224 at 3.5 x 1 x 1 mm)
 // with the published settings (SimpleITK defaults: 4 levels x 50 iterations, no mask, no
 // shrinking): ours with shrink 1, 2 and 4, and ITK 5.2's filter when CMake found ITK.
-// The volume is the spine T1 from ../shared/data/mri, trilinearly resampled onto the grid
+// The volume is the spine T1 from tests/data/mri, trilinearly resampled onto the grid
 // (fill 0 outside) and multiplied by a smooth field, so the iteration counts are realistic.
 #include <benchmark/benchmark.h>
 #include <nifti2_io.h>
@@ -25,11 +25,11 @@ constexpr int64_t kNz = 20, kNy = 224, kNx = 224;
 const std::vector<float>& volume() {
   static const std::vector<float> vol = [] {
     std::vector<float> out(static_cast<size_t>(kNz * kNy * kNx), 0.0f);
-    // Data from $VX_TEST_DATA_DIR, else ../shared/data next to this source tree.
+    // Data from $VX_TEST_DATA_DIR, else tests/data in this source tree.
     std::string data = std::getenv("VX_TEST_DATA_DIR") ? std::getenv("VX_TEST_DATA_DIR") : "";
     if (data.empty()) {
       const std::string here = __FILE__;  // .../bench/n4_bench.cpp
-      data = here.substr(0, here.rfind("/bench/")) + "/../shared/data";
+      data = here.substr(0, here.rfind("/bench/")) + "/tests/data";
     }
     const std::string path = data + "/mri/spine-cervical-sct/t1/t1w.nii.gz";
     nifti_image* nim = nifti_image_read(path.c_str(), 1);

@@ -1,5 +1,5 @@
 // The whole published preprocessing chain (preprocess/sij_recipe.h) for one sequence, on a real
-// brain T1 (shared/data/mri/brain-t1-chris, 188 x 256 x 190 at 0.88 mm, so the 224 x 224 x 20
+// brain T1 (tests/data/mri/brain-t1-chris, 188 x 256 x 190 at 0.88 mm, so the 224 x 224 x 20
 // grid is filled): resample, clip, N4 (4 x 50 iterations) with shrink 1, 2 and 4, then the
 // denoiser's resize and z-score. The counters give each step's share in milliseconds.
 // Target from the issue: under 1 s on 2 cores. The paper: 16.2 s for reading + resampling + N4.
@@ -18,7 +18,7 @@ const vx::Volume& volume() {
     std::string data = std::getenv("VX_TEST_DATA_DIR") ? std::getenv("VX_TEST_DATA_DIR") : "";
     if (data.empty()) {
       const std::string here = __FILE__;  // .../bench/sij_recipe_bench.cpp
-      data = here.substr(0, here.rfind("/bench/")) + "/../shared/data";
+      data = here.substr(0, here.rfind("/bench/")) + "/tests/data";
     }
     return vx::read_volume(data + "/mri/brain-t1-chris/chris_t1.nii.gz");
   }();

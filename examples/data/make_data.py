@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Rebuild examples/data/ from ../shared/data/mri (the project's store of public MRI data).
+"""Rebuild examples/data/ from tests/data/mri (the public MRI volumes the tests read).
 
 Copies the small files as they are (byte-identical) and makes one modification:
 brain-t1-chris/chris_t1.nii.gz (188x256x190 at 0.88 mm, 4.2 MB) is reduced by 2x2x2 block
@@ -15,7 +15,7 @@ import nibabel as nib
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_SRC = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "data", "mri"))
+DEFAULT_SRC = os.path.normpath(os.path.join(HERE, "..", "..", "tests", "data", "mri"))
 
 COPIES = {
     "spine-cervical-sct": ["t1/t1w.nii.gz", "t1/t1w_seg-manual.nii.gz", "t2/t2.nii.gz",

@@ -6,7 +6,7 @@ with the scan's geometry.
         /usr/bin/python3 examples/python/gradcam_volume.py MODEL.vxm [SCAN] [OUTDIR]
 
 SCAN: a NIfTI file or DICOM folder; default: the first NIfTI in examples/data/, else
-../shared/data/mri/spine-cervical-sct/t1/t1w.nii.gz. OUTDIR: default the current folder.
+tests/data/mri/spine-cervical-sct/t1/t1w.nii.gz. OUTDIR: default the current folder.
 The scan is fed as is (z-scored here for the demo; use the model's own preprocessing for real use).
 """
 import glob
@@ -25,7 +25,7 @@ def default_scan():
     found = sorted(glob.glob(os.path.join(REPO, "examples", "data", "*.nii*")))
     if found:
         return found[0]
-    return os.path.join(REPO, "..", "shared", "data", "mri", "spine-cervical-sct", "t1", "t1w.nii.gz")
+    return os.path.join(REPO, "tests", "data", "mri", "spine-cervical-sct", "t1", "t1w.nii.gz")
 
 
 def main():

@@ -180,7 +180,7 @@ def explain(outdir, name, model, module, inputs, logits_fn, emit_inputs, metadat
 
 def volume(outdir):
     import nibabel as nib
-    path = os.path.join(os.environ.get("VX_TEST_DATA_DIR", ""), "mri", "spine-cervical-sct", "t1", "t1w.nii.gz")
+    path = os.path.join(os.environ.get("VX_TEST_DATA_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")), "mri", "spine-cervical-sct", "t1", "t1w.nii.gz")
     img = nib.load(path)
     data = np.asarray(img.get_fdata(), dtype=np.float32)
     data.ravel(order="F").astype("<f4").tofile(os.path.join(outdir, "t1w.f32"))  # x fastest, as R stores it

@@ -4,7 +4,7 @@
 Run once by hand when the readers learn a new feature; the output is committed. Seeds are
 tiny so each fuzz iteration is fast: a few voxels in every layout the readers accept
 (NIfTI-1/-2, both byte orders, every datatype, extensions, gzip) and DICOM files cropped
-from shared/data to 8x8 pixels (single-frame implicit VR, big endian, signed 12-bit, RLE;
+from tests/data to 8x8 pixels (single-frame implicit VR, big endian, signed 12-bit, RLE;
 enhanced multi-frame explicit VR).
 Usage: /usr/bin/python3 tests/fuzz/make_seed_corpus.py [SHARED_DATA_DIR]
 """
@@ -19,7 +19,7 @@ import pydicom
 from pydicom.uid import ExplicitVRBigEndian, RLELossless
 
 here = pathlib.Path(__file__).resolve().parent
-data = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else here.parents[1] / ".." / "shared" / "data") / "mri"
+data = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else here.parent / "data") / "mri"
 nii_dir, dcm_dir = here / "corpus" / "nifti_read", here / "corpus" / "dicom_read"
 for d in (nii_dir, dcm_dir):
     shutil.rmtree(d, ignore_errors=True)

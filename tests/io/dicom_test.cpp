@@ -1,5 +1,5 @@
 // DICOM reader against a pydicom reference (gen_dicom_fixtures.py) for the three DICOM sets
-// in shared/data/mri, and for three re-encodings of one of them (big endian; signed 12-bit with
+// in tests/data/mri, and for three re-encodings of one of them (big endian; signed 12-bit with
 // junk in the unused high bits; RLE Lossless), expected values from the original pixels.
 // Tolerances: affine 1e-4 mm (DS strings parsed by both), voxels exact
 // (integers times slope/intercept 1e-5 relative), shapes exact.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""pydicom reference for the three DICOM sets under shared/data/mri: voxels [slice, row,
+"""pydicom reference for the three DICOM sets under tests/data/mri: voxels [slice, row,
 column] sorted by ImagePositionPatient on the slice normal, rescaled; affine in RAS (LPS
 with x, y negated) for voxel (i, j, k) = (column, row, slice). Also hostile folders: empty,
 mixed series, no DICOM at all, duplicate slice."""
@@ -15,8 +15,7 @@ import pydicom.encaps
 
 out = pathlib.Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
-data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR",
-                                        pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
 mri = data_dir / "mri"
 man = {"valid": [], "hostile": []}
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes nibabel's view of every NIfTI under shared/data/mri plus synthetic and hostile
+"""Writes nibabel's view of every NIfTI under tests/data/mri plus synthetic and hostile
 NIfTI files into OUTDIR, with manifest.json: for each valid file its shape (i, j, k), affine
 (nibabel img.affine, row-major) and voxels (get_fdata as float32, raw little-endian, file
 order); for hostile files the expected failure. Also nibabel's closest-canonical (RAS)
@@ -17,8 +17,7 @@ import numpy as np
 out = pathlib.Path(sys.argv[1])
 (out / "synth").mkdir(parents=True, exist_ok=True)
 (out / "ref").mkdir(parents=True, exist_ok=True)
-data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR",
-                                        pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
 mri = data_dir / "mri"
 rng = np.random.default_rng(1234)
 manifest = {"valid": [], "hostile": [], "canonical": {}}

@@ -69,7 +69,7 @@ std::string tmp_dir() {
 
 }  // namespace
 
-TEST_CASE("every NIfTI under shared/data/mri and every synthetic file matches nibabel") {
+TEST_CASE("every NIfTI under tests/data/mri and every synthetic file matches nibabel") {
   auto m = manifest();
   REQUIRE(m["valid"].size() >= 30);
   for (const auto& e : m["valid"]) {

@@ -14,8 +14,7 @@ from scipy import ndimage
 
 out = pathlib.Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
-data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR",
-                                        pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
 rng = np.random.default_rng(7)
 man = {}
 

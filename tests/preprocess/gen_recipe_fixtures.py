@@ -18,8 +18,7 @@ from scipy import ndimage
 
 out = pathlib.Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
-data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR",
-                                        pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
 img_path = data_dir / "mri/spine-cervical-sct/t1/t1w.nii.gz"
 img = nib.load(str(img_path))
 vol = np.asarray(img.get_fdata(), np.float64).T.copy()  # [D, H, W]

@@ -1,6 +1,6 @@
 // N4 bias-field correction: the separable B-spline fit against a naive scattered-data fit, the
 // refinement against evaluation, and the whole filter against ITK 5.2's
-// N4BiasFieldCorrectionImageFilter (when CMake found ITK) on real MRI from ../shared/data/mri,
+// N4BiasFieldCorrectionImageFilter (when CMake found ITK) on real MRI from tests/data/mri,
 // as given and multiplied by a known smooth field. Tolerances are stated at each check.
 #include <doctest/doctest.h>
 #include <nifti2_io.h>

@@ -1,5 +1,5 @@
 """voxinfer.read_volume / Volume / Model.gradcam against independent oracles: nibabel for volumes
-(every NIfTI in shared/data/mri), PyTorch autograd Grad-CAM for maps (tests/capi/gen_volcam_fixtures.py),
+(every NIfTI in tests/data/mri), PyTorch autograd Grad-CAM for maps (tests/capi/gen_volcam_fixtures.py),
 and the raw C API for the binding itself (bit for bit)."""
 import ctypes
 import glob
