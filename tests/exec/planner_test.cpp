@@ -13,6 +13,7 @@
 
 #include "../common/graph_nodes.h"
 #include "../common/random_data.h"
+#include "../common/skip.h"
 #include "exec/batch_split.h"
 #include "exec/executor.h"
 #include "graph/op.h"
@@ -343,7 +344,7 @@ TEST_CASE("a one-sample channel Concat is planned in place: its inputs are slice
 TEST_CASE("layouts: a U-Net with 16..128 channels runs blocked between layers and equals the plain reference") {
   const kern::KernelTable& fast = kern::default_kernels();
   if (!fast.reorder) {
-    MESSAGE("SKIPPED: the default kernels (" << fast.name << ") have no blocked layout");
+    vx::test::skip(std::string("blocked U-Net: the default kernels (") + fast.name + ") have no blocked layout");
     return;
   }
   auto g = unet(16);
