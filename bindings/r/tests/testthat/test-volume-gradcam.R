@@ -4,6 +4,15 @@ vfx <- file.path(Sys.getenv("VX_FIXTURE_DIR"), "volcam")
 capi_dir <- Sys.getenv("VX_CAPI_RESULT_DIR")
 t1w <- file.path(Sys.getenv("VX_TEST_DATA_DIR"), "mri", "spine-cervical-sct", "t1", "t1w.nii.gz")
 
+# A number or list of numbers the generator wrote into VX_FIXTURE_DIR/volcam/NAME.json, e.g.
+# "raw_max": [a, b] (PyTorch's Grad-CAM maxima) or "class": 1; no jsonlite needed.
+fixture_numbers <- function(name, key) {
+  txt <- paste(readLines(file.path(vfx, paste0(name, ".json")), warn = FALSE), collapse = "")
+  hit <- regmatches(txt, regexpr(paste0('"', key, '": *(\\[[^]]*\\]|-?[0-9][0-9.eE+-]*)'), txt))
+  stopifnot(length(hit) == 1)
+  as.numeric(strsplit(gsub("^.*: *\\[?|\\]$", "", hit), ",")[[1]])
+}
+
 read_raw <- function(path, n, size = 4) readBin(path, what = "numeric", size = size, n = n, endian = "little")
 # A PyTorch map [1, 1, D, H, W] (row-major) is column-major dim c(W, H, D): no transposition.
 read_map <- function(path, dhw) array(read_raw(path, prod(dhw)), dim = rev(dhw))
@@ -31,7 +40,8 @@ test_that("gradcam on a 3-D ResNet equals PyTorch and the C API", {
   torch <- read_map(file.path(vfx, "resnet3d_cam0.f32"), c(6, 12, 10))
   expect_lt(max(abs(maps[[1]] - torch)), 1e-4)
   expect_identical(maps[[1]], read_map(file.path(capi_dir, "resnet3d_capi_cam0.f32"), c(6, 12, 10)))
-  expect_equal(attr(maps, "target"), 0L)
+  expect_equal(attr(maps, "target"), as.integer(fixture_numbers("resnet3d", "class")))  # PyTorch's class
+  expect_equal(attr(maps, "raw_max"), fixture_numbers("resnet3d", "raw_max"), tolerance = 1e-3)
   pp <- gradcam(m, list(x), method = "gradcam++")
   expect_lt(max(abs(pp[[1]] - read_map(file.path(vfx, "resnet3d_campp0.f32"), c(6, 12, 10)))), 1e-4)
   other <- gradcam(m, x, target = 2)
@@ -51,5 +61,6 @@ test_that("gradcam on a dual encoder gives one map per input, on its grid", {
   expect_lt(max(abs(maps[[1]] - read_map(file.path(vfx, "dual_cam0.f32"), c(6, 10, 8)))), 1e-4)
   expect_lt(max(abs(maps[[2]] - read_map(file.path(vfx, "dual_cam1.f32"), c(8, 6, 10)))), 1e-4)
   expect_identical(maps[[2]], read_map(file.path(capi_dir, "dual_capi_cam1.f32"), c(8, 6, 10)))
-  expect_length(attr(maps, "raw_max"), 2)
+  expect_equal(attr(maps, "target"), as.integer(fixture_numbers("dual", "class")))
+  expect_equal(attr(maps, "raw_max"), fixture_numbers("dual", "raw_max"), tolerance = 1e-3)
 })
