@@ -430,9 +430,14 @@ TEST_CASE("cuda: backend unavailable gives a clear status") {
   if (have_device()) {
     CHECK(st == VX_OK);
     CHECK(vx_session_free(s) == VX_OK);
-    setenv("VOXINFER_CUDA_DEVICE", "4096", 1);  // out of range
+    so.device_index = 4096;  // vx_session_options version 2: out of range
     CHECK(vx_session_create(m, &so, &s) == VX_ERR_BACKEND_UNAVAILABLE);
     CHECK(std::string(vx_last_error()).find("out of range") != std::string::npos);
+    so.device_index = -1;  // the default: $VOXINFER_CUDA_DEVICE
+    setenv("VOXINFER_CUDA_DEVICE", "1000", 1);  // out of range
+    CHECK(vx_session_create(m, &so, &s) == VX_ERR_BACKEND_UNAVAILABLE);
+    so.struct_size = VX_SESSION_OPTIONS_SIZE_V1;  // a version-1 caller gets the variable too
+    CHECK(vx_session_create(m, &so, &s) == VX_ERR_BACKEND_UNAVAILABLE);
     unsetenv("VOXINFER_CUDA_DEVICE");
     CHECK(vx_model_free(m) == VX_OK);
     return;

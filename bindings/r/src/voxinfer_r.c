@@ -225,12 +225,15 @@ static SEXP vxr_volume_guard(void) {
   return guard;
 }
 
-static SEXP vxr_read_volume(SEXP path) {
+static SEXP vxr_read_volume(SEXP path, SEXP resample_uneven_slices) {
   vx_volume* v = NULL;
+  vx_volume_read_options o;
   SEXP guard, out;
   if (!Rf_isString(path) || Rf_length(path) != 1) Rf_error("path must be one string");
+  vxr_check(vx_volume_read_options_init(&o), "voxinfer: volume read options init");
+  o.resample_uneven_slices = Rf_asLogical(resample_uneven_slices) == TRUE;
   guard = PROTECT(vxr_volume_guard());
-  vxr_check(vx_volume_read(CHAR(STRING_ELT(path, 0)), NULL, &v), "voxinfer: cannot read volume");
+  vxr_check(vx_volume_read(CHAR(STRING_ELT(path, 0)), &o, &v), "voxinfer: cannot read volume");
   R_SetExternalPtrAddr(guard, v); /* from here on, an R error frees v through the finalizer */
   out = PROTECT(vxr_volume_as_list(v));
   vxr_drop(vx_volume_free(v));
@@ -410,7 +413,7 @@ static const R_CallMethodDef call_methods[] = {
     {"vxr_load", (DL_FUNC)&vxr_load, 2},
     {"vxr_info", (DL_FUNC)&vxr_info, 1},
     {"vxr_predict", (DL_FUNC)&vxr_predict, 2},
-    {"vxr_read_volume", (DL_FUNC)&vxr_read_volume, 1},
+    {"vxr_read_volume", (DL_FUNC)&vxr_read_volume, 2},
     {"vxr_gradcam", (DL_FUNC)&vxr_gradcam, 4},
     {"vxr_n4", (DL_FUNC)&vxr_n4, 5},
     {NULL, NULL, 0}};
