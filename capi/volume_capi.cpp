@@ -73,7 +73,8 @@ extern "C" {
 
 VX_API vx_status vx_volume_read_options_init_sized(vx_volume_read_options* options, size_t struct_size) {
   return vx::capi::guarded([&] {
-    vx::capi::init_options(options, struct_size, volume_read_defaults(), kVolumeReadOptionsVersions, "vx_volume_read_options");
+    vx::capi::init_options(options, struct_size, volume_read_defaults(), kVolumeReadOptionsVersions,
+                           "vx_volume_read_options");
   });
 }
 

@@ -183,7 +183,7 @@ VX_NODISCARD VX_API vx_status vx_model_load(const char* path, const vx_model_opt
 /* Same, from `size` bytes at `data`. The bytes are copied or parsed during the call: the
  * caller may free them when it returns. Thread-safe. Since 100. */
 VX_NODISCARD VX_API vx_status vx_model_load_memory(const void* data, size_t size, const vx_model_options* options,
-                                      vx_model** out);
+                                                   vx_model** out);
 
 /* Frees a model handle. NULL is a no-op. Sessions created from it keep its graph and
  * weights alive, so a model may be freed while its sessions are still in use; but the
@@ -202,13 +202,13 @@ VX_NODISCARD VX_API vx_status vx_model_output_name(const vx_model* model, size_t
 /* Declared shape of input `index`: *rank and dims[0..rank) (caller array of VX_MAX_RANK),
  * -1 for a dimension fixed only at run time. Since 100. */
 VX_NODISCARD VX_API vx_status vx_model_input_shape(const vx_model* model, size_t index, int64_t dims[VX_MAX_RANK],
-                                      int32_t* rank);
+                                                   int32_t* rank);
 
 /* Shape of output `index` as far as it follows from the declared input shapes: -1 for a
  * dimension that depends on a free input dimension. Use vx_session_output_shape for the
  * exact shape for given inputs. Since 100. */
 VX_NODISCARD VX_API vx_status vx_model_output_shape(const vx_model* model, size_t index, int64_t dims[VX_MAX_RANK],
-                                       int32_t* rank);
+                                                    int32_t* rank);
 
 /* The model's metadata as a JSON object (UTF-8, NUL-terminated). Belongs to the model. Since 100. */
 VX_NODISCARD VX_API vx_status vx_model_metadata_json(const vx_model* model, const char** out);
@@ -275,7 +275,7 @@ VX_NODISCARD static inline vx_status vx_session_options_init(vx_session_options*
  * option strings are read during the call only. On failure *out is set to NULL.
  * Thread-safe with respect to the model. Since 100. */
 VX_NODISCARD VX_API vx_status vx_session_create(const vx_model* model, const vx_session_options* options,
-                                   vx_session** out);
+                                                vx_session** out);
 
 /* Frees a session. NULL is a no-op. Must not race with a run of the same session. Since 100. */
 VX_NODISCARD VX_API vx_status vx_session_free(vx_session* session);
@@ -294,16 +294,16 @@ VX_NODISCARD VX_API vx_status vx_session_set_progress(vx_session* session, vx_pr
 /* Exact shape of output `index` for the given input shapes (no data needed, nothing run).
  * Since 100. */
 VX_NODISCARD VX_API vx_status vx_session_output_shape(vx_session* session, size_t num_inputs,
-                                         const int64_t* const* shapes, const int32_t* ranks, size_t index,
-                                         int64_t dims[VX_MAX_RANK], int32_t* rank);
+                                                      const int64_t* const* shapes, const int32_t* ranks, size_t index,
+                                                      int64_t dims[VX_MAX_RANK], int32_t* rank);
 
 /* Runs the model and returns its outputs as new tensor handles: outputs[j] for output j,
  * j < num_outputs (which must equal vx_model_num_outputs). The caller frees each with
  * vx_tensor_free; they stay valid after the session is freed. On failure (and on
  * cancellation) every outputs[j] is set to NULL. Not thread-safe per session. Since 100. */
 VX_NODISCARD VX_API vx_status vx_session_run(vx_session* session, size_t num_inputs, const float* const* inputs,
-                                const int64_t* const* shapes, const int32_t* ranks, size_t num_outputs,
-                                vx_tensor** outputs);
+                                             const int64_t* const* shapes, const int32_t* ranks, size_t num_outputs,
+                                             vx_tensor** outputs);
 
 /* Runs the model and writes output j into the caller's buffer outputs[j], which holds
  * capacities[j] floats. Every capacity is checked before anything runs (the exact sizes
@@ -311,8 +311,9 @@ VX_NODISCARD VX_API vx_status vx_session_run(vx_session* session, size_t num_inp
  * naming the size needed. Buffers are written only when the whole run succeeded: after a
  * failure or cancellation they are untouched. Not thread-safe per session. Since 100. */
 VX_NODISCARD VX_API vx_status vx_session_run_into(vx_session* session, size_t num_inputs, const float* const* inputs,
-                                     const int64_t* const* shapes, const int32_t* ranks, size_t num_outputs,
-                                     float* const* outputs, const size_t* capacities);
+                                                  const int64_t* const* shapes, const int32_t* ranks,
+                                                  size_t num_outputs, float* const* outputs,
+                                                  const size_t* capacities);
 
 /* ------------------------------------------------------------------------------------ */
 /* Result tensors                                                                       */
@@ -401,7 +402,7 @@ VX_NODISCARD VX_API vx_status vx_volume_read(const char* path, const vx_volume_r
  * invertible; last row 0 0 0 1). `affine` may be NULL: the identity (1 mm, RAS).
  * On failure *out is NULL. Thread-safe. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_create(const float* data, const int64_t dims[3], const double affine[16],
-                                  vx_volume** out);
+                                               vx_volume** out);
 
 /* Creates a volume on the grid of `like` (same dims, affine and NIfTI qform/sform and their
  * codes, so a written map overlays its scan exactly) holding a copy of `data`
@@ -450,13 +451,13 @@ typedef enum vx_interp {
  * on a grid centred on the input's centre, voxel axes kept (the SimpleITK recipe); voxels
  * outside the input get 0. On failure *out is NULL. Thread-safe. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_resample(const vx_volume* volume, const double spacing[3], vx_interp interp,
-                                    vx_volume** out);
+                                                 vx_volume** out);
 
 /* Index-space resize to size[0..3) = {nx, ny, nz} voxels, as torch.nn.functional.interpolate
  * on [1, 1, nz, ny, nx] ('trilinear' with align_corners 0/1, or 'nearest'); the affine is
  * scaled so the volume covers the same world box. On failure *out is NULL. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_resize(const vx_volume* volume, const int64_t size[3], vx_interp interp,
-                                  int32_t align_corners, vx_volume** out);
+                                               int32_t align_corners, vx_volume** out);
 
 /* Frees a volume. NULL is a no-op. Not to be called while another thread reads it. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_free(vx_volume* volume);
@@ -503,7 +504,7 @@ VX_NODISCARD static inline vx_status vx_n4_options_init(vx_n4_options* options) 
  * a non-finite voxel). A volume whose positive voxels all have one value gives a copy and a field
  * of 1 (a documented no-op). Thread-safe; uses OpenMP threads inside. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_options* options, vx_volume** corrected,
-                              vx_volume** bias);
+                                           vx_volume** bias);
 
 /* The published sacroiliac-joint preprocessing chain on `in` (not modified): resample to
  * 224 x 224 x 20 voxels (i, j, k) at 1 x 1 x 3.5 mm (linear, centred grid, fill 0), clip to
@@ -514,7 +515,8 @@ VX_NODISCARD VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_opti
  * a new volume the caller frees with vx_volume_free; on failure it is NULL. Errors:
  * VX_ERR_INVALID_ARGUMENT (unknown target, a non-finite voxel, N4 on a volume with no positive
  * voxel). Never produces NaN. Thread-safe. Since 100. */
-VX_NODISCARD VX_API vx_status vx_volume_preprocess_sij(const vx_volume* in, const char* target, int run_n4, vx_volume** out);
+VX_NODISCARD VX_API vx_status vx_volume_preprocess_sij(const vx_volume* in, const char* target, int run_n4,
+                                                       vx_volume** out);
 
 /* ------------------------------------------------------------------------------------ */
 /* Grad-CAM (since 100)                                                                 */
@@ -562,7 +564,7 @@ VX_NODISCARD static inline vx_status vx_gradcam_options_init(vx_gradcam_options*
  * application of the layer, e.g. 2 for a dual encoder whose shared encoder reads two
  * inputs. Runs nothing. Since 100. */
 VX_NODISCARD VX_API vx_status vx_session_gradcam_num_maps(vx_session* session, const vx_gradcam_options* options,
-                                             size_t* out);
+                                                          size_t* out);
 
 /*
  * Grad-CAM of the session's model on the given inputs (same rules as vx_session_run).
@@ -587,9 +589,9 @@ VX_NODISCARD VX_API vx_status vx_session_gradcam_num_maps(vx_session* session, c
  * cap. Not thread-safe per session. Since 100.
  */
 VX_NODISCARD VX_API vx_status vx_session_gradcam(vx_session* session, size_t num_inputs, const float* const* inputs,
-                                    const int64_t* const* shapes, const int32_t* ranks,
-                                    const vx_gradcam_options* options, size_t max_maps, vx_tensor** maps,
-                                    size_t* num_maps, int64_t* target_class, float* raw_max);
+                                                 const int64_t* const* shapes, const int32_t* ranks,
+                                                 const vx_gradcam_options* options, size_t max_maps, vx_tensor** maps,
+                                                 size_t* num_maps, int64_t* target_class, float* raw_max);
 
 /* ---------------------------------------------------------------------------------------
  * Examinations: the published two-sequence pipeline (read, align, resize, denoise,
@@ -635,8 +637,9 @@ VX_NODISCARD VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** o
  * classifier's sequence order, e.g. T1 then STIR) and writes the results into out_dir (created
  * if needed). *report_json receives the JSON report (also written as out_dir/report.json); it
  * is owned by `exam` and valid until the next vx_exam_run or vx_exam_free. Since 100. */
-VX_NODISCARD VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t num_inputs, const char* out_dir,
-                             const vx_exam_options* options, const char** report_json);
+VX_NODISCARD VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t num_inputs,
+                                          const char* out_dir, const vx_exam_options* options,
+                                          const char** report_json);
 
 /* Accepts NULL. Since 100. */
 VX_NODISCARD VX_API vx_status vx_exam_free(vx_exam* exam);
