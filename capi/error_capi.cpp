@@ -7,6 +7,7 @@
 static_assert(static_cast<int>(vx::Status::internal) == VX_ERR_INTERNAL, "vx::Status must mirror vx_status");
 static_assert(static_cast<int>(vx::Status::cancelled) == VX_ERR_CANCELLED, "vx::Status must mirror vx_status");
 
+
 namespace vx::capi {
 static thread_local std::string g_last_error;
 void set_last_error(const std::string& msg) { g_last_error = msg; }
@@ -36,6 +37,7 @@ VX_API const char* vx_status_name(vx_status s) {
     case VX_ERR_LIMIT_EXCEEDED: return "VX_ERR_LIMIT_EXCEEDED";
     case VX_ERR_BACKEND_UNAVAILABLE: return "VX_ERR_BACKEND_UNAVAILABLE";
     case VX_ERR_INTERNAL: return "VX_ERR_INTERNAL";
+    case VX_ERR_BUSY: return "VX_ERR_BUSY";
     case VX_STATUS_MAX_ENUM: break;
   }
   return "VX_ERR_UNKNOWN";

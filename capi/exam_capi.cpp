@@ -1,4 +1,7 @@
 // The examination pipeline over the C boundary (see vx_exam_* in voxinfer.h).
+// This file defines an exported API 100 initialiser: voxinfer.h declares it only then.
+#define VX_CAPI_DEFINES_LEGACY_INIT
+
 #include <omp.h>
 
 #include <cstddef>
@@ -20,21 +23,29 @@ struct vx_exam {
 using vx::Status;
 using vx::capi::HandleKind;
 
+// The published versions of vx_exam_options, oldest first (layouts pinned in voxinfer.h).
 static_assert(offsetof(vx_exam_options, struct_size) == 0, "struct_size must come first");
-static_assert(sizeof(void*) != 8 || sizeof(vx_exam_options) == 40, "vx_exam_options layout changed");
-static constexpr size_t kExamOptionsV1 = sizeof(vx_exam_options);
+static constexpr size_t kExamOptionsVersions[] = {VX_EXAM_OPTIONS_SIZE_V1};
+
+static vx_exam_options exam_defaults() {
+  vx_exam_options o{};
+  o.struct_size = sizeof o;
+  o.gradcam = 1;
+  o.png = 1;
+  o.denoise = 1;
+  return o;
+}
 
 extern "C" {
 
-VX_API vx_status vx_exam_options_init(vx_exam_options* options) {
+VX_API vx_status vx_exam_options_init_sized(vx_exam_options* options, size_t struct_size) {
   return vx::capi::guarded([&] {
-    vx::capi::need(options, "options");
-    *options = vx_exam_options{};
-    options->struct_size = sizeof(vx_exam_options);
-    options->gradcam = 1;
-    options->png = 1;
-    options->denoise = 1;
+    vx::capi::init_options(options, struct_size, exam_defaults(), kExamOptionsVersions, "vx_exam_options");
   });
+}
+
+VX_API vx_status vx_exam_options_init(vx_exam_options* options) {
+  return vx_exam_options_init_sized(options, VX_EXAM_OPTIONS_SIZE_V1);
 }
 
 VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out) {
@@ -64,9 +75,7 @@ VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t nu
     vx::capi::check_handle(exam, HandleKind::exam, "exam");
     vx::capi::need(out_dir, "out_dir");
     if (num_inputs > 0) vx::capi::need(inputs, "inputs");
-    vx_exam_options o{};
-    vx_exam_options_init(&o);
-    vx::capi::read_options(options, kExamOptionsV1, o, "vx_exam_options");
+    const vx_exam_options o = vx::capi::read_options(options, exam_defaults(), kExamOptionsVersions, "vx_exam_options");
     if (o.threads < 0) vx::fail(Status::invalid_argument, "vx_exam_options.threads must be >= 0");
     std::vector<std::string> paths;
     for (size_t i = 0; i < num_inputs; ++i) {

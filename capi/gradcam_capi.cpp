@@ -1,6 +1,9 @@
 // C entry points for Grad-CAM / Grad-CAM++ on a session (vx::explain::grad_cam with the
 // session's kernel table and thread cap). Results are copied into caller arrays only after
 // the whole computation succeeded.
+// This file defines an exported API 100 initialiser: voxinfer.h declares it only then.
+#define VX_CAPI_DEFINES_LEGACY_INIT
+
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -12,22 +15,28 @@
 #include "explain/gradcam.h"
 #include "kernel_table.h"
 
-// The first published layout of vx_gradcam_options (API 100); it may only grow at the end.
+// The published versions of vx_gradcam_options, oldest first (layouts pinned in voxinfer.h).
 static_assert(offsetof(vx_gradcam_options, struct_size) == 0, "struct_size must come first");
-static_assert(sizeof(void*) != 8 || sizeof(vx_gradcam_options) == 40, "vx_gradcam_options layout changed");
-static_assert(sizeof(void*) != 8 || offsetof(vx_gradcam_options, target_class) == 24,
-              "vx_gradcam_options layout changed");
-static constexpr size_t kGradcamOptionsV1 = sizeof(vx_gradcam_options);
+static constexpr size_t kGradcamOptionsVersions[] = {VX_GRADCAM_OPTIONS_SIZE_V1};
 
 using vx::Status;
 using vx::capi::HandleKind;
 
 namespace {
 
-vx::explain::CamOptions cam_options(const vx_gradcam_options* in) {
+vx_gradcam_options gradcam_defaults() {
   vx_gradcam_options o{};
-  vx_gradcam_options_init(&o);
-  vx::capi::read_options(in, kGradcamOptionsV1, o, "vx_gradcam_options");
+  o.struct_size = sizeof o;
+  o.method = VX_CAM_GRADCAM;
+  o.layer = nullptr;
+  o.target_class = -1;
+  o.align_corners = -1;
+  return o;
+}
+
+vx::explain::CamOptions cam_options(const vx_gradcam_options* in) {
+  const vx_gradcam_options o =
+      vx::capi::read_options(in, gradcam_defaults(), kGradcamOptionsVersions, "vx_gradcam_options");
   vx::explain::CamOptions c;
   if (o.method == VX_CAM_GRADCAM)
     c.method = vx::explain::CamMethod::gradcam;
@@ -55,16 +64,14 @@ bool cancelled(const vx_session* s, int64_t done) {
 
 extern "C" {
 
-VX_API vx_status vx_gradcam_options_init(vx_gradcam_options* options) {
+VX_API vx_status vx_gradcam_options_init_sized(vx_gradcam_options* options, size_t struct_size) {
   return vx::capi::guarded([&] {
-    vx::capi::need(options, "options");
-    *options = vx_gradcam_options{};
-    options->struct_size = sizeof(vx_gradcam_options);
-    options->method = VX_CAM_GRADCAM;
-    options->layer = nullptr;
-    options->target_class = -1;
-    options->align_corners = -1;
+    vx::capi::init_options(options, struct_size, gradcam_defaults(), kGradcamOptionsVersions, "vx_gradcam_options");
   });
+}
+
+VX_API vx_status vx_gradcam_options_init(vx_gradcam_options* options) {
+  return vx_gradcam_options_init_sized(options, VX_GRADCAM_OPTIONS_SIZE_V1);
 }
 
 VX_API vx_status vx_session_gradcam_num_maps(vx_session* session, const vx_gradcam_options* options,

@@ -2,6 +2,7 @@
 // they become a vx_status plus the thread-local last-error message.
 #pragma once
 #include <new>
+#include <stdexcept>
 #include <string>
 
 #include "core/error.h"
@@ -12,12 +13,21 @@ namespace vx::capi {
 void set_last_error(const std::string& msg);
 void clear_last_error();
 
+// A handle already in use on another thread (VX_ERR_BUSY). Only C handles can be busy, so
+// the engine's vx::Status has no such value.
+struct BusyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 template <class F>
 vx_status guarded(F&& body) {
   clear_last_error();
   try {
     body();
     return VX_OK;
+  } catch (const BusyError& e) {
+    set_last_error(e.what());
+    return VX_ERR_BUSY;
   } catch (const vx::Error& e) {
     set_last_error(e.what());
     return static_cast<vx_status>(e.status());

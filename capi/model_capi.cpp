@@ -1,4 +1,7 @@
 // C entry points for models: loading, and the queries on a loaded model.
+// This file defines an exported API 100 initialiser: voxinfer.h declares it only then.
+#define VX_CAPI_DEFINES_LEGACY_INIT
+
 #include <cctype>
 #include <cstddef>
 
@@ -6,21 +9,23 @@
 #include "capi/handles.h"
 #include "capi/options.h"
 
-// The first published layout of vx_model_options (API 100); it may only grow at the end.
+// The published versions of vx_model_options, oldest first (layouts pinned in voxinfer.h).
 static_assert(offsetof(vx_model_options, struct_size) == 0, "struct_size must come first");
-static_assert(sizeof(void*) != 8 || sizeof(vx_model_options) == 24, "vx_model_options layout changed");
-static_assert(sizeof(void*) != 8 || offsetof(vx_model_options, max_file_bytes) == 16, "vx_model_options layout");
-static constexpr size_t kModelOptionsV1 = sizeof(vx_model_options);
+static constexpr size_t kModelOptionsVersions[] = {VX_MODEL_OPTIONS_SIZE_V1};
 
 using vx::Status;
 using vx::capi::HandleKind;
 
 namespace {
 
-vx::LoadOptions load_options(const vx_model_options* in) {
+vx_model_options model_defaults() {
   vx_model_options o{};
-  vx_model_options_init(&o);
-  vx::capi::read_options(in, kModelOptionsV1, o, "vx_model_options");
+  o.struct_size = sizeof o;
+  return o;
+}
+
+vx::LoadOptions load_options(const vx_model_options* in) {
+  const vx_model_options o = vx::capi::read_options(in, model_defaults(), kModelOptionsVersions, "vx_model_options");
   vx::LoadOptions lo;
   if (o.expected_sha256 && *o.expected_sha256) {
     std::string h = o.expected_sha256;
@@ -56,12 +61,14 @@ void put_shape(const vx::Shape& s, int64_t* dims, int32_t* rank) {
 
 extern "C" {
 
-VX_API vx_status vx_model_options_init(vx_model_options* options) {
+VX_API vx_status vx_model_options_init_sized(vx_model_options* options, size_t struct_size) {
   return vx::capi::guarded([&] {
-    vx::capi::need(options, "options");
-    *options = vx_model_options{};
-    options->struct_size = sizeof(vx_model_options);
+    vx::capi::init_options(options, struct_size, model_defaults(), kModelOptionsVersions, "vx_model_options");
   });
+}
+
+VX_API vx_status vx_model_options_init(vx_model_options* options) {
+  return vx_model_options_init_sized(options, VX_MODEL_OPTIONS_SIZE_V1);
 }
 
 VX_API vx_status vx_model_load(const char* path, const vx_model_options* options, vx_model** out) {

@@ -1,6 +1,9 @@
 // C entry points for preprocessing: N4 on a volume and the published sacroiliac-joint chain.
 // Both build complete volumes first and register the handles last, so a failure leaves
 // nothing behind and the caller's outputs are NULL.
+// This file defines an exported API 100 initialiser: voxinfer.h declares it only then.
+#define VX_CAPI_DEFINES_LEGACY_INIT
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -11,17 +14,29 @@
 #include "preprocess/n4_volume.h"
 #include "preprocess/sij_recipe.h"
 
-// The first published layout of vx_n4_options (API 100); it may only grow at the end.
+// The published versions of vx_n4_options, oldest first (layouts pinned in voxinfer.h).
 static_assert(offsetof(vx_n4_options, struct_size) == 0, "struct_size must come first");
-static_assert(sizeof(void*) != 8 || sizeof(vx_n4_options) == 72, "vx_n4_options layout changed");
-static_assert(sizeof(void*) != 8 || offsetof(vx_n4_options, convergence_threshold) == 56,
-              "vx_n4_options layout changed");
-static constexpr size_t kN4OptionsV1 = sizeof(vx_n4_options);
+static constexpr size_t kN4OptionsVersions[] = {VX_N4_OPTIONS_SIZE_V1};
 
 using vx::Status;
 using vx::capi::HandleKind;
 
 namespace {
+
+// SimpleITK's defaults (those of vx::preprocess::N4Options).
+vx_n4_options n4_defaults() {
+  const vx::preprocess::N4Options d;
+  vx_n4_options o{};
+  o.struct_size = sizeof o;
+  o.shrink_factor = d.shrink_factor;
+  o.iterations_count = static_cast<int32_t>(d.iterations.size());
+  for (size_t i = 0; i < d.iterations.size(); ++i) o.iterations[i] = d.iterations[i];
+  o.histogram_bins = d.histogram_bins;
+  o.convergence_threshold = d.convergence_threshold;
+  o.use_otsu_mask = 0;
+  o.threads = d.threads;
+  return o;
+}
 
 vx_volume* make_volume_handle(vx::Volume&& vol) {
   vx::validate_volume(vol);
@@ -48,20 +63,14 @@ vx::preprocess::N4Options n4_options_of(const vx_n4_options& o) {
 
 extern "C" {
 
-VX_API vx_status vx_n4_options_init(vx_n4_options* options) {
+VX_API vx_status vx_n4_options_init_sized(vx_n4_options* options, size_t struct_size) {
   return vx::capi::guarded([&] {
-    vx::capi::need(options, "options");
-    const vx::preprocess::N4Options d;
-    *options = vx_n4_options{};
-    options->struct_size = sizeof(vx_n4_options);
-    options->shrink_factor = d.shrink_factor;
-    options->iterations_count = static_cast<int32_t>(d.iterations.size());
-    for (size_t i = 0; i < d.iterations.size(); ++i) options->iterations[i] = d.iterations[i];
-    options->histogram_bins = d.histogram_bins;
-    options->convergence_threshold = d.convergence_threshold;
-    options->use_otsu_mask = 0;
-    options->threads = d.threads;
+    vx::capi::init_options(options, struct_size, n4_defaults(), kN4OptionsVersions, "vx_n4_options");
   });
+}
+
+VX_API vx_status vx_n4_options_init(vx_n4_options* options) {
+  return vx_n4_options_init_sized(options, VX_N4_OPTIONS_SIZE_V1);
 }
 
 VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_options* options, vx_volume** corrected,
@@ -71,9 +80,7 @@ VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_options* options,
     *corrected = nullptr;
     if (bias) *bias = nullptr;
     vx::capi::check_handle(in, HandleKind::volume, "in");
-    vx_n4_options o{};
-    vx_n4_options_init(&o);
-    vx::capi::read_options(options, kN4OptionsV1, o, "vx_n4_options");
+    const vx_n4_options o = vx::capi::read_options(options, n4_defaults(), kN4OptionsVersions, "vx_n4_options");
     auto r = vx::preprocess::n4_volume(in->volume, n4_options_of(o), o.use_otsu_mask != 0);
     // Register the field first and undo it if the second registration throws.
     vx_volume* field = bias ? make_volume_handle(std::move(r.bias)) : nullptr;

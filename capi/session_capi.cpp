@@ -7,6 +7,9 @@
 // once, when it is loaded, so a library cannot change them later; with them unset, idle
 // workers spin briefly and then sleep in the kernel. A host that wants no spinning at all
 // sets OMP_WAIT_POLICY=passive in the environment before the process starts.
+// This file defines an exported API 100 initialiser: voxinfer.h declares it only then.
+#define VX_CAPI_DEFINES_LEGACY_INIT
+
 #include <omp.h>
 
 #include <chrono>
@@ -20,13 +23,9 @@
 #include "backend/cuda_loader.h"
 #include "kernel_table.h"
 
-// The first published layout of vx_session_options (API 100); it may only grow at the end.
+// The published versions of vx_session_options, oldest first (layouts pinned in voxinfer.h).
 static_assert(offsetof(vx_session_options, struct_size) == 0, "struct_size must come first");
-static_assert(sizeof(void*) != 8 || sizeof(vx_session_options) == 80, "vx_session_options layout changed");
-static_assert(sizeof(void*) != 8 || offsetof(vx_session_options, memory_limit_bytes) == 40,
-              "vx_session_options layout changed");
-static_assert(sizeof(void*) != 8 || offsetof(vx_session_options, log_user) == 72, "vx_session_options layout");
-static constexpr size_t kSessionOptionsV1 = sizeof(vx_session_options);
+static constexpr size_t kSessionOptionsVersions[] = {VX_SESSION_OPTIONS_SIZE_V1, VX_SESSION_OPTIONS_SIZE_V2};
 
 using vx::Status;
 using vx::capi::BusyGuard;
@@ -34,6 +33,21 @@ using vx::capi::HandleKind;
 using vx::capi::ThreadCap;
 
 namespace {
+
+vx_session_options session_defaults() {
+  vx_session_options o{};
+  o.struct_size = sizeof o;
+  o.device_index = -1;  // $VOXINFER_CUDA_DEVICE, else 0 (what a version-1 caller gets too)
+  return o;
+}
+
+// The CUDA device of a session: the option, or (-1) the environment's, else 0.
+int cuda_device_of(const vx_session_options& o) {
+  if (o.device_index < -1)
+    vx::fail(Status::invalid_argument,
+             "device_index is " + std::to_string(o.device_index) + "; use -1 (default) or a device 0, 1, ...");
+  return o.device_index >= 0 ? o.device_index : vx::backend::cuda_device_from_env();
+}
 
 void log(const vx_session* s, vx_log_level level, const std::string& msg) {
   if (s->log) s->log(s->log_user, level, msg.c_str());
@@ -129,12 +143,14 @@ using vx::capi::input_shapes;
 
 extern "C" {
 
-VX_API vx_status vx_session_options_init(vx_session_options* options) {
+VX_API vx_status vx_session_options_init_sized(vx_session_options* options, size_t struct_size) {
   return vx::capi::guarded([&] {
-    vx::capi::need(options, "options");
-    *options = vx_session_options{};
-    options->struct_size = sizeof(vx_session_options);
+    vx::capi::init_options(options, struct_size, session_defaults(), kSessionOptionsVersions, "vx_session_options");
   });
+}
+
+VX_API vx_status vx_session_options_init(vx_session_options* options) {
+  return vx_session_options_init_sized(options, VX_SESSION_OPTIONS_SIZE_V1);
 }
 
 VX_API vx_status vx_session_create(const vx_model* model, const vx_session_options* options, vx_session** out) {
@@ -142,13 +158,11 @@ VX_API vx_status vx_session_create(const vx_model* model, const vx_session_optio
     vx::capi::need(out, "out");
     *out = nullptr;
     vx::capi::check_handle(model, HandleKind::model, "model");
-    vx_session_options o{};
-    vx_session_options_init(&o);
-    vx::capi::read_options(options, kSessionOptionsV1, o, "vx_session_options");
+    const vx_session_options o =
+        vx::capi::read_options(options, session_defaults(), kSessionOptionsVersions, "vx_session_options");
 
     const std::string backend = o.backend ? o.backend : "cpu";
-    // "cuda": the module is loaded here, on first use; its device index comes from the
-    // environment (VOXINFER_CUDA_DEVICE) because vx_session_options is pinned at 80 bytes.
+    // "cuda": the module is loaded here, on first use, for device o.device_index.
     if (backend != "cpu" && backend != "cuda")
       vx::fail(Status::invalid_argument, "unknown backend '" + backend + "' (known: \"cpu\", \"cuda\")");
     const std::string precision = o.precision ? o.precision : "fp32";
@@ -158,9 +172,10 @@ VX_API vx_status vx_session_create(const vx_model* model, const vx_session_optio
       vx::fail(Status::invalid_argument, "unknown precision '" + precision + "' (known: \"fp32\")");
     if (o.threads < 0)
       vx::fail(Status::invalid_argument, "threads is " + std::to_string(o.threads) + "; use 0 (default) or more");
+    const int device = cuda_device_of(o);
 
     std::shared_ptr<vx::ExecBackend> cuda;
-    if (backend == "cuda") cuda = vx::backend::make_cuda_backend(vx::backend::cuda_device_from_env());
+    if (backend == "cuda") cuda = vx::backend::make_cuda_backend(device);
 
     auto s = std::make_unique<vx_session>();
     s->model = model->model;

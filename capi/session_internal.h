@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "capi/guard.h"
 #include "capi/handles.h"
 #include "core/error.h"
 
@@ -18,8 +19,7 @@ class BusyGuard {
   explicit BusyGuard(vx_session* s) : s_(s) {
     bool expected = false;
     if (!s_->busy.compare_exchange_strong(expected, true))
-      vx::fail(vx::Status::invalid_argument,
-               "the session is in use by another thread (one session runs on one thread at a time)");
+      throw BusyError("the session is in use by another thread (one session runs on one thread at a time)");
   }
   ~BusyGuard() { s_->busy.store(false); }
   BusyGuard(const BusyGuard&) = delete;

@@ -3,6 +3,9 @@
 // Every operation builds a complete vx::Volume first and registers the handle last, so a
 // failure leaves nothing behind and the caller's *out is NULL.
 
+// This file defines an exported API 100 initialiser: voxinfer.h declares it only then.
+#define VX_CAPI_DEFINES_LEGACY_INIT
+
 #include <array>
 #include <cctype>
 #include <cerrno>
@@ -18,17 +21,21 @@
 #include "io/nifti.h"
 #include "io/volume_io.h"
 
-// The first published layout of vx_volume_read_options (API 100); it may only grow at the end.
+// The published versions of vx_volume_read_options, oldest first (layouts pinned in voxinfer.h).
 static_assert(offsetof(vx_volume_read_options, struct_size) == 0, "struct_size must come first");
-static_assert(sizeof(void*) != 8 || sizeof(vx_volume_read_options) == 24, "vx_volume_read_options layout changed");
-static_assert(sizeof(void*) != 8 || offsetof(vx_volume_read_options, replace_non_finite) == 16,
-              "vx_volume_read_options layout changed");
-static constexpr size_t kVolumeReadOptionsV1 = sizeof(vx_volume_read_options);
+static constexpr size_t kVolumeReadOptionsVersions[] = {VX_VOLUME_READ_OPTIONS_SIZE_V1,
+                                                        VX_VOLUME_READ_OPTIONS_SIZE_V2};
 
 using vx::Status;
 using vx::capi::HandleKind;
 
 namespace {
+
+vx_volume_read_options volume_read_defaults() {
+  vx_volume_read_options o{};
+  o.struct_size = sizeof o;
+  return o;
+}
 
 const vx::Volume& volume_of(const vx_volume* v, const char* what = "volume") {
   vx::capi::check_handle(v, HandleKind::volume, what);
@@ -64,12 +71,15 @@ vx::Interp interp_of(vx_interp i) {
 
 extern "C" {
 
-VX_API vx_status vx_volume_read_options_init(vx_volume_read_options* options) {
+VX_API vx_status vx_volume_read_options_init_sized(vx_volume_read_options* options, size_t struct_size) {
   return vx::capi::guarded([&] {
-    vx::capi::need(options, "options");
-    *options = vx_volume_read_options{};
-    options->struct_size = sizeof(vx_volume_read_options);
+    vx::capi::init_options(options, struct_size, volume_read_defaults(), kVolumeReadOptionsVersions,
+                           "vx_volume_read_options");
   });
+}
+
+VX_API vx_status vx_volume_read_options_init(vx_volume_read_options* options) {
+  return vx_volume_read_options_init_sized(options, VX_VOLUME_READ_OPTIONS_SIZE_V1);
 }
 
 VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* options, vx_volume** out) {
@@ -77,9 +87,8 @@ VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* 
     vx::capi::need(out, "out");
     *out = nullptr;
     vx::capi::need(path, "path");
-    vx_volume_read_options o{};
-    vx_volume_read_options_init(&o);
-    vx::capi::read_options(options, kVolumeReadOptionsV1, o, "vx_volume_read_options");
+    const vx_volume_read_options o =
+        vx::capi::read_options(options, volume_read_defaults(), kVolumeReadOptionsVersions, "vx_volume_read_options");
     vx::NiftiReadOptions n;
     vx::DicomReadOptions d;
     if (o.max_bytes) {

@@ -64,11 +64,11 @@ int main(int argc, char** argv) {
     snprintf(path, sizeof path, "%s/result.nii.gz", argv[3]);
     if (vx_volume_write(out_vol, path) != VX_OK) return fail("write result");
     printf("wrote %s\n", path);
-    vx_volume_free(out_vol);
+    if (vx_volume_free(out_vol) != VX_OK) return fail("free");
     out_vol = NULL;
   } else {
     size_t numel = 0;
-    vx_tensor_numel(out, &numel);
+    if (vx_tensor_numel(out, &numel) != VX_OK) return fail("output");
     printf("output:");
     for (i = 0; i < numel && i < 16; ++i) printf(" %g", result[i]);
     printf("\n");
@@ -83,11 +83,10 @@ int main(int argc, char** argv) {
   if (vx_volume_write(out_vol, path) != VX_OK) return fail("write map");
   printf("class %lld, Grad-CAM raw max %g: wrote %s\n", (long long)cls, raw_max, path);
 
-  for (i = 0; i < n_maps; ++i) vx_tensor_free(maps[i]);
-  vx_volume_free(out_vol);
-  vx_tensor_free(out);
-  vx_volume_free(scan);
-  vx_session_free(session);
-  vx_model_free(model);
+  for (i = 0; i < n_maps; ++i)
+    if (vx_tensor_free(maps[i]) != VX_OK) return fail("free");
+  if (vx_volume_free(out_vol) != VX_OK || vx_tensor_free(out) != VX_OK || vx_volume_free(scan) != VX_OK ||
+      vx_session_free(session) != VX_OK || vx_model_free(model) != VX_OK)
+    return fail("free");
   return 0;
 }

@@ -38,15 +38,13 @@ int main(int argc, char** argv) {
   shapes[0] = shape;
   inputs[0] = input;
   if (vx_session_run(session, 1, inputs, shapes, &rank, 1, &out) != VX_OK) return fail("run");
-  vx_tensor_data(out, &result);
-  vx_tensor_numel(out, &numel);
+  if (vx_tensor_data(out, &result) != VX_OK || vx_tensor_numel(out, &numel) != VX_OK) return fail("output");
   f = fopen(argv[3], "wb");
   if (!f || fwrite(result, sizeof(float), numel, f) != numel) return fprintf(stderr, "cannot write %s\n", argv[3]), 1;
   fclose(f);
   printf("voxinfer %s: wrote %lu floats to %s\n", vx_version(), (unsigned long)numel, argv[3]);
-  vx_tensor_free(out);
-  vx_session_free(session);
-  vx_model_free(model);
+  if (vx_tensor_free(out) != VX_OK || vx_session_free(session) != VX_OK || vx_model_free(model) != VX_OK)
+    return fail("free");
   free(input);
   return 0;
 }

@@ -11,17 +11,28 @@
  *    (never a crash). A freed handle's address may be reused by a new handle of the same
  *    kind; the check cannot tell those apart.
  *  - vx_*_free accepts NULL (VX_OK); freeing twice returns VX_ERR_INVALID_ARGUMENT.
- *  - Option structs start with `size_t struct_size`: set it to sizeof(the struct) (the
- *    vx_*_options_init functions do). A caller built against an older, shorter struct keeps
- *    working: fields past its struct_size take their defaults. A struct_size smaller than
- *    the first version of the struct or larger than this version's is rejected.
+ *  - Option structs start with `size_t struct_size` and only grow, at the end. Versions have
+ *    fixed sizes (VX_*_OPTIONS_SIZE_V1, _V2, ...; those of 64-bit targets, pinned by the
+ *    static asserts below). Initialise a struct with vx_X_options_init(&o): a static inline
+ *    function in this header that calls the exported vx_X_options_init_sized(&o, sizeof o)
+ *    with the CALLER's sizeof, so the library writes the defaults for exactly the bytes the
+ *    caller has, never more, and sets struct_size. Passing the struct, the library reads only
+ *    its first struct_size bytes: a caller built against an older, shorter struct keeps
+ *    working, and fields past its struct_size take their defaults. A struct_size that is not
+ *    the size of a version this library knows (older or newer) gives VX_ERR_INVALID_ARGUMENT.
+ *    (Callers compiled against API 100 call the exported vx_X_options_init symbols, which
+ *    write exactly the version-1 size.) A new field never goes into an older version's
+ *    padding: a version ends on an 8-byte boundary and padding is spelled out as reserved.
+ *  - Every function returning vx_status is marked VX_NODISCARD (warn_unused_result; in C++17
+ *    [[nodiscard]]): define VX_NO_WARN_UNUSED_RESULT before including this header to turn the
+ *    warnings off.
  *  - Strings returned through `const char**` belong to the handle they came from and stay
  *    valid until it is freed. Arrays passed in are read during the call only: the library
  *    keeps no pointer to them after it returns.
  *  - Thread-safety: a vx_model is immutable and may be used from any number of threads at
  *    once (loading, querying, creating sessions). A vx_session runs on one thread at a
  *    time (it owns one executor and its memory); a second thread calling into a busy
- *    session gets VX_ERR_INVALID_ARGUMENT. Use one session per thread. vx_tensor handles
+ *    session gets VX_ERR_BUSY (since 200). Use one session per thread. vx_tensor handles
  *    are read-only and may be read from any thread.
  *  - Enums only grow; a changed signature gets a _v2 name instead of changing.
  *  - "Since" is the API version (VX_VERSION_NUMBER) that introduced the function.
@@ -42,11 +53,37 @@ extern "C" {
 #define VX_API
 #endif
 
+/* Marks a returned vx_status that must not be ignored (see the conventions above). */
+#if defined(VX_NO_WARN_UNUSED_RESULT)
+#define VX_NODISCARD
+#elif defined(__cplusplus) && __cplusplus >= 201703L
+#define VX_NODISCARD [[nodiscard]]
+#elif defined(__GNUC__) || defined(__clang__)
+#define VX_NODISCARD __attribute__((warn_unused_result))
+#else
+#define VX_NODISCARD
+#endif
+
+/* Compile-time checks usable from C99 and C++ (the option struct layouts below). */
+#if defined(__cplusplus)
+#define VX_STATIC_ASSERT(cond, name) static_assert(cond, #name)
+#else
+#define VX_STATIC_ASSERT(cond, name) typedef char vx_static_assert_##name[(cond) ? 1 : -1]
+#endif
+/* Bytes of `type` up to the end of `field`, and that rounded up to the 8-byte boundary where
+ * the next version of a struct starts. */
+#define VX_END_OF(type, field) (offsetof(type, field) + sizeof(((type*)0)->field))
+#define VX_ROUND8(n) (((n) + 7u) / 8u * 8u)
+
 #define VX_VERSION_MAJOR 0
-#define VX_VERSION_MINOR 1
+#define VX_VERSION_MINOR 2
 #define VX_VERSION_PATCH 0
 /* API version as one number: major * 10000 + minor * 100 + patch. */
 #define VX_VERSION_NUMBER (VX_VERSION_MAJOR * 10000 + VX_VERSION_MINOR * 100 + VX_VERSION_PATCH)
+
+#if UINTPTR_MAX != 0xFFFFFFFFFFFFFFFFu
+#error "voxinfer.h: the option structs' version sizes are those of 64-bit targets"
+#endif
 
 /* Tensors have at most this many dimensions (N, C, D, H, W). */
 #define VX_MAX_RANK 5
@@ -63,6 +100,7 @@ typedef enum vx_status {
   VX_ERR_LIMIT_EXCEEDED = 8,    /* over a configured limit (memory, size) */
   VX_ERR_BACKEND_UNAVAILABLE = 9, /* e.g. CUDA asked for where there is no GPU */
   VX_ERR_INTERNAL = 10,
+  VX_ERR_BUSY = 11,             /* the session is running on another thread (since 200) */
   /* Not a value: keeps the enum 32 bits wide and lets any int32 be passed and rejected. */
   VX_STATUS_MAX_ENUM = 0x7FFFFFFF
 } vx_status;
@@ -120,51 +158,64 @@ typedef struct vx_model_options {
   uint64_t max_file_bytes;
 } vx_model_options;
 
-/* Fills *options with the defaults and struct_size. Since 100. */
-VX_API vx_status vx_model_options_init(vx_model_options* options);
+#define VX_MODEL_OPTIONS_SIZE_V1 24 /* API 100 */
+VX_STATIC_ASSERT(VX_END_OF(vx_model_options, max_file_bytes) == VX_MODEL_OPTIONS_SIZE_V1, model_options_v1);
+VX_STATIC_ASSERT(sizeof(vx_model_options) == VX_MODEL_OPTIONS_SIZE_V1, model_options_size);
+
+/* Writes the defaults into the first `struct_size` bytes of *options, sets struct_size and
+ * writes nothing past them; `struct_size` must be a version size of the struct (pass the
+ * caller's sizeof, as vx_model_options_init does). Errors: VX_ERR_INVALID_ARGUMENT (NULL, a
+ * size that is no version's). Thread-safe. Since 200. */
+VX_NODISCARD VX_API vx_status vx_model_options_init_sized(vx_model_options* options, size_t struct_size);
+#ifndef VX_CAPI_DEFINES_LEGACY_INIT
+/* Fills *options with the defaults and struct_size = sizeof *options. Since 100. */
+VX_NODISCARD static inline vx_status vx_model_options_init(vx_model_options* options) {
+  return vx_model_options_init_sized(options, sizeof *options);
+}
+#endif
 
 /* Loads and fully validates a .vxm model file. `options` may be NULL (defaults).
  * On success *out is a new handle the caller frees with vx_model_free; on failure *out is
  * set to NULL. Errors: VX_ERR_IO, VX_ERR_CORRUPT_FILE, VX_ERR_UNSUPPORTED,
  * VX_ERR_LIMIT_EXCEEDED, VX_ERR_INVALID_ARGUMENT. Thread-safe. Since 100. */
-VX_API vx_status vx_model_load(const char* path, const vx_model_options* options, vx_model** out);
+VX_NODISCARD VX_API vx_status vx_model_load(const char* path, const vx_model_options* options, vx_model** out);
 
 /* Same, from `size` bytes at `data`. The bytes are copied or parsed during the call: the
  * caller may free them when it returns. Thread-safe. Since 100. */
-VX_API vx_status vx_model_load_memory(const void* data, size_t size, const vx_model_options* options,
-                                      vx_model** out);
+VX_NODISCARD VX_API vx_status vx_model_load_memory(const void* data, size_t size, const vx_model_options* options,
+                                                   vx_model** out);
 
 /* Frees a model handle. NULL is a no-op. Sessions created from it keep its graph and
  * weights alive, so a model may be freed while its sessions are still in use; but the
  * handle itself (and strings obtained from it) is gone. Not to be called while another
  * thread uses the same handle. Since 100. */
-VX_API vx_status vx_model_free(vx_model* model);
+VX_NODISCARD VX_API vx_status vx_model_free(vx_model* model);
 
 /* Number of graph inputs / outputs. Thread-safe. Since 100. */
-VX_API vx_status vx_model_num_inputs(const vx_model* model, size_t* out);
-VX_API vx_status vx_model_num_outputs(const vx_model* model, size_t* out);
+VX_NODISCARD VX_API vx_status vx_model_num_inputs(const vx_model* model, size_t* out);
+VX_NODISCARD VX_API vx_status vx_model_num_outputs(const vx_model* model, size_t* out);
 
 /* Name of input / output `index` (0-based). The string belongs to the model. Since 100. */
-VX_API vx_status vx_model_input_name(const vx_model* model, size_t index, const char** out);
-VX_API vx_status vx_model_output_name(const vx_model* model, size_t index, const char** out);
+VX_NODISCARD VX_API vx_status vx_model_input_name(const vx_model* model, size_t index, const char** out);
+VX_NODISCARD VX_API vx_status vx_model_output_name(const vx_model* model, size_t index, const char** out);
 
 /* Declared shape of input `index`: *rank and dims[0..rank) (caller array of VX_MAX_RANK),
  * -1 for a dimension fixed only at run time. Since 100. */
-VX_API vx_status vx_model_input_shape(const vx_model* model, size_t index, int64_t dims[VX_MAX_RANK],
-                                      int32_t* rank);
+VX_NODISCARD VX_API vx_status vx_model_input_shape(const vx_model* model, size_t index, int64_t dims[VX_MAX_RANK],
+                                                   int32_t* rank);
 
 /* Shape of output `index` as far as it follows from the declared input shapes: -1 for a
  * dimension that depends on a free input dimension. Use vx_session_output_shape for the
  * exact shape for given inputs. Since 100. */
-VX_API vx_status vx_model_output_shape(const vx_model* model, size_t index, int64_t dims[VX_MAX_RANK],
-                                       int32_t* rank);
+VX_NODISCARD VX_API vx_status vx_model_output_shape(const vx_model* model, size_t index, int64_t dims[VX_MAX_RANK],
+                                                    int32_t* rank);
 
 /* The model's metadata as a JSON object (UTF-8, NUL-terminated). Belongs to the model. Since 100. */
-VX_API vx_status vx_model_metadata_json(const vx_model* model, const char** out);
+VX_NODISCARD VX_API vx_status vx_model_metadata_json(const vx_model* model, const char** out);
 
 /* The SHA-256 of the file the model was loaded from: 64 lower-case hex digits. Belongs to
  * the model. Since 100. */
-VX_API vx_status vx_model_sha256(const vx_model* model, const char** out);
+VX_NODISCARD VX_API vx_status vx_model_sha256(const vx_model* model, const char** out);
 
 /* ------------------------------------------------------------------------------------ */
 /* Sessions                                                                             */
@@ -192,23 +243,45 @@ typedef struct vx_session_options {
   void* progress_user;       /* passed back to progress */
   vx_log_fn log;             /* NULL = none */
   void* log_user;            /* passed back to log */
+  /* ---- version 2 (API 200) ---- */
+  /* CUDA device of backend "cuda" (ignored by "cpu"): 0, 1, ...; -1 (default) = the device in
+   * $VOXINFER_CUDA_DEVICE when set, else 0. A version-1 caller gets -1. A device the machine
+   * does not have gives VX_ERR_BACKEND_UNAVAILABLE; a value below -1 VX_ERR_INVALID_ARGUMENT. */
+  int32_t device_index;
 } vx_session_options;
 
-/* Fills *options with the defaults and struct_size. Since 100. */
-VX_API vx_status vx_session_options_init(vx_session_options* options);
+#define VX_SESSION_OPTIONS_SIZE_V1 80 /* API 100 */
+#define VX_SESSION_OPTIONS_SIZE_V2 88 /* API 200: device_index */
+VX_STATIC_ASSERT(VX_END_OF(vx_session_options, log_user) == VX_SESSION_OPTIONS_SIZE_V1, session_options_v1);
+VX_STATIC_ASSERT(offsetof(vx_session_options, device_index) == VX_SESSION_OPTIONS_SIZE_V1, session_options_v2_start);
+VX_STATIC_ASSERT(VX_ROUND8(VX_END_OF(vx_session_options, device_index)) == VX_SESSION_OPTIONS_SIZE_V2,
+                 session_options_v2);
+VX_STATIC_ASSERT(sizeof(vx_session_options) == VX_SESSION_OPTIONS_SIZE_V2, session_options_size);
+
+/* Writes the defaults into the first `struct_size` bytes of *options, sets struct_size and
+ * writes nothing past them; `struct_size` must be a version size of the struct (pass the
+ * caller's sizeof, as vx_session_options_init does). Errors: VX_ERR_INVALID_ARGUMENT (NULL, a
+ * size that is no version's). Thread-safe. Since 200. */
+VX_NODISCARD VX_API vx_status vx_session_options_init_sized(vx_session_options* options, size_t struct_size);
+#ifndef VX_CAPI_DEFINES_LEGACY_INIT
+/* Fills *options with the defaults and struct_size = sizeof *options. Since 100. */
+VX_NODISCARD static inline vx_status vx_session_options_init(vx_session_options* options) {
+  return vx_session_options_init_sized(options, sizeof *options);
+}
+#endif
 
 /* Creates a session over `model`; `options` may be NULL (defaults). The session keeps the
  * model's graph and weights alive (it does not need the model handle afterwards). The
  * option strings are read during the call only. On failure *out is set to NULL.
  * Thread-safe with respect to the model. Since 100. */
-VX_API vx_status vx_session_create(const vx_model* model, const vx_session_options* options,
-                                   vx_session** out);
+VX_NODISCARD VX_API vx_status vx_session_create(const vx_model* model, const vx_session_options* options,
+                                                vx_session** out);
 
 /* Frees a session. NULL is a no-op. Must not race with a run of the same session. Since 100. */
-VX_API vx_status vx_session_free(vx_session* session);
+VX_NODISCARD VX_API vx_status vx_session_free(vx_session* session);
 
 /* Replaces the session's progress callback (NULL removes it). Since 100. */
-VX_API vx_status vx_session_set_progress(vx_session* session, vx_progress_fn progress, void* user);
+VX_NODISCARD VX_API vx_status vx_session_set_progress(vx_session* session, vx_progress_fn progress, void* user);
 
 /*
  * Inputs of a run, shared by both run functions: `num_inputs` must equal
@@ -220,45 +293,46 @@ VX_API vx_status vx_session_set_progress(vx_session* session, vx_progress_fn pro
 
 /* Exact shape of output `index` for the given input shapes (no data needed, nothing run).
  * Since 100. */
-VX_API vx_status vx_session_output_shape(vx_session* session, size_t num_inputs,
-                                         const int64_t* const* shapes, const int32_t* ranks, size_t index,
-                                         int64_t dims[VX_MAX_RANK], int32_t* rank);
+VX_NODISCARD VX_API vx_status vx_session_output_shape(vx_session* session, size_t num_inputs,
+                                                      const int64_t* const* shapes, const int32_t* ranks, size_t index,
+                                                      int64_t dims[VX_MAX_RANK], int32_t* rank);
 
 /* Runs the model and returns its outputs as new tensor handles: outputs[j] for output j,
  * j < num_outputs (which must equal vx_model_num_outputs). The caller frees each with
  * vx_tensor_free; they stay valid after the session is freed. On failure (and on
  * cancellation) every outputs[j] is set to NULL. Not thread-safe per session. Since 100. */
-VX_API vx_status vx_session_run(vx_session* session, size_t num_inputs, const float* const* inputs,
-                                const int64_t* const* shapes, const int32_t* ranks, size_t num_outputs,
-                                vx_tensor** outputs);
+VX_NODISCARD VX_API vx_status vx_session_run(vx_session* session, size_t num_inputs, const float* const* inputs,
+                                             const int64_t* const* shapes, const int32_t* ranks, size_t num_outputs,
+                                             vx_tensor** outputs);
 
 /* Runs the model and writes output j into the caller's buffer outputs[j], which holds
  * capacities[j] floats. Every capacity is checked before anything runs (the exact sizes
  * come from vx_session_output_shape): a too-small buffer gives VX_ERR_INVALID_ARGUMENT
  * naming the size needed. Buffers are written only when the whole run succeeded: after a
  * failure or cancellation they are untouched. Not thread-safe per session. Since 100. */
-VX_API vx_status vx_session_run_into(vx_session* session, size_t num_inputs, const float* const* inputs,
-                                     const int64_t* const* shapes, const int32_t* ranks, size_t num_outputs,
-                                     float* const* outputs, const size_t* capacities);
+VX_NODISCARD VX_API vx_status vx_session_run_into(vx_session* session, size_t num_inputs, const float* const* inputs,
+                                                  const int64_t* const* shapes, const int32_t* ranks,
+                                                  size_t num_outputs, float* const* outputs,
+                                                  const size_t* capacities);
 
 /* ------------------------------------------------------------------------------------ */
 /* Result tensors                                                                       */
 
 /* Rank and dims (caller array of VX_MAX_RANK) of a result tensor. Since 100. */
-VX_API vx_status vx_tensor_shape(const vx_tensor* tensor, int64_t dims[VX_MAX_RANK], int32_t* rank);
+VX_NODISCARD VX_API vx_status vx_tensor_shape(const vx_tensor* tensor, int64_t dims[VX_MAX_RANK], int32_t* rank);
 
 /* Number of float elements. Since 100. */
-VX_API vx_status vx_tensor_numel(const vx_tensor* tensor, size_t* out);
+VX_NODISCARD VX_API vx_status vx_tensor_numel(const vx_tensor* tensor, size_t* out);
 
 /* Pointer to the contiguous float32 data (row-major), 64-byte aligned, owned by the tensor
  * and valid until vx_tensor_free. Since 100. */
-VX_API vx_status vx_tensor_data(const vx_tensor* tensor, const float** out);
+VX_NODISCARD VX_API vx_status vx_tensor_data(const vx_tensor* tensor, const float** out);
 
 /* Frees a result tensor. NULL is a no-op. A tensor of 1 MiB or more freed while its session
  * lives goes back to that session: its next run writes an output of the same size there
  * instead of into fresh pages (the session holds at most one such buffer per model output,
  * until it is freed). May be called on any thread. Since 100. */
-VX_API vx_status vx_tensor_free(vx_tensor* tensor);
+VX_NODISCARD VX_API vx_status vx_tensor_free(vx_tensor* tensor);
 
 /* ------------------------------------------------------------------------------------ */
 /* Volumes (since 100)                                                                  */
@@ -282,10 +356,36 @@ typedef struct vx_volume_read_options {
   uint64_t max_bytes;
   /* 0: a NaN or infinite voxel gives VX_ERR_CORRUPT_FILE; non-zero: such voxels become 0. */
   int32_t replace_non_finite;
+  int32_t reserved_v1;       /* version 1's padding, spelled out; ignored */
+  /* ---- version 2 (API 200) ---- */
+  /* Non-zero: a DICOM series whose slice positions are not on a regular grid is resampled
+   * onto one in world space, with a warning; 0 (default): such a series is refused with
+   * VX_ERR_CORRUPT_FILE naming the gap. Read by vx_volume_read; ignored for NIfTI. */
+  int32_t resample_uneven_slices;
 } vx_volume_read_options;
 
-/* Fills *options with the defaults and struct_size. Since 100. */
-VX_API vx_status vx_volume_read_options_init(vx_volume_read_options* options);
+#define VX_VOLUME_READ_OPTIONS_SIZE_V1 24 /* API 100 */
+#define VX_VOLUME_READ_OPTIONS_SIZE_V2 32 /* API 200: resample_uneven_slices */
+VX_STATIC_ASSERT(VX_END_OF(vx_volume_read_options, reserved_v1) == VX_VOLUME_READ_OPTIONS_SIZE_V1,
+                 volume_read_options_v1);
+VX_STATIC_ASSERT(offsetof(vx_volume_read_options, resample_uneven_slices) == VX_VOLUME_READ_OPTIONS_SIZE_V1,
+                 volume_read_options_v2_start);
+VX_STATIC_ASSERT(VX_ROUND8(VX_END_OF(vx_volume_read_options, resample_uneven_slices)) ==
+                     VX_VOLUME_READ_OPTIONS_SIZE_V2,
+                 volume_read_options_v2);
+VX_STATIC_ASSERT(sizeof(vx_volume_read_options) == VX_VOLUME_READ_OPTIONS_SIZE_V2, volume_read_options_size);
+
+/* Writes the defaults into the first `struct_size` bytes of *options, sets struct_size and
+ * writes nothing past them; `struct_size` must be a version size of the struct (pass the
+ * caller's sizeof, as vx_volume_read_options_init does). Errors: VX_ERR_INVALID_ARGUMENT (NULL, a
+ * size that is no version's). Thread-safe. Since 200. */
+VX_NODISCARD VX_API vx_status vx_volume_read_options_init_sized(vx_volume_read_options* options, size_t struct_size);
+#ifndef VX_CAPI_DEFINES_LEGACY_INIT
+/* Fills *options with the defaults and struct_size = sizeof *options. Since 100. */
+VX_NODISCARD static inline vx_status vx_volume_read_options_init(vx_volume_read_options* options) {
+  return vx_volume_read_options_init_sized(options, sizeof *options);
+}
+#endif
 
 /* Reads a volume. `path` is one of: a NIfTI-1/2 file (.nii or .nii.gz; integer and float
  * types are converted to float32 with scl_slope/scl_inter applied as nibabel does), a
@@ -295,20 +395,20 @@ VX_API vx_status vx_volume_read_options_init(vx_volume_read_options* options);
  * Errors: VX_ERR_IO (missing or unreadable path), VX_ERR_CORRUPT_FILE (damaged or hostile
  * header, truncated data), VX_ERR_UNSUPPORTED (4-D data, datatype, JPEG/deflated DICOM),
  * VX_ERR_LIMIT_EXCEEDED, VX_ERR_INVALID_ARGUMENT. Thread-safe. Since 100. */
-VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* options, vx_volume** out);
+VX_NODISCARD VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* options, vx_volume** out);
 
 /* Creates a volume from nx*ny*nz floats at `data` (layout above; copied, the caller keeps
  * its buffer), dims = {nx, ny, nz} (each >= 1) and a row-major 4x4 `affine` (finite and
  * invertible; last row 0 0 0 1). `affine` may be NULL: the identity (1 mm, RAS).
  * On failure *out is NULL. Thread-safe. Since 100. */
-VX_API vx_status vx_volume_create(const float* data, const int64_t dims[3], const double affine[16],
-                                  vx_volume** out);
+VX_NODISCARD VX_API vx_status vx_volume_create(const float* data, const int64_t dims[3], const double affine[16],
+                                               vx_volume** out);
 
 /* Creates a volume on the grid of `like` (same dims, affine and NIfTI qform/sform and their
  * codes, so a written map overlays its scan exactly) holding a copy of `data`
  * (nx*ny*nz floats, layout above). Typical use: a Grad-CAM map or a segmentation of `like`.
  * On failure *out is NULL. Thread-safe. Since 100. */
-VX_API vx_status vx_volume_create_like(const vx_volume* like, const float* data, vx_volume** out);
+VX_NODISCARD VX_API vx_status vx_volume_create_like(const vx_volume* like, const float* data, vx_volume** out);
 
 /* Writes a volume as float32 NIfTI: NIfTI-1 (NIfTI-2 when a volume read from a NIfTI-2 file
  * or a dimension over 32767 needs it), .nii or .nii.gz by the name's ending (any other name
@@ -316,29 +416,29 @@ VX_API vx_status vx_volume_create_like(const vx_volume* like, const float* data,
  * Atomic: the file is written under a temporary name in the destination folder and renamed
  * into place, so on failure the destination is untouched and no partial file is left.
  * Thread-safe (two threads writing the same path: one of the complete files wins). Since 100. */
-VX_API vx_status vx_volume_write(const vx_volume* volume, const char* path);
+VX_NODISCARD VX_API vx_status vx_volume_write(const vx_volume* volume, const char* path);
 
 /* dims[0..3) = {nx, ny, nz}. Since 100. */
-VX_API vx_status vx_volume_dims(const vx_volume* volume, int64_t dims[3]);
+VX_NODISCARD VX_API vx_status vx_volume_dims(const vx_volume* volume, int64_t dims[3]);
 
 /* Pointer to the nx*ny*nz floats (layout above), owned by the volume, valid until
  * vx_volume_free. Read only. Since 100. */
-VX_API vx_status vx_volume_data(const vx_volume* volume, const float** out);
+VX_NODISCARD VX_API vx_status vx_volume_data(const vx_volume* volume, const float** out);
 
 /* The row-major 4x4 voxel-to-RAS affine, copied into the caller's 16 doubles. Since 100. */
-VX_API vx_status vx_volume_affine(const vx_volume* volume, double affine[16]);
+VX_NODISCARD VX_API vx_status vx_volume_affine(const vx_volume* volume, double affine[16]);
 
 /* Voxel size in mm along i, j, k (the lengths of the affine's first three columns). Since 100. */
-VX_API vx_status vx_volume_spacing(const vx_volume* volume, double spacing[3]);
+VX_NODISCARD VX_API vx_status vx_volume_spacing(const vx_volume* volume, double spacing[3]);
 
 /* Orientation of the voxel axes as nibabel's aff2axcodes, e.g. "RAS", "LPS": three letters
  * and a NUL written into the caller's out[4]. Since 100. */
-VX_API vx_status vx_volume_axcodes(const vx_volume* volume, char out[4]);
+VX_NODISCARD VX_API vx_status vx_volume_axcodes(const vx_volume* volume, char out[4]);
 
 /* A new volume with voxel axes permuted/flipped so that its axcodes are `axcodes` (three
  * letters, one of R/L, A/P, S/I each, e.g. "RAS"); values are moved, not interpolated, and
  * world coordinates are unchanged. On failure *out is NULL. Thread-safe. Since 100. */
-VX_API vx_status vx_volume_reorient(const vx_volume* volume, const char* axcodes, vx_volume** out);
+VX_NODISCARD VX_API vx_status vx_volume_reorient(const vx_volume* volume, const char* axcodes, vx_volume** out);
 
 typedef enum vx_interp {
   VX_INTERP_LINEAR = 0,  /* trilinear */
@@ -350,17 +450,17 @@ typedef enum vx_interp {
 /* Physical resampling to voxel size spacing[0..3) mm (i, j, k; 0 keeps that axis's spacing)
  * on a grid centred on the input's centre, voxel axes kept (the SimpleITK recipe); voxels
  * outside the input get 0. On failure *out is NULL. Thread-safe. Since 100. */
-VX_API vx_status vx_volume_resample(const vx_volume* volume, const double spacing[3], vx_interp interp,
-                                    vx_volume** out);
+VX_NODISCARD VX_API vx_status vx_volume_resample(const vx_volume* volume, const double spacing[3], vx_interp interp,
+                                                 vx_volume** out);
 
 /* Index-space resize to size[0..3) = {nx, ny, nz} voxels, as torch.nn.functional.interpolate
  * on [1, 1, nz, ny, nx] ('trilinear' with align_corners 0/1, or 'nearest'); the affine is
  * scaled so the volume covers the same world box. On failure *out is NULL. Since 100. */
-VX_API vx_status vx_volume_resize(const vx_volume* volume, const int64_t size[3], vx_interp interp,
-                                  int32_t align_corners, vx_volume** out);
+VX_NODISCARD VX_API vx_status vx_volume_resize(const vx_volume* volume, const int64_t size[3], vx_interp interp,
+                                               int32_t align_corners, vx_volume** out);
 
 /* Frees a volume. NULL is a no-op. Not to be called while another thread reads it. Since 100. */
-VX_API vx_status vx_volume_free(vx_volume* volume);
+VX_NODISCARD VX_API vx_status vx_volume_free(vx_volume* volume);
 
 /* ------------------------------------------------------------------------------------ */
 /* Preprocessing (since 100)                                                            */
@@ -378,9 +478,22 @@ typedef struct vx_n4_options {
   int32_t threads;                /* OpenMP threads for this call; 0 (default) = OpenMP's default */
 } vx_n4_options;
 
+#define VX_N4_OPTIONS_SIZE_V1 72 /* API 100 */
+VX_STATIC_ASSERT(VX_END_OF(vx_n4_options, threads) == VX_N4_OPTIONS_SIZE_V1, n4_options_v1);
+VX_STATIC_ASSERT(sizeof(vx_n4_options) == VX_N4_OPTIONS_SIZE_V1, n4_options_size);
+
+/* Writes the defaults into the first `struct_size` bytes of *options, sets struct_size and
+ * writes nothing past them; `struct_size` must be a version size of the struct (pass the
+ * caller's sizeof, as vx_n4_options_init does). Errors: VX_ERR_INVALID_ARGUMENT (NULL, a
+ * size that is no version's). Thread-safe. Since 200. */
+VX_NODISCARD VX_API vx_status vx_n4_options_init_sized(vx_n4_options* options, size_t struct_size);
+#ifndef VX_CAPI_DEFINES_LEGACY_INIT
 /* Fills *options with the defaults (SimpleITK's: 4 levels x 50 iterations, no shrinking, no
- * mask) and struct_size. Since 100. */
-VX_API vx_status vx_n4_options_init(vx_n4_options* options);
+ * mask) and struct_size = sizeof *options. Since 100. */
+VX_NODISCARD static inline vx_status vx_n4_options_init(vx_n4_options* options) {
+  return vx_n4_options_init_sized(options, sizeof *options);
+}
+#endif
 
 /* N4 bias-field correction (Tustison 2010, following ITK 5.2's filter) of `in` (not modified).
  * `options` may be NULL (the defaults); it is read during the call only. Voxels <= 0 are left
@@ -390,8 +503,8 @@ VX_API vx_status vx_n4_options_init(vx_n4_options* options);
  * failure they are set to NULL. Errors: VX_ERR_INVALID_ARGUMENT (bad options, no positive voxel,
  * a non-finite voxel). A volume whose positive voxels all have one value gives a copy and a field
  * of 1 (a documented no-op). Thread-safe; uses OpenMP threads inside. Since 100. */
-VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_options* options, vx_volume** corrected,
-                              vx_volume** bias);
+VX_NODISCARD VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_options* options, vx_volume** corrected,
+                                           vx_volume** bias);
 
 /* The published sacroiliac-joint preprocessing chain on `in` (not modified): resample to
  * 224 x 224 x 20 voxels (i, j, k) at 1 x 1 x 3.5 mm (linear, centred grid, fill 0), clip to
@@ -402,7 +515,8 @@ VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_options* options,
  * a new volume the caller frees with vx_volume_free; on failure it is NULL. Errors:
  * VX_ERR_INVALID_ARGUMENT (unknown target, a non-finite voxel, N4 on a volume with no positive
  * voxel). Never produces NaN. Thread-safe. Since 100. */
-VX_API vx_status vx_volume_preprocess_sij(const vx_volume* in, const char* target, int run_n4, vx_volume** out);
+VX_NODISCARD VX_API vx_status vx_volume_preprocess_sij(const vx_volume* in, const char* target, int run_n4,
+                                                       vx_volume** out);
 
 /* ------------------------------------------------------------------------------------ */
 /* Grad-CAM (since 100)                                                                 */
@@ -426,16 +540,31 @@ typedef struct vx_gradcam_options {
   /* Resizing of the map to the input grid: -1 (default) = the model's metadata
    * preprocessing.align_corners when present, else 1; 0 or 1 as torch's align_corners. */
   int32_t align_corners;
+  /* (4 bytes of padding end version 1: a version 2 starts at byte 40) */
 } vx_gradcam_options;
 
-/* Fills *options with the defaults and struct_size. Since 100. */
-VX_API vx_status vx_gradcam_options_init(vx_gradcam_options* options);
+#define VX_GRADCAM_OPTIONS_SIZE_V1 40 /* API 100 */
+VX_STATIC_ASSERT(VX_ROUND8(VX_END_OF(vx_gradcam_options, align_corners)) == VX_GRADCAM_OPTIONS_SIZE_V1,
+                 gradcam_options_v1);
+VX_STATIC_ASSERT(sizeof(vx_gradcam_options) == VX_GRADCAM_OPTIONS_SIZE_V1, gradcam_options_size);
+
+/* Writes the defaults into the first `struct_size` bytes of *options, sets struct_size and
+ * writes nothing past them; `struct_size` must be a version size of the struct (pass the
+ * caller's sizeof, as vx_gradcam_options_init does). Errors: VX_ERR_INVALID_ARGUMENT (NULL, a
+ * size that is no version's). Thread-safe. Since 200. */
+VX_NODISCARD VX_API vx_status vx_gradcam_options_init_sized(vx_gradcam_options* options, size_t struct_size);
+#ifndef VX_CAPI_DEFINES_LEGACY_INIT
+/* Fills *options with the defaults and struct_size = sizeof *options. Since 100. */
+VX_NODISCARD static inline vx_status vx_gradcam_options_init(vx_gradcam_options* options) {
+  return vx_gradcam_options_init_sized(options, sizeof *options);
+}
+#endif
 
 /* Number of maps vx_session_gradcam returns for these options (NULL = defaults): one per
  * application of the layer, e.g. 2 for a dual encoder whose shared encoder reads two
  * inputs. Runs nothing. Since 100. */
-VX_API vx_status vx_session_gradcam_num_maps(vx_session* session, const vx_gradcam_options* options,
-                                             size_t* out);
+VX_NODISCARD VX_API vx_status vx_session_gradcam_num_maps(vx_session* session, const vx_gradcam_options* options,
+                                                          size_t* out);
 
 /*
  * Grad-CAM of the session's model on the given inputs (same rules as vx_session_run).
@@ -459,10 +588,10 @@ VX_API vx_status vx_session_gradcam_num_maps(vx_session* session, const vx_gradc
  * Uses the session's kernels (the reference ones for a deterministic session) and thread
  * cap. Not thread-safe per session. Since 100.
  */
-VX_API vx_status vx_session_gradcam(vx_session* session, size_t num_inputs, const float* const* inputs,
-                                    const int64_t* const* shapes, const int32_t* ranks,
-                                    const vx_gradcam_options* options, size_t max_maps, vx_tensor** maps,
-                                    size_t* num_maps, int64_t* target_class, float* raw_max);
+VX_NODISCARD VX_API vx_status vx_session_gradcam(vx_session* session, size_t num_inputs, const float* const* inputs,
+                                                 const int64_t* const* shapes, const int32_t* ranks,
+                                                 const vx_gradcam_options* options, size_t max_maps, vx_tensor** maps,
+                                                 size_t* num_maps, int64_t* target_class, float* raw_max);
 
 /* ---------------------------------------------------------------------------------------
  * Examinations: the published two-sequence pipeline (read, align, resize, denoise,
@@ -484,22 +613,48 @@ typedef struct vx_exam_options {
   void* progress_user;
 } vx_exam_options;
 
-/* Fills defaults and struct_size. Since 100. */
-VX_API vx_status vx_exam_options_init(vx_exam_options* options);
+#define VX_EXAM_OPTIONS_SIZE_V1 40 /* API 100 */
+VX_STATIC_ASSERT(VX_END_OF(vx_exam_options, progress_user) == VX_EXAM_OPTIONS_SIZE_V1, exam_options_v1);
+VX_STATIC_ASSERT(sizeof(vx_exam_options) == VX_EXAM_OPTIONS_SIZE_V1, exam_options_size);
+
+/* Writes the defaults into the first `struct_size` bytes of *options, sets struct_size and
+ * writes nothing past them; `struct_size` must be a version size of the struct (pass the
+ * caller's sizeof, as vx_exam_options_init does). Errors: VX_ERR_INVALID_ARGUMENT (NULL, a
+ * size that is no version's). Thread-safe. Since 200. */
+VX_NODISCARD VX_API vx_status vx_exam_options_init_sized(vx_exam_options* options, size_t struct_size);
+#ifndef VX_CAPI_DEFINES_LEGACY_INIT
+/* Fills defaults and struct_size = sizeof *options. Since 100. */
+VX_NODISCARD static inline vx_status vx_exam_options_init(vx_exam_options* options) {
+  return vx_exam_options_init_sized(options, sizeof *options);
+}
+#endif
 
 /* Loads demo_classifier.vxm (required), demo_denoiser.vxm and demo_segmenter.vxm (optional)
  * from `models_dir`; NULL searches $VOXINFER_MODELS. Free with vx_exam_free. Since 100. */
-VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out);
+VX_NODISCARD VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out);
 
 /* Runs the pipeline on `num_inputs` (= 2) scans (NIfTI files or DICOM folders/files, in the
  * classifier's sequence order, e.g. T1 then STIR) and writes the results into out_dir (created
  * if needed). *report_json receives the JSON report (also written as out_dir/report.json); it
  * is owned by `exam` and valid until the next vx_exam_run or vx_exam_free. Since 100. */
-VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t num_inputs, const char* out_dir,
-                             const vx_exam_options* options, const char** report_json);
+VX_NODISCARD VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t num_inputs,
+                                          const char* out_dir, const vx_exam_options* options,
+                                          const char** report_json);
 
 /* Accepts NULL. Since 100. */
-VX_API vx_status vx_exam_free(vx_exam* exam);
+VX_NODISCARD VX_API vx_status vx_exam_free(vx_exam* exam);
+
+#if defined(VX_CAPI_DEFINES_LEGACY_INIT)
+/* The exported API 100 initialisers, kept for callers compiled against it: each writes
+ * exactly the version-1 size. Declared for the library's own definitions only; every other
+ * caller gets the static inline functions above. */
+VX_NODISCARD VX_API vx_status vx_model_options_init(vx_model_options* options);
+VX_NODISCARD VX_API vx_status vx_session_options_init(vx_session_options* options);
+VX_NODISCARD VX_API vx_status vx_volume_read_options_init(vx_volume_read_options* options);
+VX_NODISCARD VX_API vx_status vx_n4_options_init(vx_n4_options* options);
+VX_NODISCARD VX_API vx_status vx_gradcam_options_init(vx_gradcam_options* options);
+VX_NODISCARD VX_API vx_status vx_exam_options_init(vx_exam_options* options);
+#endif
 
 #ifdef __cplusplus
 }

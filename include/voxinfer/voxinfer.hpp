@@ -62,7 +62,7 @@ class Model {
 
  private:
   struct Free {
-    void operator()(vx_model* m) const { vx_model_free(m); }
+    void operator()(vx_model* m) const { (void)vx_model_free(m); }  // a deleter cannot report
   };
   std::unique_ptr<vx_model, Free> model_;
 };
@@ -116,10 +116,10 @@ class Session {
 
  private:
   struct Free {
-    void operator()(vx_session* s) const { vx_session_free(s); }
+    void operator()(vx_session* s) const { (void)vx_session_free(s); }
   };
   struct TensorFree {
-    void operator()(vx_tensor* t) const { vx_tensor_free(t); }
+    void operator()(vx_tensor* t) const { (void)vx_tensor_free(t); }
   };
   std::unique_ptr<vx_session, Free> session_;
   size_t num_outputs_ = 0;

@@ -8,26 +8,7 @@
 #include <string.h>
 
 #include "voxinfer/voxinfer.h"
-
-static int failures = 0;
-#define EXPECT(cond)                                                                  \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      fprintf(stderr, "line %d: %s failed (last error: %s)\n", __LINE__, #cond, vx_last_error()); \
-      ++failures;                                                                     \
-    }                                                                                 \
-  } while (0)
-
-static float* read_floats(const char* path, size_t n) {
-  float* buf = (float*)malloc(n * sizeof(float));
-  FILE* f = fopen(path, "rb");
-  if (!buf || !f || fread(buf, sizeof(float), n, f) != n) {
-    fprintf(stderr, "cannot read %lu floats from %s\n", (unsigned long)n, path);
-    exit(2);
-  }
-  fclose(f);
-  return buf;
-}
+#include "c_test_common.h"
 
 int main(int argc, char** argv) {
   vx_model* model = NULL;
@@ -46,8 +27,8 @@ int main(int argc, char** argv) {
   float *input, *expected, *out;
   double max_err = 0.0;
 
-  EXPECT(strcmp(vx_version(), "0.1.0") == 0);
-  EXPECT(VX_VERSION_NUMBER == 100);
+  EXPECT(strcmp(vx_version(), "0.2.0") == 0);
+  EXPECT(VX_VERSION_NUMBER == 200);
   EXPECT(vx_model_load("/nonexistent/model.vxm", NULL, &model) == VX_ERR_IO);
   EXPECT(model == NULL);
   EXPECT(strlen(vx_last_error()) > 0);
@@ -112,9 +93,9 @@ int main(int argc, char** argv) {
   EXPECT(vx_session_free(session) == VX_OK);
   EXPECT(vx_model_free(model) == VX_OK);
   EXPECT(vx_model_free(model) == VX_ERR_INVALID_ARGUMENT); /* documented: double free is an error */
-  printf("c99 program: max |voxinfer - torch| = %g, %d failure(s)\n", max_err, failures);
+  printf("c99 program: max |voxinfer - torch| = %g, %d failure(s)\n", max_err, c_test_failures);
   free(input);
   free(expected);
   free(out);
-  return failures == 0 ? 0 : 1;
+  return c_test_failures == 0 ? 0 : 1;
 }

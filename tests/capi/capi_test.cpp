@@ -163,7 +163,7 @@ TEST_CASE("misuse returns a status and a message") {
     CHECK(err().find("struct_size") != std::string::npos);
     so.struct_size = sizeof(so) + 8;
     CHECK(vx_session_create(m, &so, &s) == VX_ERR_INVALID_ARGUMENT);
-    vx_session_options_init(&so);
+    CHECK(vx_session_options_init(&so) == VX_OK);
     so.backend = "cuda";
     CHECK(vx_session_create(m, &so, &s) == VX_ERR_BACKEND_UNAVAILABLE);
     CHECK(err().find("cuda") != std::string::npos);
@@ -179,8 +179,25 @@ TEST_CASE("misuse returns a status and a message") {
     so.threads = -2;
     CHECK(vx_session_create(m, &so, &s) == VX_ERR_INVALID_ARGUMENT);
     CHECK(s == nullptr);
+    // Version 2's device_index: -1 by default, validated even on the CPU backend.
+    REQUIRE(vx_session_options_init(&so) == VX_OK);
+    CHECK(so.struct_size == VX_SESSION_OPTIONS_SIZE_V2);
+    CHECK(so.device_index == -1);
+    so.device_index = -2;
+    CHECK(vx_session_create(m, &so, &s) == VX_ERR_INVALID_ARGUMENT);
+    CHECK(err().find("device_index") != std::string::npos);
+    // A version-1 caller: bytes past its 80 are never read (device_index takes its default).
+    so.struct_size = VX_SESSION_OPTIONS_SIZE_V1;
+    REQUIRE(vx_session_create(m, &so, &s) == VX_OK);
+    CHECK(vx_session_free(s) == VX_OK);
+    s = nullptr;
+    // Sizes that are no version's are refused by the sized init and by create.
+    CHECK(vx_session_options_init_sized(&so, VX_SESSION_OPTIONS_SIZE_V1 + 4) == VX_ERR_INVALID_ARGUMENT);
+    CHECK(err().find("80 (version 1), 88 (version 2)") != std::string::npos);
+    CHECK(vx_session_options_init_sized(&so, 16) == VX_ERR_INVALID_ARGUMENT);
+    CHECK(vx_session_options_init_sized(nullptr, sizeof so) == VX_ERR_INVALID_ARGUMENT);
     vx_model_options mo;
-    vx_model_options_init(&mo);
+    CHECK(vx_model_options_init(&mo) == VX_OK);
     mo.expected_sha256 = "xyz";
     vx_model* m2 = nullptr;
     CHECK(vx_model_load("/nonexistent.vxm", &mo, &m2) == VX_ERR_INVALID_ARGUMENT);
@@ -223,7 +240,7 @@ TEST_CASE("misuse returns a status and a message") {
   }
   SUBCASE("memory limit") {
     vx_session_options so;
-    vx_session_options_init(&so);
+    CHECK(vx_session_options_init(&so) == VX_OK);
     so.memory_limit_bytes = 64;
     // Two layers: one fused Conv+Relu writes the output directly and plans no activations.
     vx_model* m2 = make_chain_model(2);
@@ -254,7 +271,8 @@ TEST_CASE("misuse returns a status and a message") {
     Input in(1, 2, 3, 3, 3);
     vx_tensor* t = nullptr;
     CHECK(vx_session_run(s, 1, &in.ptr, &in.shape_ptr, &in.rank, 1, &t) == VX_OK);
-    CHECK(ctx.inner == VX_ERR_INVALID_ARGUMENT);
+    CHECK(ctx.inner == VX_ERR_BUSY);  // not the caller's bad argument: try again later
+    CHECK(std::string(vx_status_name(ctx.inner)) == "VX_ERR_BUSY");
     CHECK(ctx.msg.find("in use by another thread") != std::string::npos);
     CHECK(vx_tensor_free(t) == VX_OK);
   }
@@ -297,12 +315,12 @@ TEST_CASE("8 sessions sharing one model on 8 threads match a single-threaded run
   Input in(1, 2, 10, 10, 10);
   const size_t numel = 4 * 1000;
   vx_session_options so;
-  vx_session_options_init(&so);
+  CHECK(vx_session_options_init(&so) == VX_OK);
   so.threads = 1;
   vx_session* ref_session = nullptr;
   REQUIRE(vx_session_create(m, &so, &ref_session) == VX_OK);
   const std::vector<float> ref = run_once(ref_session, in, numel);
-  vx_session_free(ref_session);
+  CHECK(vx_session_free(ref_session) == VX_OK);
 
   std::vector<std::vector<float>> results(8);
   std::vector<vx_status> statuses(8, VX_ERR_INTERNAL);
@@ -311,7 +329,7 @@ TEST_CASE("8 sessions sharing one model on 8 threads match a single-threaded run
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       vx_session_options o;
-      vx_session_options_init(&o);
+      CHECK(vx_session_options_init(&o) == VX_OK);
       o.threads = 1 + i % 2;  // thread caps differ per session: results must not
       vx_session* s = nullptr;
       statuses[i] = vx_session_create(m, &o, &s);
@@ -325,7 +343,7 @@ TEST_CASE("8 sessions sharing one model on 8 threads match a single-threaded run
         statuses[i] = vx_session_run_into(s, 1, &in.ptr, &in.shape_ptr, &in.rank, 1, &o_ptr, &cap);
         if (rep == 0 || out != results[i]) results[i] = rep == 0 ? out : std::vector<float>();
       }
-      vx_session_free(s);
+      CHECK(vx_session_free(s) == VX_OK);
     });
   }
   for (auto& t : threads) t.join();
@@ -333,7 +351,7 @@ TEST_CASE("8 sessions sharing one model on 8 threads match a single-threaded run
     CHECK(statuses[i] == VX_OK);
     CHECK(results[i] == ref);
   }
-  vx_model_free(m);
+  CHECK(vx_model_free(m) == VX_OK);
 }
 
 TEST_CASE("the progress callback cancels a long run promptly, writing no output") {
@@ -345,7 +363,7 @@ TEST_CASE("the progress callback cancels a long run promptly, writing no output"
     int64_t total = 0;
   } ctx;
   vx_session_options so;
-  vx_session_options_init(&so);
+  CHECK(vx_session_options_init(&so) == VX_OK);
   so.progress = [](void* user, const char* stage, int64_t, int64_t total) -> int {
     auto* c = static_cast<Ctx*>(user);
     if (c->calls++ == 0) {
@@ -398,15 +416,15 @@ TEST_CASE("the progress callback cancels a long run promptly, writing no output"
   o = small_out.data();
   cap = small_out.size();
   CHECK(vx_session_run_into(s, 1, &small.ptr, &small.shape_ptr, &small.rank, 1, &o, &cap) == VX_OK);
-  vx_session_free(s);
-  vx_model_free(m);
+  CHECK(vx_session_free(s) == VX_OK);
+  CHECK(vx_model_free(m) == VX_OK);
 }
 
 TEST_CASE("the log callback hears about sessions and runs") {
   vx_model* m = make_chain_model(1);
   std::vector<std::string> lines;
   vx_session_options so;
-  vx_session_options_init(&so);
+  CHECK(vx_session_options_init(&so) == VX_OK);
   so.log = [](void* user, vx_log_level, const char* msg) { static_cast<std::vector<std::string>*>(user)->push_back(msg); };
   so.log_user = &lines;
   so.threads = 1;
@@ -418,23 +436,23 @@ TEST_CASE("the log callback hears about sessions and runs") {
   REQUIRE(lines.size() == 2);
   CHECK(lines[0].find("deterministic") != std::string::npos);
   CHECK(lines[1].find("run:") != std::string::npos);
-  vx_session_free(s);
-  vx_model_free(m);
+  CHECK(vx_session_free(s) == VX_OK);
+  CHECK(vx_model_free(m) == VX_OK);
 }
 
 TEST_CASE("an old, shorter options struct still works") {
   vx_model* m = make_chain_model(1);
   vx_session_options so;
-  vx_session_options_init(&so);
+  CHECK(vx_session_options_init(&so) == VX_OK);
   so.struct_size = sizeof(so);  // the first published version is the current one
   vx_session* s = nullptr;
   CHECK(vx_session_create(m, &so, &s) == VX_OK);
-  vx_session_free(s);
-  vx_model_free(m);
+  CHECK(vx_session_free(s) == VX_OK);
+  CHECK(vx_model_free(m) == VX_OK);
 }
 
 TEST_CASE("version") {
-  CHECK(std::string(vx_version()) == "0.1.0");
-  CHECK(VX_VERSION_NUMBER == 100);
+  CHECK(std::string(vx_version()) == "0.2.0");
+  CHECK(VX_VERSION_NUMBER == 200);
   CHECK(std::string(vx_status_name(VX_ERR_CANCELLED)) == "VX_ERR_CANCELLED");
 }

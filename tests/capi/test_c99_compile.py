@@ -50,3 +50,16 @@ def test_c_program_fails_on_a_wrong_reference(tmp_path):
     r = subprocess.run([str(exe), os.path.join(FX, "tiny3d.vxm"), os.path.join(FX, "tiny3d_in0.f32"),
                         str(wrong), *map(str, shape)], capture_output=True, text=True)
     assert r.returncode == 1, r.stderr
+
+
+def test_an_ignored_status_warns_unless_turned_off(tmp_path):
+    """VX_NODISCARD: ignoring a vx_status fails a -Werror build, in C and C++; defining
+    VX_NO_WARN_UNUSED_RESULT before the header turns the warning off."""
+    for lang, compiler, flags in (("c", "cc", FLAGS), ("cpp", "c++", ["-std=c++17", "-Werror", "-Wall"])):
+        src = tmp_path / f"ignores.{lang}"
+        src.write_text('#include "voxinfer/voxinfer.h"\nint main(void) { vx_model_free(NULL); return 0; }\n')
+        cmd = [compiler, *flags, "-I", os.path.join(SRC, "include"), "-c", str(src), "-o", str(tmp_path / "o.o")]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        assert r.returncode != 0 and "vx_model_free" in r.stderr, (lang, r.stderr)
+        r = subprocess.run([*cmd, "-DVX_NO_WARN_UNUSED_RESULT"], capture_output=True, text=True)
+        assert r.returncode == 0, (lang, r.stderr)

@@ -76,14 +76,14 @@ struct Loaded {
   explicit Loaded(const std::string& path, int deterministic = 0) {
     REQUIRE_MESSAGE(vx_model_load(path.c_str(), nullptr, &model) == VX_OK, err());
     vx_session_options so;
-    vx_session_options_init(&so);
+    CHECK(vx_session_options_init(&so) == VX_OK);
     so.deterministic = deterministic;
     so.threads = 1;
     REQUIRE_MESSAGE(vx_session_create(model, &so, &session) == VX_OK, err());
   }
   ~Loaded() {
-    vx_session_free(session);
-    vx_model_free(model);
+    CHECK(vx_session_free(session) == VX_OK);
+    CHECK(vx_model_free(model) == VX_OK);
   }
 };
 
@@ -159,11 +159,11 @@ TEST_CASE("volume: NULL, bad paths and hostile files give a status and a message
   CHECK(v == nullptr);
 
   vx_volume_read_options o;
-  vx_volume_read_options_init(&o);
+  CHECK(vx_volume_read_options_init(&o) == VX_OK);
   o.struct_size = 3;
   CHECK(vx_volume_read(kT1.c_str(), &o, &v) == VX_ERR_INVALID_ARGUMENT);
   CHECK(err().find("struct_size") != std::string::npos);
-  vx_volume_read_options_init(&o);
+  CHECK(vx_volume_read_options_init(&o) == VX_OK);
   o.max_bytes = 1000;
   CHECK(vx_volume_read(kT1.c_str(), &o, &v) == VX_ERR_LIMIT_EXCEEDED);
 
@@ -309,9 +309,9 @@ TEST_CASE("volume: a real scan equals nibabel and round-trips through write with
   REQUIRE(vx_volume_data(back, &p2) == VX_OK);
   for (int i = 0; i < 16; ++i) CHECK(a2[i] == doctest::Approx(affine[i]).epsilon(1e-6));
   CHECK(std::memcmp(p2, map.data(), map.size() * sizeof(float)) == 0);
-  vx_volume_free(back);
-  vx_volume_free(m);
-  vx_volume_free(v);
+  CHECK(vx_volume_free(back) == VX_OK);
+  CHECK(vx_volume_free(m) == VX_OK);
+  CHECK(vx_volume_free(v) == VX_OK);
 }
 
 TEST_CASE("gradcam: 3-D ResNet matches PyTorch autograd Grad-CAM and Grad-CAM++") {
@@ -345,10 +345,10 @@ TEST_CASE("gradcam: 3-D ResNet matches PyTorch autograd Grad-CAM and Grad-CAM++"
   const float* p = nullptr;
   REQUIRE(vx_tensor_data(maps[0], &p) == VX_OK);
   CHECK(max_abs_diff(p, torch_cam) < 1e-4f);
-  vx_tensor_free(maps[0]);
+  CHECK(vx_tensor_free(maps[0]) == VX_OK);
 
   vx_gradcam_options o;
-  vx_gradcam_options_init(&o);
+  CHECK(vx_gradcam_options_init(&o) == VX_OK);
   o.method = VX_CAM_GRADCAM_PP;
   o.layer = "block_out";
   REQUIRE_MESSAGE(vx_session_gradcam(L.session, 1, in.ptrs.data(), in.shape_ptrs.data(), in.ranks.data(), &o, 1,
@@ -357,17 +357,17 @@ TEST_CASE("gradcam: 3-D ResNet matches PyTorch autograd Grad-CAM and Grad-CAM++"
   REQUIRE(vx_tensor_data(maps[0], &p) == VX_OK);
   CHECK(max_abs_diff(p, torch_pp) < 1e-4f);
   CHECK(max_abs_diff(p, torch_cam) > 1e-3f);  // the two methods really differ here
-  vx_tensor_free(maps[0]);
+  CHECK(vx_tensor_free(maps[0]) == VX_OK);
 
   // Another target class gives another map.
-  vx_gradcam_options_init(&o);
+  CHECK(vx_gradcam_options_init(&o) == VX_OK);
   o.target_class = 2;
   REQUIRE(vx_session_gradcam(L.session, 1, in.ptrs.data(), in.shape_ptrs.data(), in.ranks.data(), &o, 1, maps, &n,
                              &cls, nullptr) == VX_OK);
   CHECK(cls == 2);
   REQUIRE(vx_tensor_data(maps[0], &p) == VX_OK);
   CHECK(max_abs_diff(p, torch_cam) > 1e-3f);
-  vx_tensor_free(maps[0]);
+  CHECK(vx_tensor_free(maps[0]) == VX_OK);
 }
 
 TEST_CASE("gradcam: a dual encoder gives one map per input, each on its own grid") {
@@ -396,7 +396,7 @@ TEST_CASE("gradcam: a dual encoder gives one map per input, each on its own grid
     const float* p = nullptr;
     REQUIRE(vx_tensor_data(maps[i], &p) == VX_OK);
     CHECK(max_abs_diff(p, read_raw<float>(kFx + "/dual_cam" + std::to_string(i) + ".f32")) < 1e-4f);
-    vx_tensor_free(maps[i]);
+    CHECK(vx_tensor_free(maps[i]) == VX_OK);
   }
   CHECK(maps[2] == nullptr);
 }
@@ -427,20 +427,20 @@ TEST_CASE("gradcam: misuse, too little room and cancellation") {
                            nullptr, nullptr, nullptr) == VX_ERR_INVALID_ARGUMENT);
   vx_gradcam_options o;
   CHECK(vx_gradcam_options_init(nullptr) == VX_ERR_INVALID_ARGUMENT);
-  vx_gradcam_options_init(&o);
+  CHECK(vx_gradcam_options_init(&o) == VX_OK);
   o.layer = "no_such_layer";
   CHECK(call(L.session, 2, &o, 2) == VX_ERR_INVALID_ARGUMENT);
   CHECK(err().find("no_such_layer") != std::string::npos);
-  vx_gradcam_options_init(&o);
+  CHECK(vx_gradcam_options_init(&o) == VX_OK);
   o.method = 9;
   CHECK(call(L.session, 2, &o, 2) == VX_ERR_INVALID_ARGUMENT);
-  vx_gradcam_options_init(&o);
+  CHECK(vx_gradcam_options_init(&o) == VX_OK);
   o.target_class = 5;  // 2 classes
   CHECK(call(L.session, 2, &o, 2) == VX_ERR_INVALID_ARGUMENT);
-  vx_gradcam_options_init(&o);
+  CHECK(vx_gradcam_options_init(&o) == VX_OK);
   o.align_corners = 3;
   CHECK(call(L.session, 2, &o, 2) == VX_ERR_INVALID_ARGUMENT);
-  vx_gradcam_options_init(&o);
+  CHECK(vx_gradcam_options_init(&o) == VX_OK);
   o.struct_size = 4;
   CHECK(call(L.session, 2, &o, 2) == VX_ERR_INVALID_ARGUMENT);
   CHECK(err().find("struct_size") != std::string::npos);
@@ -466,6 +466,6 @@ TEST_CASE("gradcam: misuse, too little room and cancellation") {
   REQUIRE(call(L.session, 2, nullptr, 2) == VX_OK);  // the session still works afterwards
   CHECK(n == 2);
   CHECK(cls == fixture_json("dual").at("class").get<int64_t>());
-  vx_tensor_free(maps[0]);
-  vx_tensor_free(maps[1]);
+  CHECK(vx_tensor_free(maps[0]) == VX_OK);
+  CHECK(vx_tensor_free(maps[1]) == VX_OK);
 }

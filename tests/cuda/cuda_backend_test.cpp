@@ -423,18 +423,23 @@ TEST_CASE("cuda: backend unavailable gives a clear status") {
   vx_model* m = nullptr;
   REQUIRE(vx_model_load_memory(blob.data(), blob.size(), nullptr, &m) == VX_OK);
   vx_session_options so;
-  vx_session_options_init(&so);
+  CHECK(vx_session_options_init(&so) == VX_OK);
   so.backend = "cuda";
   vx_session* s = nullptr;
   const vx_status st = vx_session_create(m, &so, &s);
   if (have_device()) {
     CHECK(st == VX_OK);
-    vx_session_free(s);
-    setenv("VOXINFER_CUDA_DEVICE", "4096", 1);  // out of range
+    CHECK(vx_session_free(s) == VX_OK);
+    so.device_index = 4096;  // vx_session_options version 2: out of range
     CHECK(vx_session_create(m, &so, &s) == VX_ERR_BACKEND_UNAVAILABLE);
     CHECK(std::string(vx_last_error()).find("out of range") != std::string::npos);
+    so.device_index = -1;  // the default: $VOXINFER_CUDA_DEVICE
+    setenv("VOXINFER_CUDA_DEVICE", "1000", 1);  // out of range
+    CHECK(vx_session_create(m, &so, &s) == VX_ERR_BACKEND_UNAVAILABLE);
+    so.struct_size = VX_SESSION_OPTIONS_SIZE_V1;  // a version-1 caller gets the variable too
+    CHECK(vx_session_create(m, &so, &s) == VX_ERR_BACKEND_UNAVAILABLE);
     unsetenv("VOXINFER_CUDA_DEVICE");
-    vx_model_free(m);
+    CHECK(vx_model_free(m) == VX_OK);
     return;
   }
   const std::string msg = vx_last_error();
@@ -443,7 +448,7 @@ TEST_CASE("cuda: backend unavailable gives a clear status") {
   CHECK(st == VX_ERR_BACKEND_UNAVAILABLE);
   CHECK(s == nullptr);
   CHECK(msg.find("cuda") != std::string::npos);
-  vx_model_free(m);
+  CHECK(vx_model_free(m) == VX_OK);
   if (!clear) return;  // a real failure: let doctest report it
   std::printf("SKIPPED: %s\n", g_reason.c_str());
   std::fflush(stdout);

@@ -119,7 +119,7 @@ def _capi_gradcam(model_path, inputs, method=0):
     ranks = (ctypes.c_int32 * n)(*[a.ndim for a in inputs])
     data = (ctypes.POINTER(ctypes.c_float) * n)(*[a.ctypes.data_as(ctypes.POINTER(ctypes.c_float)) for a in inputs])
     o = _capi.GradcamOptions()
-    lib.vx_gradcam_options_init(ctypes.byref(o))
+    assert lib.vx_gradcam_options_init_sized(ctypes.byref(o), ctypes.sizeof(o)) == 0
     o.method = method
     maps = (ctypes.c_void_p * 4)()
     k = ctypes.c_size_t()

@@ -66,7 +66,7 @@ def capi_n4(path, out_path):
     v, c = ctypes.c_void_p(), ctypes.c_void_p()
     assert lib.vx_volume_read(path.encode(), None, ctypes.byref(v)) == 0, lib.vx_last_error()
     o = _capi.N4Options()
-    lib.vx_n4_options_init(ctypes.byref(o))
+    assert lib.vx_n4_options_init_sized(ctypes.byref(o), ctypes.sizeof(o)) == 0
     o.shrink_factor = 2
     o.iterations[0] = o.iterations[1] = 20
     o.iterations_count = 2

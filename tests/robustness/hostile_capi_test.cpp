@@ -22,7 +22,7 @@ Outcome read_volume(const std::string& path) {
   vx_volume* v = reinterpret_cast<vx_volume*>(0x1);  // must be reset to NULL on failure
   const vx_status st = vx_volume_read(path.c_str(), nullptr, &v);
   if (st == VX_OK) {
-    vx_volume_free(v);
+    CHECK(vx_volume_free(v) == VX_OK);
     return {true, ""};
   }
   if (v != nullptr) return {true, "vx_volume_read failed but left *out non-NULL"};
@@ -33,7 +33,7 @@ Outcome load_model(const std::string& path) {
   vx_model* m = reinterpret_cast<vx_model*>(0x1);  // must be reset to NULL on failure
   const vx_status st = vx_model_load(path.c_str(), nullptr, &m);
   if (st == VX_OK) {
-    vx_model_free(m);
+    CHECK(vx_model_free(m) == VX_OK);
     return {true, ""};
   }
   if (m != nullptr) return {true, "vx_model_load failed but left *out non-NULL"};
@@ -79,7 +79,7 @@ TEST_CASE("the valid controls load") {
     int64_t dims[3] = {0, 0, 0};
     CHECK(vx_volume_dims(v, dims) == VX_OK);
     CHECK(dims[0] * dims[1] * dims[2] > 0);
-    vx_volume_free(v);
+    CHECK(vx_volume_free(v) == VX_OK);
   }
   // The same status and message reach C callers: a missing model file is an I/O error.
   vx_model* model = nullptr;

@@ -1,10 +1,53 @@
 #include "args.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/error.h"
 
 namespace vx::cli {
+
+std::string usage(const CommandSpec& spec) {
+  std::string u = std::string("usage: voxinfer ") + spec.name + " " + spec.synopsis + "\n\n" + spec.summary + "\n";
+  if (!spec.options.empty()) u += "\noptions:\n";
+  for (const auto& o : spec.options) {
+    std::string left = std::string("  --") + o.name + (o.value ? std::string(" ") + o.value : "");
+    if (left.size() < 24) left.resize(24, ' ');
+    else left += "\n" + std::string(24, ' ');
+    u += left + o.help + "\n";
+  }
+  u += "  --help, -h            print this help and exit\n";
+  u += std::string("\nexample:\n  ") + spec.example + "\n";
+  return u;
+}
+
+static std::set<std::string> names_of(const CommandSpec& spec, bool flags) {
+  std::set<std::string> out;
+  for (const auto& o : spec.options)
+    if ((o.value == nullptr) == flags) out.insert(o.name);
+  return out;
+}
+
+static bool asks_help(int argc, char** argv, int first) {
+  for (int i = first; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--") return false;
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+Args::Args(int argc, char** argv, int first, const CommandSpec& spec) {
+  if (asks_help(argc, argv, first)) {
+    std::fputs(usage(spec).c_str(), stdout);
+    throw HelpShown{};
+  }
+  try {
+    *this = Args(argc, argv, first, names_of(spec, false), names_of(spec, true));
+  } catch (const Error& e) {
+    throw UsageError(e.what(), usage(spec));
+  }
+}
 
 Args::Args(int argc, char** argv, int first, const std::set<std::string>& options, const std::set<std::string>& flags) {
   for (int i = first; i < argc; ++i) {

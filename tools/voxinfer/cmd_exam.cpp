@@ -1,5 +1,5 @@
-// voxinfer exam --input SEQ1 --input SEQ2 --out DIR [--models DIR] [--threads N]
-//                [--no-gradcam] [--no-png] [--no-denoise] [--quiet] [--json]
+// `voxinfer exam`: its usage (every option, what it does, an example) is kExamSpec below,
+// the table its parser reads.
 #include <omp.h>
 
 #include <cstdio>
@@ -17,8 +17,25 @@ void set_threads(const Args& args) {
   if (threads > 0) omp_set_num_threads(threads);
 }
 
+const CommandSpec kExamSpec{
+    "exam", "--input T1 --input STIR --out DIR [options]",
+    "The published two-sequence examination: reads both scans, aligns and resizes them, denoises,\n"
+    "classifies with the dual encoder, writes one Grad-CAM map per sequence and segments lesions;\n"
+    "results and report.json go into DIR atomically.",
+    {{"input", "SCAN", "a sequence (NIfTI file or DICOM folder): give exactly two, T1 then STIR"},
+     {"out", "DIR", "the output folder, created if needed (required)"},
+     {"models", "DIR", "folder of demo_classifier.vxm (+ demo_denoiser.vxm, demo_segmenter.vxm);\n"
+                       "                        default: $VOXINFER_MODELS, then the installed or source models"},
+     {"threads", "N", "OpenMP threads (default 0 = all cores)"},
+     {"no-gradcam", nullptr, "no Grad-CAM maps (default: one per sequence)"},
+     {"no-png", nullptr, "no PNG montages (default: written)"},
+     {"no-denoise", nullptr, "skip the denoiser (default: run when the model folder has one)"},
+     {"quiet", nullptr, "no progress on stderr"},
+     {"json", nullptr, "print the report as JSON instead of text"}},
+    "voxinfer exam --input t1.nii.gz --input stir.nii.gz --out exam1/"};
+
 int cmd_exam(int argc, char** argv) {
-  Args args(argc, argv, 2, {"input", "out", "models", "threads"}, {"no-gradcam", "no-png", "no-denoise", "quiet", "json"});
+  Args args(argc, argv, 2, kExamSpec);
   const auto inputs = args.all("input");
   if (inputs.size() != 2) fail(Status::invalid_argument, "give the two sequences with --input T1 --input STIR (NIfTI files or DICOM folders)");
   const std::string out = args.need("out");

@@ -1,4 +1,5 @@
-// voxinfer info MODEL.vxm [--json]
+// `voxinfer info`: its usage (every option, what it does, an example) is kInfoSpec below,
+// the table its parser reads.
 #include <cstdio>
 #include <map>
 
@@ -8,9 +9,16 @@
 
 namespace vx::cli {
 
+const CommandSpec kInfoSpec{
+    "info", "MODEL.vxm [--json]",
+    "Prints a model's metadata, its inputs and outputs (names and shapes, -1 = any) and the\n"
+    "SHA-256 of the file.",
+    {{"json", nullptr, "print one JSON object instead of text"}},
+    "voxinfer info weights/demo_classifier.vxm --json"};
+
 int cmd_info(int argc, char** argv) {
-  Args args(argc, argv, 2, {}, {"json"});
-  if (args.positional().size() != 1) fail(Status::invalid_argument, "usage: voxinfer info MODEL.vxm [--json]");
+  Args args(argc, argv, 2, kInfoSpec);
+  if (args.positional().size() != 1) throw UsageError("give one MODEL.vxm", usage(kInfoSpec));
   auto model = Model::load_file(args.positional()[0]);
   const Graph& g = *model->graph;
 

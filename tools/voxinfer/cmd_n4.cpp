@@ -1,5 +1,5 @@
-// voxinfer n4 --input IN --out OUT.nii.gz [--shrink N] [--iterations 50,50,50,50] [--mask M]
-//             [--otsu] [--bias-out FIELD.nii.gz] [--threads N]
+// `voxinfer n4`: its usage (every option, what it does, an example) is kN4Spec below,
+// the table its parser reads.
 #include <cstdio>
 
 #include "args.h"
@@ -11,8 +11,23 @@
 
 namespace vx::cli {
 
+const CommandSpec kN4Spec{
+    "n4", "--input IN --out OUT.nii.gz [options]",
+    "N4 bias-field correction (Tustison 2010, as ITK's filter with SimpleITK's defaults): voxels\n"
+    "<= 0 are left out of the fit and unchanged, every other voxel is divided by the field.",
+    {{"input", "IN", "a NIfTI file or DICOM folder (required)"},
+     {"out", "OUT.nii.gz", "the corrected volume (required)"},
+     {"shrink", "N", "fit the field on the volume shrunk by N (default 1)"},
+     {"iterations", "50,50,50,50", "maximum iterations per fitting level (default 50,50,50,50)"},
+     {"mask", "M.nii.gz", "fit inside this mask (non-zero voxels; default: all voxels > 0)"},
+     {"otsu", nullptr, "fit inside an Otsu mask (default: all voxels > 0)"},
+     {"bias-out", "F.nii.gz", "also write the field, in the same folder as --out (default: not written)"},
+     {"threads", "N", "OpenMP threads (default 0 = all cores)"},
+     {"quiet", nullptr, "no progress on stderr"}},
+    "voxinfer n4 --input t1.nii.gz --out t1_n4.nii.gz --shrink 2 --bias-out t1_bias.nii.gz"};
+
 int cmd_n4(int argc, char** argv) {
-  Args args(argc, argv, 2, {"input", "out", "shrink", "iterations", "mask", "bias-out", "threads"}, {"otsu", "quiet"});
+  Args args(argc, argv, 2, kN4Spec);
   const Volume in = read_volume(args.need("input"));
   const std::string out = args.need("out");
   preprocess::N4Options opt;

@@ -1,5 +1,5 @@
-// voxinfer preprocess --input IN --out OUT.nii.gz (--target denoiser|classifier | --plan PLAN.json)
-//                     [--shrink N] [--iterations 50,50,50,50] [--no-n4] [--threads N] [--quiet]
+// `voxinfer preprocess`: its usage (every option, what it does, an example) is kPreprocessSpec below,
+// the table its parser reads.
 // Runs the published preprocessing chain (preprocess/sij_recipe.h), or a plan given as a JSON
 // array of steps, and writes the result atomically. Per-step timings go to stdout.
 #include <cstdio>
@@ -16,8 +16,23 @@
 
 namespace vx::cli {
 
+const CommandSpec kPreprocessSpec{
+    "preprocess", "--input IN --out OUT.nii.gz (--target denoiser|classifier | --plan P.json) [options]",
+    "The published sacroiliac-joint preprocessing chain (resample to 1 x 1 x 3.5 mm, clip, N4,\n"
+    "resize, normalise) or a saved plan, with the time of each step.",
+    {{"input", "IN", "a NIfTI file or DICOM folder (required)"},
+     {"out", "OUT.nii.gz", "the preprocessed volume (required)"},
+     {"target", "NAME", "denoiser or classifier: the chain for that model (this or --plan)"},
+     {"plan", "P.json", "run the steps of this plan instead (a report's \"plan\" or the plan itself)"},
+     {"shrink", "N", "N4 shrink factor (default 1)"},
+     {"iterations", "50,50,50,50", "N4 maximum iterations per level (default 50,50,50,50)"},
+     {"no-n4", nullptr, "leave N4 out of the chain (default: run it)"},
+     {"threads", "N", "OpenMP threads (default 0 = all cores)"},
+     {"quiet", nullptr, "no progress on stderr"}},
+    "voxinfer preprocess --input stir.nii.gz --out stir_pre.nii.gz --target classifier"};
+
 int cmd_preprocess(int argc, char** argv) {
-  Args args(argc, argv, 2, {"input", "out", "target", "plan", "shrink", "iterations", "threads"}, {"no-n4", "quiet"});
+  Args args(argc, argv, 2, kPreprocessSpec);
   const std::string out = args.need("out");
   preprocess::Plan plan;
   if (args.has("plan")) {

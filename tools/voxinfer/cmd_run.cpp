@@ -1,4 +1,5 @@
-// voxinfer run --model M.vxm --input SCAN [--input SCAN2] --out DIR [--gradcam] [--threads N] [--json]
+// `voxinfer run`: its usage (every option, what it does, an example) is kRunSpec below,
+// the table its parser reads.
 #include <cstdio>
 
 #include "args.h"
@@ -8,8 +9,24 @@
 
 namespace vx::cli {
 
+const CommandSpec kRunSpec{
+    "run", "--model M.vxm --input SCAN [--input SCAN2] --out DIR [options]",
+    "Runs one model on NIfTI files or DICOM folders (one --input per model input, in its order)\n"
+    "and writes each output on the input's grid (NIfTI) or its probabilities, plus summary.json,\n"
+    "into DIR atomically.",
+    {{"model", "M.vxm", "the model file (required)"},
+     {"input", "SCAN", "a NIfTI file or DICOM folder; repeat for each model input (required)"},
+     {"out", "DIR", "the output folder, created if needed (required)"},
+     {"threads", "N", "OpenMP threads (default 0 = all cores)"},
+     {"expect-sha256", "HEX", "refuse a model file whose SHA-256 differs (default: accept any)"},
+     {"gradcam", nullptr, "also write a Grad-CAM map per input (default: off)"},
+     {"no-png", nullptr, "no PNG montages of the maps (default: written with --gradcam)"},
+     {"quiet", nullptr, "no progress on stderr"},
+     {"json", nullptr, "print the summary as JSON instead of text"}},
+    "voxinfer run --model seg.vxm --input t2.nii.gz --out results/ --threads 4"};
+
 int cmd_run(int argc, char** argv) {
-  Args args(argc, argv, 2, {"model", "input", "out", "threads", "expect-sha256"}, {"gradcam", "no-png", "quiet", "json"});
+  Args args(argc, argv, 2, kRunSpec);
   LoadOptions lo;
   lo.expected_sha256 = args.get("expect-sha256");
   auto model = Model::load_file(args.need("model"), lo);

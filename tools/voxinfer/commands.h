@@ -15,4 +15,9 @@ int cmd_cohort(int argc, char** argv);
 class Args;
 void set_threads(const Args& args);
 
+// Each command's usage, defined beside its parser (cmd_NAME.cpp). `cohort` has none here: its
+// parser, and so its --help, is the Python runner's.
+struct CommandSpec;
+extern const CommandSpec kInfoSpec, kExamSpec, kRunSpec, kN4Spec, kPreprocessSpec;
+
 }  // namespace vx::cli

@@ -18,7 +18,7 @@ import numpy as np
 from . import _capi
 from ._capi import lib
 
-__all__ = ["Model", "Exam", "version", "VoxinferError", "CancelledError", "BackendUnavailableError", "read_volume", "n4", "preprocess_sij",
+__all__ = ["Model", "Exam", "version", "VoxinferError", "CancelledError", "BackendUnavailableError", "BusyError", "read_volume", "n4", "preprocess_sij",
            "api_version", "Volume", "CamMaps"]
 
 
@@ -39,13 +39,24 @@ class BackendUnavailableError(VoxinferError):
     """The requested backend is not in this build or machine (VX_ERR_BACKEND_UNAVAILABLE)."""
 
 
-_ERRORS = {7: CancelledError, 9: BackendUnavailableError}
+class BusyError(VoxinferError):
+    """The session is running on another thread (VX_ERR_BUSY): not a bad argument; retry later."""
+
+
+_ERRORS = {7: CancelledError, 9: BackendUnavailableError, 11: BusyError}
 
 
 def _check(status):
     if status != 0:
         msg = lib.vx_last_error().decode("utf-8", "replace")
         raise _ERRORS.get(status, VoxinferError)(status, msg)
+
+
+def _options(cls):
+    """A new option Structure holding the library's defaults, written for exactly its own size."""
+    o = cls()
+    _check(getattr(lib, cls.init)(ctypes.byref(o), ctypes.sizeof(cls)))
+    return o
 
 
 def version():
@@ -92,21 +103,21 @@ class Model:
     """A loaded model with one inference session.
 
     Model(path, threads=None, backend="cpu", precision="fp32", deterministic=False,
-          memory_limit=None, expected_sha256=None)
+          memory_limit=None, expected_sha256=None, device=None)
 
     threads: OpenMP threads per run (None = the process default). backend "cuda" raises
     BackendUnavailableError in this build. One Model runs one call at a time (calls from
     several Python threads are serialised); use one Model per thread for parallel runs — the
-    C library releases the GIL while it computes.
+    C library releases the GIL while it computes. device: the CUDA device of backend "cuda"
+    (None = $VOXINFER_CUDA_DEVICE, else 0).
     """
 
     def __init__(self, path, threads=None, backend="cpu", precision="fp32", deterministic=False,
-                 memory_limit=None, expected_sha256=None):
+                 memory_limit=None, expected_sha256=None, device=None):
         self._model = None
         self._session = None
         self._lock = threading.Lock()
-        mo = _capi.ModelOptions()
-        _check(lib.vx_model_options_init(ctypes.byref(mo)))
+        mo = _options(_capi.ModelOptions)
         if expected_sha256:
             mo.expected_sha256 = expected_sha256.encode()
         handle = ctypes.c_void_p()
@@ -116,8 +127,7 @@ class Model:
         else:
             _check(lib.vx_model_load(str(path).encode(), ctypes.byref(mo), ctypes.byref(handle)))
         self._model = handle
-        so = _capi.SessionOptions()
-        _check(lib.vx_session_options_init(ctypes.byref(so)))
+        so = _options(_capi.SessionOptions)
         if threads is not None:
             if int(threads) < 1:
                 raise ValueError("threads must be >= 1 or None")
@@ -126,6 +136,8 @@ class Model:
         so.precision = str(precision).encode()
         so.deterministic = 1 if deterministic else 0
         so.memory_limit_bytes = int(memory_limit or 0)
+        if device is not None:
+            so.device_index = int(device)
         session = ctypes.c_void_p()
         _check(lib.vx_session_create(self._model, ctypes.byref(so), ctypes.byref(session)))
         self._session = session
@@ -260,8 +272,7 @@ class Model:
                    "gradcampp": _capi.VX_CAM_GRADCAM_PP, "gradcam_pp": _capi.VX_CAM_GRADCAM_PP}
         if method not in methods:
             raise ValueError(f"method must be one of {sorted(methods)}, not {method!r}")
-        opts = _capi.GradcamOptions()
-        _check(lib.vx_gradcam_options_init(ctypes.byref(opts)))
+        opts = _options(_capi.GradcamOptions)
         opts.method = methods[method]
         if layer is not None:
             opts.layer = str(layer).encode()
@@ -424,14 +435,16 @@ def _interp(name):
     return table[name]
 
 
-def read_volume(path, max_bytes=None, replace_non_finite=False):
+def read_volume(path, max_bytes=None, replace_non_finite=False, resample_uneven_slices=False):
     """Reads a NIfTI file (.nii, .nii.gz), a DICOM series folder or an enhanced DICOM file.
-    Returns a Volume: .data indexed [i, j, k] like nibabel's get_fdata(), .affine as nibabel."""
-    o = _capi.VolumeReadOptions()
-    _check(lib.vx_volume_read_options_init(ctypes.byref(o)))
+    Returns a Volume: .data indexed [i, j, k] like nibabel's get_fdata(), .affine as nibabel.
+    resample_uneven_slices: a DICOM series whose slices are not on a regular grid is resampled
+    onto one (with a warning) instead of refused."""
+    o = _options(_capi.VolumeReadOptions)
     if max_bytes:
         o.max_bytes = int(max_bytes)
     o.replace_non_finite = 1 if replace_non_finite else 0
+    o.resample_uneven_slices = 1 if resample_uneven_slices else 0
     h = ctypes.c_void_p()
     _check(lib.vx_volume_read(str(path).encode(), ctypes.byref(o), ctypes.byref(h)))
     return Volume(h)
@@ -445,8 +458,7 @@ def n4(volume, shrink=1, iterations=(50, 50, 50, 50), otsu=False, histogram_bins
     its = [int(x) for x in iterations]
     if not 1 <= len(its) <= _capi.VX_N4_MAX_LEVELS:
         raise ValueError(f"iterations must have 1..{_capi.VX_N4_MAX_LEVELS} levels, has {len(its)}")
-    o = _capi.N4Options()
-    _check(lib.vx_n4_options_init(ctypes.byref(o)))
+    o = _options(_capi.N4Options)
     o.shrink_factor = int(shrink)
     for i, n in enumerate(its):
         o.iterations[i] = n
@@ -490,8 +502,7 @@ class Exam:
         self._lock = threading.Lock()
 
     def run(self, inputs, out_dir, gradcam=True, png=True, denoise=True, progress=None):
-        opts = _capi.ExamOptions()
-        _check(lib.vx_exam_options_init(ctypes.byref(opts)))
+        opts = _options(_capi.ExamOptions)
         opts.gradcam, opts.png, opts.denoise, opts.threads = int(gradcam), int(png), int(denoise), self._threads
         callback = None
         if progress is not None:

@@ -1,4 +1,4 @@
-#' The run-time version of libvoxinfer, e.g. "0.1.0".
+#' The run-time version of libvoxinfer, e.g. "0.2.0".
 voxinfer_version <- function() .Call(vxr_version)
 
 #' Loads a .vxm model and creates one inference session.
@@ -44,12 +44,14 @@ print.voxinfer_model <- function(x, ...) {
 
 #' Reads a volume: a NIfTI file (.nii, .nii.gz), a DICOM series folder or an enhanced DICOM file.
 #' @param path file or folder
+#' @param resample_uneven_slices TRUE: a DICOM series whose slices are not on a regular grid is
+#'   resampled onto one (with a warning) instead of refused
 #' @return list(data = array with dim c(nx, ny, nz) indexed [i, j, k] (1-based) as RNifti /
 #'   oro.nifti and nibabel index the file's voxels, affine = 4x4 voxel (0-based i, j, k, 1) -> RAS+ mm
 #'   matrix, as nibabel's img.affine)
-read_volume <- function(path) {
+read_volume <- function(path, resample_uneven_slices = FALSE) {
   stopifnot(is.character(path), length(path) == 1)
-  .Call(vxr_read_volume, path.expand(path))
+  .Call(vxr_read_volume, path.expand(path), isTRUE(resample_uneven_slices))
 }
 
 #' Grad-CAM heat maps.

@@ -16,17 +16,23 @@ typedef struct {
   vx_session* session;
 } vxr_handle;
 
-static void vxr_fail(const char* what) {
+/* An R error naming the failure, the library's message and the status (e.g. VX_ERR_BUSY). */
+static void vxr_check(vx_status status, const char* what) {
   char msg[1024];
-  snprintf(msg, sizeof msg, "%s: %s", what, vx_last_error());
+  if (status == VX_OK) return;
+  snprintf(msg, sizeof msg, "%s: %s [%s]", what, vx_last_error(), vx_status_name(status));
   Rf_error("%s", msg);
 }
+
+/* Frees in finalizers and on error paths cannot report (an R error there would unwind
+ * through R's collector, or hide the first error): their status is dropped on purpose. */
+static void vxr_drop(vx_status status) { (void)status; }
 
 static void vxr_finalize(SEXP ptr) {
   vxr_handle* h = (vxr_handle*)R_ExternalPtrAddr(ptr);
   if (!h) return;
-  vx_session_free(h->session);
-  vx_model_free(h->model);
+  vxr_drop(vx_session_free(h->session));
+  vxr_drop(vx_model_free(h->model));
   free(h);
   R_ClearExternalPtr(ptr);
 }
@@ -46,19 +52,19 @@ static SEXP vxr_load(SEXP path, SEXP threads) {
   vxr_handle* h;
   SEXP ptr;
   if (!Rf_isString(path) || Rf_length(path) != 1) Rf_error("path must be one string");
-  if (vx_model_load(CHAR(STRING_ELT(path, 0)), NULL, &model) != VX_OK) vxr_fail("voxinfer: cannot load model");
-  vx_session_options_init(&so);
+  vxr_check(vx_model_load(CHAR(STRING_ELT(path, 0)), NULL, &model), "voxinfer: cannot load model");
+  vxr_check(vx_session_options_init(&so), "voxinfer: session options init");
   so.threads = Rf_asInteger(threads);
   if (vx_session_create(model, &so, &session) != VX_OK) {
     char msg[1024];
     snprintf(msg, sizeof msg, "voxinfer: cannot create a session: %s", vx_last_error());
-    vx_model_free(model);
+    vxr_drop(vx_model_free(model));
     Rf_error("%s", msg);
   }
   h = (vxr_handle*)malloc(sizeof *h);
   if (!h) {
-    vx_session_free(session);
-    vx_model_free(model);
+    vxr_drop(vx_session_free(session));
+    vxr_drop(vx_model_free(model));
     Rf_error("voxinfer: out of memory");
   }
   h->model = model;
@@ -76,16 +82,14 @@ static SEXP vxr_info(SEXP ptr) {
   SEXP out, names, inputs, outputs, shapes;
   int64_t dims[VX_MAX_RANK];
   int32_t rank = 0, d;
-  if (vx_model_num_inputs(h->model, &n_in) != VX_OK || vx_model_num_outputs(h->model, &n_out) != VX_OK)
-    vxr_fail("voxinfer");
+  vxr_check(vx_model_num_inputs(h->model, &n_in) != VX_OK || vx_model_num_outputs(h->model, &n_out), "voxinfer");
   out = PROTECT(Rf_allocVector(VECSXP, 5));
   names = PROTECT(Rf_allocVector(STRSXP, 5));
   inputs = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n_in));
   shapes = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)n_in));
   for (i = 0; i < n_in; ++i) {
     SEXP sh;
-    if (vx_model_input_name(h->model, i, &s) != VX_OK || vx_model_input_shape(h->model, i, dims, &rank) != VX_OK)
-      vxr_fail("voxinfer");
+    vxr_check(vx_model_input_name(h->model, i, &s) != VX_OK || vx_model_input_shape(h->model, i, dims, &rank), "voxinfer");
     SET_STRING_ELT(inputs, (R_xlen_t)i, Rf_mkChar(s));
     sh = Rf_allocVector(REALSXP, rank); /* N, C, D, H, W order; -1 = free */
     SET_VECTOR_ELT(shapes, (R_xlen_t)i, sh);
@@ -93,15 +97,15 @@ static SEXP vxr_info(SEXP ptr) {
   }
   outputs = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n_out));
   for (i = 0; i < n_out; ++i) {
-    if (vx_model_output_name(h->model, i, &s) != VX_OK) vxr_fail("voxinfer");
+    vxr_check(vx_model_output_name(h->model, i, &s), "voxinfer");
     SET_STRING_ELT(outputs, (R_xlen_t)i, Rf_mkChar(s));
   }
   SET_VECTOR_ELT(out, 0, inputs);
   SET_VECTOR_ELT(out, 1, outputs);
   SET_VECTOR_ELT(out, 2, shapes);
-  if (vx_model_sha256(h->model, &s) != VX_OK) vxr_fail("voxinfer");
+  vxr_check(vx_model_sha256(h->model, &s), "voxinfer");
   SET_VECTOR_ELT(out, 3, Rf_mkString(s));
-  if (vx_model_metadata_json(h->model, &s) != VX_OK) vxr_fail("voxinfer");
+  vxr_check(vx_model_metadata_json(h->model, &s), "voxinfer");
   SET_VECTOR_ELT(out, 4, Rf_mkString(s));
   SET_STRING_ELT(names, 0, Rf_mkChar("inputs"));
   SET_STRING_ELT(names, 1, Rf_mkChar("outputs"));
@@ -124,7 +128,7 @@ static SEXP vxr_predict(SEXP ptr, SEXP inputs) {
   vx_status st;
   SEXP result;
   if (TYPEOF(inputs) != VECSXP) Rf_error("inputs must be a list of arrays");
-  if (vx_model_num_outputs(h->model, &n_out) != VX_OK) vxr_fail("voxinfer");
+  vxr_check(vx_model_num_outputs(h->model, &n_out), "voxinfer");
   /* R_alloc memory is released by R, also when Rf_error unwinds. */
   data = (const float**)R_alloc(n_in ? n_in : 1, sizeof(float*));
   shape_store = (int64_t*)R_alloc((n_in ? n_in : 1) * VX_MAX_RANK, sizeof(int64_t));
@@ -146,7 +150,7 @@ static SEXP vxr_predict(SEXP ptr, SEXP inputs) {
   }
   tensors = (vx_tensor**)R_alloc(n_out ? n_out : 1, sizeof(vx_tensor*));
   st = vx_session_run(h->session, n_in, data, shapes, ranks, n_out, tensors);
-  if (st != VX_OK) vxr_fail("voxinfer: run failed");
+  vxr_check(st, "voxinfer: run failed");
   result = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)n_out));
   for (j = 0; j < n_out; ++j) {
     int64_t dims[VX_MAX_RANK];
@@ -154,9 +158,9 @@ static SEXP vxr_predict(SEXP ptr, SEXP inputs) {
     const float* src = NULL;
     size_t numel = 0, k;
     SEXP arr, rdim;
-    vx_tensor_shape(tensors[j], dims, &rank);
-    vx_tensor_data(tensors[j], &src);
-    vx_tensor_numel(tensors[j], &numel);
+    vxr_check(vx_tensor_shape(tensors[j], dims, &rank), "voxinfer: tensor shape");
+    vxr_check(vx_tensor_data(tensors[j], &src), "voxinfer: tensor data");
+    vxr_check(vx_tensor_numel(tensors[j], &numel), "voxinfer: tensor numel");
     arr = Rf_allocVector(REALSXP, (R_xlen_t)numel);
     SET_VECTOR_ELT(result, (R_xlen_t)j, arr);
     for (k = 0; k < numel; ++k) REAL(arr)[k] = (double)src[k];
@@ -165,7 +169,7 @@ static SEXP vxr_predict(SEXP ptr, SEXP inputs) {
     Rf_setAttrib(arr, R_DimSymbol, rdim);
     UNPROTECT(1);
   }
-  for (j = 0; j < n_out; ++j) vx_tensor_free(tensors[j]);
+  for (j = 0; j < n_out; ++j) vxr_drop(vx_tensor_free(tensors[j]));
   UNPROTECT(1);
   return result;
 }
@@ -174,7 +178,7 @@ static SEXP vxr_predict(SEXP ptr, SEXP inputs) {
  * buffer is x fastest, which is R's column-major order for dim c(nx, ny, nz): a plain copy. */
 /* Frees a vx_volume held by an external pointer (used so an R error cannot leak it). */
 static void vxr_volume_finalize(SEXP ptr) {
-  vx_volume_free((vx_volume*)R_ExternalPtrAddr(ptr));
+  vxr_drop(vx_volume_free((vx_volume*)R_ExternalPtrAddr(ptr)));
   R_ClearExternalPtr(ptr);
 }
 
@@ -187,8 +191,7 @@ static SEXP vxr_volume_as_list(const vx_volume* v) {
   size_t n, k;
   int r, c;
   SEXP out, names, data, rdim, aff, adim;
-  if (vx_volume_dims(v, dims) != VX_OK || vx_volume_affine(v, affine) != VX_OK || vx_volume_data(v, &src) != VX_OK)
-    vxr_fail("voxinfer");
+  vxr_check(vx_volume_dims(v, dims) != VX_OK || vx_volume_affine(v, affine) != VX_OK || vx_volume_data(v, &src), "voxinfer");
   if (dims[0] > INT_MAX || dims[1] > INT_MAX || dims[2] > INT_MAX)
     Rf_error("voxinfer: volume dimensions too large for R");
   n = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
@@ -222,15 +225,18 @@ static SEXP vxr_volume_guard(void) {
   return guard;
 }
 
-static SEXP vxr_read_volume(SEXP path) {
+static SEXP vxr_read_volume(SEXP path, SEXP resample_uneven_slices) {
   vx_volume* v = NULL;
+  vx_volume_read_options o;
   SEXP guard, out;
   if (!Rf_isString(path) || Rf_length(path) != 1) Rf_error("path must be one string");
+  vxr_check(vx_volume_read_options_init(&o), "voxinfer: volume read options init");
+  o.resample_uneven_slices = Rf_asLogical(resample_uneven_slices) == TRUE;
   guard = PROTECT(vxr_volume_guard());
-  if (vx_volume_read(CHAR(STRING_ELT(path, 0)), NULL, &v) != VX_OK) vxr_fail("voxinfer: cannot read volume");
+  vxr_check(vx_volume_read(CHAR(STRING_ELT(path, 0)), &o, &v), "voxinfer: cannot read volume");
   R_SetExternalPtrAddr(guard, v); /* from here on, an R error frees v through the finalizer */
   out = PROTECT(vxr_volume_as_list(v));
-  vx_volume_free(v);
+  vxr_drop(vx_volume_free(v));
   R_ClearExternalPtr(guard);
   UNPROTECT(2);
   return out;
@@ -248,7 +254,7 @@ static SEXP vxr_n4(SEXP x, SEXP affine, SEXP shrink, SEXP iterations, SEXP otsu)
   g_bias = PROTECT(vxr_volume_guard());
   if (Rf_isString(x)) {
     if (Rf_length(x) != 1) Rf_error("x must be one path or an array");
-    if (vx_volume_read(CHAR(STRING_ELT(x, 0)), NULL, &in) != VX_OK) vxr_fail("voxinfer: cannot read volume");
+    vxr_check(vx_volume_read(CHAR(STRING_ELT(x, 0)), NULL, &in), "voxinfer: cannot read volume");
   } else {
     SEXP dim = Rf_getAttrib(x, R_DimSymbol);
     int64_t dims[3];
@@ -266,10 +272,10 @@ static SEXP vxr_n4(SEXP x, SEXP affine, SEXP shrink, SEXP iterations, SEXP otsu)
       for (r = 0; r < 4; ++r)
         for (c = 0; c < 4; ++c) aff[r * 4 + c] = REAL(affine)[c * 4 + r]; /* column-major -> row-major */
     }
-    if (vx_volume_create(buf, dims, Rf_isNull(affine) ? NULL : aff, &in) != VX_OK) vxr_fail("voxinfer: bad volume");
+    vxr_check(vx_volume_create(buf, dims, Rf_isNull(affine) ? NULL : aff, &in), "voxinfer: bad volume");
   }
   R_SetExternalPtrAddr(g_in, in);
-  vx_n4_options_init(&o);
+  vxr_check(vx_n4_options_init(&o), "voxinfer: n4 options init");
   o.shrink_factor = Rf_asInteger(shrink);
   its = PROTECT(Rf_coerceVector(iterations, INTSXP));
   n_it = Rf_length(its);
@@ -277,7 +283,7 @@ static SEXP vxr_n4(SEXP x, SEXP affine, SEXP shrink, SEXP iterations, SEXP otsu)
   for (k = 0; k < n_it; ++k) o.iterations[k] = INTEGER(its)[k];
   o.iterations_count = n_it;
   o.use_otsu_mask = Rf_asLogical(otsu) == TRUE;
-  if (vx_volume_n4(in, &o, &cor, &bias) != VX_OK) vxr_fail("voxinfer: n4 failed");
+  vxr_check(vx_volume_n4(in, &o, &cor, &bias), "voxinfer: n4 failed");
   R_SetExternalPtrAddr(g_cor, cor);
   R_SetExternalPtrAddr(g_bias, bias);
   out = PROTECT(Rf_allocVector(VECSXP, 2));
@@ -322,7 +328,7 @@ static void vxr_maps_finalize(SEXP ptr) {
   vxr_maps* m = (vxr_maps*)R_ExternalPtrAddr(ptr);
   size_t j;
   if (!m) return;
-  for (j = 0; j < m->count; ++j) vx_tensor_free(m->maps[j]);
+  for (j = 0; j < m->count; ++j) vxr_drop(vx_tensor_free(m->maps[j]));
   free(m);
   R_ClearExternalPtr(ptr);
 }
@@ -343,7 +349,7 @@ static SEXP vxr_gradcam(SEXP ptr, SEXP inputs, SEXP target, SEXP method) {
   vxr_maps* held;
   SEXP guard, out, names, rmaps, rtarget, rraw;
   if (TYPEOF(inputs) != VECSXP || n_in == 0) Rf_error("inputs must be a non-empty list of arrays");
-  vx_gradcam_options_init(&o);
+  vxr_check(vx_gradcam_options_init(&o), "voxinfer: gradcam options init");
   o.target_class = (int64_t)Rf_asInteger(target);
   o.method = Rf_asInteger(method);
   data = (const float**)R_alloc(n_in, sizeof(float*));
@@ -351,7 +357,7 @@ static SEXP vxr_gradcam(SEXP ptr, SEXP inputs, SEXP target, SEXP method) {
   ranks = (int32_t*)R_alloc(n_in, sizeof(int32_t));
   vxr_inputs(inputs, n_in, data, shapes, ranks);
   batch = shapes[0][0];
-  if (vx_session_gradcam_num_maps(h->session, &o, &room) != VX_OK) vxr_fail("voxinfer: gradcam failed");
+  vxr_check(vx_session_gradcam_num_maps(h->session, &o, &room), "voxinfer: gradcam failed");
   if (room == 0) room = 1;
   held = (vxr_maps*)calloc(1, sizeof(vxr_maps) + room * sizeof(vx_tensor*));
   if (!held) Rf_error("voxinfer: out of memory");
@@ -361,7 +367,7 @@ static SEXP vxr_gradcam(SEXP ptr, SEXP inputs, SEXP target, SEXP method) {
   classes = (int64_t*)R_alloc((size_t)batch, sizeof(int64_t));
   raw = (float*)R_alloc(room * (size_t)batch, sizeof(float));
   st = vx_session_gradcam(h->session, n_in, data, shapes, ranks, &o, room, maps, &n_maps, classes, raw);
-  if (st != VX_OK) vxr_fail("voxinfer: gradcam failed");
+  vxr_check(st, "voxinfer: gradcam failed");
   held->count = n_maps;
   rmaps = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)n_maps));
   for (j = 0; j < n_maps; ++j) {
@@ -372,9 +378,9 @@ static SEXP vxr_gradcam(SEXP ptr, SEXP inputs, SEXP target, SEXP method) {
     size_t numel = 0, k;
     const float* src = NULL;
     SEXP arr, rdim;
-    vx_tensor_shape(maps[j], dims, &r);
-    vx_tensor_numel(maps[j], &numel);
-    vx_tensor_data(maps[j], &src);
+    vxr_check(vx_tensor_shape(maps[j], dims, &r), "voxinfer: tensor shape");
+    vxr_check(vx_tensor_numel(maps[j], &numel), "voxinfer: tensor numel");
+    vxr_check(vx_tensor_data(maps[j], &src), "voxinfer: tensor data");
     arr = Rf_allocVector(REALSXP, (R_xlen_t)numel);
     SET_VECTOR_ELT(rmaps, (R_xlen_t)j, arr);
     for (k = 0; k < numel; ++k) REAL(arr)[k] = (double)src[k];
@@ -407,7 +413,7 @@ static const R_CallMethodDef call_methods[] = {
     {"vxr_load", (DL_FUNC)&vxr_load, 2},
     {"vxr_info", (DL_FUNC)&vxr_info, 1},
     {"vxr_predict", (DL_FUNC)&vxr_predict, 2},
-    {"vxr_read_volume", (DL_FUNC)&vxr_read_volume, 1},
+    {"vxr_read_volume", (DL_FUNC)&vxr_read_volume, 2},
     {"vxr_gradcam", (DL_FUNC)&vxr_gradcam, 4},
     {"vxr_n4", (DL_FUNC)&vxr_n4, 5},
     {NULL, NULL, 0}};

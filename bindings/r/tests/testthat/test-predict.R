@@ -19,7 +19,7 @@ jsonlite_free_read <- function(path) {
 }
 
 test_that("version", {
-  expect_equal(voxinfer_version(), "0.1.0")
+  expect_equal(voxinfer_version(), "0.2.0")
 })
 
 test_that("tiny3d matches PyTorch and the C API, dims W,H,D,C,N without transposition", {
@@ -59,5 +59,7 @@ test_that("errors carry the C message", {
   expect_error(predict(m, "a"), "numeric array")
   expect_error(load_model(file.path(fx, "tiny3d.vxm"), threads = -1), "threads")
   expect_error(read_volume(file.path(fx, "missing.nii.gz")), "missing.nii.gz")
+  expect_error(read_volume(file.path(fx, "missing.nii.gz")), "[VX_ERR_IO]", fixed = TRUE)  # the status, named
+  expect_error(read_volume(file.path(fx, "missing.nii.gz"), resample_uneven_slices = TRUE), "missing.nii.gz")
   expect_error(gradcam(m, array(0, dim = c(4, 4, 4, 3, 1))), "does not fit the declared")
 })
