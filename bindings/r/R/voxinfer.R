@@ -1,4 +1,4 @@
-#' The run-time version of libvoxinfer, e.g. "0.1.0".
+#' The run-time version of libvoxinfer, e.g. "0.2.0".
 voxinfer_version <- function() .Call(vxr_version)
 
 #' Loads a .vxm model and creates one inference session.
