@@ -9,7 +9,9 @@
 #   5. every output equal to the C example's (same library, same input; max |diff| <= 1e-5)
 #   6. ldd: the engine library links no OpenCV, the application library does
 #   7. P/bin/voxinfer exam --help, and a real `voxinfer exam` on the shipped sample examination
-#      finding the installed models (no --models, no VOXINFER_MODELS)
+#      finding the installed models (no --models, no VOXINFER_MODELS); `voxinfer cohort --help`
+#      finding the installed Python package
+#   8. a .deb from CPack with those files and its Debian dependencies
 # Usage: bash scripts/install_check.sh [BUILD_DIR (default build)]. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -117,4 +119,21 @@ fi
   --input "$SRC/examples/data/spine-cervical-sct/t2.nii.gz" --out "$WORK/exam" >"$WORK/exam.log" 2>&1) \
   || { cat "$WORK/exam.log"; die "voxinfer exam"; }
 [ -s "$WORK/exam/report.json" ] || die "voxinfer exam wrote no report.json"
+# `cohort` hands over to the Python package installed beside the CLI (share/voxinfer/python).
+"$P/bin/voxinfer" cohort --help >"$WORK/cohort-help.txt" 2>&1 || { cat "$WORK/cohort-help.txt"; die "voxinfer cohort --help"; }
+grep -q -- "--manifest" "$WORK/cohort-help.txt" || die "voxinfer cohort --help printed no usage"
+step "a Debian package from CPack (cmake/Package.cmake)"
+rm -rf "$BUILD/packages"
+(cd "$BUILD" && cpack --config CPackConfig.cmake >"$WORK/cpack.log" 2>&1) || { cat "$WORK/cpack.log"; die "cpack"; }
+deb=$(ls "$BUILD"/packages/voxinfer_*.deb)
+contents=$(dpkg-deb -c "$deb")
+for f in /usr/bin/voxinfer /libvoxinfer.so.0 /libvoxinfer_pipeline.so.0 /voxinfer/voxinfer.h /pkgconfig/voxinfer.pc \
+         /cmake/voxinfer/voxinferConfig.cmake /usr/share/voxinfer/models/demo_classifier.vxm; do
+  grep -q -- "$f" <<<"$contents" || die "$deb has no $f"
+done
+depends=$(dpkg-deb -f "$deb" Depends)
+for d in libdnnl libgdcm libnifti2 libopencv-imgcodecs; do
+  grep -q "$d" <<<"$depends" || die "$deb does not depend on $d: $depends"
+done
+echo "  $(basename "$deb"): $(wc -l <<<"$contents") entries; Depends: $depends"
 step "passed"
