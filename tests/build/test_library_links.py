@@ -69,3 +69,25 @@ def test_exam_error_message_crosses_from_the_application_library(tmp_path):
     r = probe(tmp_path)
     assert r["status"] == 3, r  # VX_ERR_IO: the folder has no demo_classifier.vxm
     assert "demo_classifier.vxm" in r["error"], r
+
+
+def test_exam_without_the_application_library_says_so(tmp_path):
+    # libvoxinfer.so alone in a folder (no rpath, not on the loader's path): vx_exam_* answer
+    # VX_ERR_UNSUPPORTED naming the missing library, and the rest of the engine works.
+    alone = tmp_path / "libvoxinfer.so.0"
+    alone.write_bytes(open(os.path.realpath(ENGINE), "rb").read())
+    code = r"""
+import ctypes, json, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.vx_last_error.restype = ctypes.c_char_p
+lib.vx_version.restype = ctypes.c_char_p
+exam = ctypes.c_void_p()
+status = lib.vx_exam_create(b"/nonexistent", ctypes.byref(exam))
+print(json.dumps({"status": status, "error": lib.vx_last_error().decode(), "version": lib.vx_version().decode()}))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "VOXINFER_PIPELINE_LIBRARY")}
+    r = json.loads(subprocess.run([sys.executable, "-c", code, str(alone)], check=True, capture_output=True,
+                                  text=True, env=env).stdout)
+    assert r["status"] == 5, r  # VX_ERR_UNSUPPORTED
+    assert "libvoxinfer_pipeline.so.0" in r["error"] and str(tmp_path) in r["error"], r
+    assert r["version"].count(".") == 2, r
