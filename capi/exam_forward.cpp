@@ -2,6 +2,7 @@
 // (lib/pipeline, capi/exam_capi.cpp; it links OpenCV), loaded on the first call from the folder
 // of libvoxinfer.so (see backend/module_loader.h), so a host that never runs an examination
 // never loads OpenCV. Errors from there are copied into this library's vx_last_error().
+#define VX_CAPI_DEFINES_LEGACY_INIT  // this file defines the exported vx_exam_options_init
 #include <dlfcn.h>
 
 #include <mutex>
@@ -49,6 +50,12 @@ extern "C" {
 VX_API vx_status vx_exam_options_init(vx_exam_options* options) {
   return forward([&](const vx_pipeline_entry_v1& p) { return p.exam_options_init(options); });
 }
+
+#ifdef VX_EXAM_OPTIONS_SIZE_V1  // a header with sized option inits
+VX_API vx_status vx_exam_options_init_sized(vx_exam_options* options, size_t struct_size) {
+  return forward([&](const vx_pipeline_entry_v1& p) { return p.exam_options_init_sized(options, struct_size); });
+}
+#endif
 
 VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out) {
   return forward([&](const vx_pipeline_entry_v1& p) { return p.exam_create(models_dir, out); });
