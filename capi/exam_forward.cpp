@@ -69,6 +69,7 @@ VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t nu
 }
 
 VX_API vx_status vx_exam_free(vx_exam* exam) {
+  if (!exam) return vx::capi::guarded([] {});  // accepts NULL, without loading the library
   return forward([&](const vx_pipeline_entry_v1& p) { return p.exam_free(exam); });
 }
 

@@ -82,8 +82,10 @@ lib = ctypes.CDLL(sys.argv[1])
 lib.vx_last_error.restype = ctypes.c_char_p
 lib.vx_version.restype = ctypes.c_char_p
 exam = ctypes.c_void_p()
+freed_null = lib.vx_exam_free(None)  # accepts NULL, with or without the application library
 status = lib.vx_exam_create(b"/nonexistent", ctypes.byref(exam))
-print(json.dumps({"status": status, "error": lib.vx_last_error().decode(), "version": lib.vx_version().decode()}))
+print(json.dumps({"status": status, "error": lib.vx_last_error().decode(), "version": lib.vx_version().decode(),
+                  "freed_null": freed_null}))
 """
     env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "VOXINFER_PIPELINE_LIBRARY")}
     r = json.loads(subprocess.run([sys.executable, "-c", code, str(alone)], check=True, capture_output=True,
@@ -91,3 +93,4 @@ print(json.dumps({"status": status, "error": lib.vx_last_error().decode(), "vers
     assert r["status"] == 5, r  # VX_ERR_UNSUPPORTED
     assert "libvoxinfer_pipeline.so.0" in r["error"] and str(tmp_path) in r["error"], r
     assert r["version"].count(".") == 2, r
+    assert r["freed_null"] == 0, r
