@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs every test:
 #   1. Release build: every C++, Python and R test through CTest (PyTorch fixtures generated first).
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the C++ tests again.
-#   3. ThreadSanitizer build: the concurrency tests (tests/*/*concurren*_test.cpp).
-#   4. libFuzzer (clang) build: each fuzz target (tests/fuzz/*_fuzz.cpp) for VX_FUZZ_SECONDS
+#   2. Install: the release build installed into a fresh temporary prefix and consumed from
+#      there: examples through find_package and pkg-config, pip and R installs (scripts/install_check.sh).
+#   3. AddressSanitizer + UndefinedBehaviorSanitizer build: the C++ tests again.
+#   4. ThreadSanitizer build: the concurrency tests (tests/*/*concurren*_test.cpp).
+#   5. libFuzzer (clang) build: each fuzz target (tests/fuzz/*_fuzz.cpp) for VX_FUZZ_SECONDS
 #      (default 60), after replaying its crash regressions.
 # Every stage prints its wall time. Usage: bash scripts/test.sh
-# Stages can be skipped: VX_SKIP="asan tsan fuzz".
+# Stages can be skipped: VX_SKIP="install asan tsan fuzz".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -32,6 +34,11 @@ cmake -S . -B build-tests -DCMAKE_BUILD_TYPE=Release -DVX_BUILD_TESTS=ON -DVX_BU
 cmake --build build-tests -j "$JOBS"
 ctest --test-dir build-tests --output-on-failure -j "$JOBS"
 FIXTURES=$(pwd)/build-tests/fixtures
+
+if ! skipped install; then
+  stage "install: a fresh prefix, consumed through find_package, pkg-config, pip and R"
+  bash scripts/install_check.sh build-tests
+fi
 
 if ! skipped asan; then
   stage "ASan + UBSan: C++ tests"

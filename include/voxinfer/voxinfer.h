@@ -597,6 +597,10 @@ VX_NODISCARD VX_API vx_status vx_session_gradcam(vx_session* session, size_t num
  * Examinations: the published two-sequence pipeline (read, align, resize, denoise,
  * dual-encoder classification, one Grad-CAM map per sequence, lesion segmentation), with
  * outputs written atomically into a folder (nothing is left there on error or cancel).
+ * They live in the application library libvoxinfer_pipeline.so (it links OpenCV); the
+ * vx_exam_* of libvoxinfer.so load it on their first call, from the folder of libvoxinfer.so
+ * (then $VOXINFER_PIPELINE_LIBRARY, then the loader's path), so a host that never runs an
+ * examination never loads OpenCV. Without it they return VX_ERR_UNSUPPORTED.
  * ------------------------------------------------------------------------------------- */
 
 /* An examination pipeline: its models and one session for each. Not thread-safe: one run at a

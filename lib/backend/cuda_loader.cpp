@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "backend/module_loader.h"
 #include "cuda/cuda_api.h"
 
 namespace vx::backend {
@@ -13,40 +14,11 @@ namespace {
 
 constexpr const char* kModule = "libvoxinfer_cuda.so";
 
-std::string dir_of_this_library() {
-  Dl_info info{};
-  if (!dladdr(reinterpret_cast<void*>(&cuda_device_from_env), &info) || !info.dli_fname) return "";
-  std::string path = info.dli_fname;
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
-}
-
-// Tries the three places in order; returns the handle or throws with every reason.
-void* open_module() {
-  std::string tried;
-  auto attempt = [&](const std::string& path) -> void* {
-    dlerror();
-    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-      const char* e = dlerror();
-      tried += "\n  " + path + ": " + (e ? e : "not loadable");
-    }
-    return h;
-  };
-  const std::string dir = dir_of_this_library();
-  if (!dir.empty())
-    if (void* h = attempt(dir + kModule)) return h;
-  if (const char* env = std::getenv("VOXINFER_CUDA_LIBRARY"); env && *env)
-    if (void* h = attempt(env)) return h;
-  if (void* h = attempt(kModule)) return h;
-  fail(Status::backend_unavailable,
-       std::string("backend 'cuda' is not available: the CUDA module ") + kModule +
-           " could not be loaded (this build may lack CUDA, or cudart/cuDNN/cuBLAS are missing; set "
-           "VOXINFER_CUDA_LIBRARY to its path). Tried:" + tried);
-}
-
 const vx_cuda_api_v1* load() {
-  void* h = open_module();
+  void* h = open_module(kModule, "VOXINFER_CUDA_LIBRARY", Status::backend_unavailable,
+                        std::string("backend 'cuda' is not available: the CUDA module ") + kModule +
+                            " could not be loaded (this build may lack CUDA, or cudart/cuDNN/cuBLAS are missing; "
+                            "set VOXINFER_CUDA_LIBRARY to its path).");
   auto entry = reinterpret_cast<vx_cuda_backend_v1_fn>(dlsym(h, VX_CUDA_ENTRY_POINT));
   if (!entry)
     fail(Status::backend_unavailable, std::string("backend 'cuda' is not available: ") + kModule + " has no " +

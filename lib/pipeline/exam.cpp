@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "explain/gradcam.h"
-#include "explain/overlay.h"
+#include "pipeline/overlay.h"
 #include "image/geometry.h"
 #include "io/nifti.h"
 #include "io/volume_io.h"
@@ -52,9 +52,6 @@ std::string default_model_dir(const std::string& executable_path) {
   std::error_code ec;
   fs::path exe = fs::canonical(executable_path, ec);
   if (!ec) candidates.push_back((exe.parent_path().parent_path() / "share" / "voxinfer" / "models").string());
-#ifdef VX_SOURCE_DIR
-  candidates.push_back(std::string(VX_SOURCE_DIR) + "/weights");
-#endif
   for (const auto& c : candidates)
     if (fs::exists(fs::path(c) / "demo_classifier.vxm")) return c;
   fail(Status::io_error, "the demo models (demo_classifier.vxm, ...) were not found; set VOXINFER_MODELS to their folder");

@@ -31,7 +31,8 @@ struct ExamModels {
 };
 
 // Where the shipped demo models are: $VOXINFER_MODELS, else <dir of the executable>/../share/
-// voxinfer/models, else the source tree's weights/ (compiled in). Throws io_error if none has them.
+// voxinfer/models (an install prefix, or the build tree, which CMake lays out the same way).
+// Throws io_error if neither has them.
 std::string default_model_dir(const std::string& executable_path);
 
 // Stage name, done, total; returning true cancels (Error(cancelled)).

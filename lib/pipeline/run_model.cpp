@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "explain/gradcam.h"
-#include "explain/overlay.h"
+#include "pipeline/overlay.h"
 #include "image/geometry.h"
 #include "io/nifti.h"
 #include "io/volume_io.h"

@@ -21,11 +21,18 @@ namespace vx::cli {
 int cmd_cohort(int argc, char** argv) {
   std::error_code ec;
   const fs::path exe = fs::canonical("/proc/self/exe", ec);
-  if (!std::getenv("VOXINFER_LIBRARY") && !ec) {
-    const fs::path lib = exe.parent_path().parent_path() / "libvoxinfer.so";
-    if (fs::exists(lib)) setenv("VOXINFER_LIBRARY", lib.c_str(), 1);
+  // Found relative to the executable, the same in the build tree and an install prefix
+  // (CMake lays out both): <exe>/../share/voxinfer/python holds the package, the library is in
+  // <exe>/../<libdir> (installed) or <exe>/.. (build tree).
+  const fs::path root = ec ? fs::path("..") : exe.parent_path().parent_path();
+  if (!std::getenv("VOXINFER_LIBRARY")) {
+    for (const fs::path& lib : {root / VX_INSTALL_LIBDIR / "libvoxinfer.so.0", root / "libvoxinfer.so.0"})
+      if (fs::exists(lib)) {
+        setenv("VOXINFER_LIBRARY", lib.c_str(), 1);
+        break;
+      }
   }
-  std::string pkg = std::string(VX_SOURCE_DIR) + "/bindings/python";
+  std::string pkg = (root / "share" / "voxinfer" / "python").string();
   if (const char* pp = std::getenv("PYTHONPATH")) pkg += std::string(":") + pp;
   setenv("PYTHONPATH", pkg.c_str(), 1);
   bool has_models = std::getenv("VOXINFER_MODELS") != nullptr;

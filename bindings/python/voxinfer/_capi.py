@@ -1,7 +1,8 @@
 """ctypes declarations of the voxinfer C API (include/voxinfer/voxinfer.h), and the loader.
 
 The library is found, in order: the path in $VOXINFER_LIBRARY; libvoxinfer.so next to this
-package (or in its parent folder); the dynamic loader's search path.
+package (or in its parent folder); the library the package was installed against (recorded by
+setup.py in _installed_library.py, found through pkg-config); the dynamic loader's search path.
 """
 import ctypes
 import ctypes.util
@@ -84,6 +85,12 @@ def _candidates():
             path = os.path.join(folder, name)
             if os.path.exists(path):
                 yield path
+    try:
+        from ._installed_library import PATH as installed
+    except ImportError:  # run from the source tree: nothing was recorded
+        installed = None
+    if installed:
+        yield installed
     yield ctypes.util.find_library("voxinfer") or "libvoxinfer.so.0"
 
 

@@ -1,4 +1,4 @@
-#include "explain/overlay.h"
+#include "pipeline/overlay.h"
 
 #include <algorithm>
 #include <cstdio>

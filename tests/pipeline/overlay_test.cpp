@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
-#include "explain/overlay.h"
+#include "pipeline/overlay.h"
 
 using namespace vx;
 
