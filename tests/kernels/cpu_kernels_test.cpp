@@ -173,26 +173,6 @@ TEST_CASE("conv_fused: activation and residual post-ops match the composed refer
   }
 }
 
-TEST_CASE("conv cache: reuses primitives and weights, notices new weights at the same address") {
-  cpu::clear_conv_cache();
-  const ConvParams p = conv_p(1, 4, 8, {6, 6, 6}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1});
-  const auto src = rnd(p.ic * 216, 20);
-  auto wei = rnd(wei_count(p, false), 21);
-  std::vector<float> a(out_count(p)), b(out_count(p)), want(out_count(p));
-  cpu::conv_f32__onednn(p, src.data(), wei.data(), nullptr, a.data());
-  CHECK(cpu::conv_cache_size() == 1);
-  cpu::conv_f32__onednn(p, src.data(), wei.data(), nullptr, b.data());
-  CHECK(cpu::conv_cache_size() == 1);  // second run: same primitive and reordered weights
-  expect_exact(a, b, "run-to-run");
-  wei[0] += 1.f;  // same address, new values
-  cpu::conv_f32__onednn(p, src.data(), wei.data(), nullptr, b.data());
-  CHECK(cpu::conv_cache_size() == 2);
-  ref_kernels().conv(p, src.data(), wei.data(), nullptr, want.data());
-  expect_close(b, want, 1e-4, 1e-4, "after weight change");
-  cpu::clear_conv_cache();
-  CHECK(cpu::conv_cache_size() == 0);
-}
-
 TEST_CASE("unary: every op, awkward counts") {
   for (const KernelTable* t : fast_tables())
     for (int64_t n : {1, 15, 17, 1000, 70001}) {
@@ -311,8 +291,7 @@ TEST_CASE("linear") {
     }
 }
 
-TEST_CASE("conv cache: concurrent callers from several threads get correct results") {
-  cpu::clear_conv_cache();
+TEST_CASE("one-shot conv entries: concurrent callers from several threads get correct results") {
   const ConvParams p = conv_p(1, 8, 8, {6, 7, 8}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1});
   const auto src = rnd(p.ic * p.in[0] * p.in[1] * p.in[2], 31);
   std::vector<std::vector<float>> weis, wants;
@@ -321,6 +300,7 @@ TEST_CASE("conv cache: concurrent callers from several threads get correct resul
     wants.emplace_back(out_count(p));
     ref_kernels().conv(p, src.data(), weis.back().data(), nullptr, wants.back().data());
   }
+  const int64_t alive = packed_weights_alive();
   std::vector<std::vector<float>> got(8, std::vector<float>(out_count(p)));
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i)
@@ -329,7 +309,7 @@ TEST_CASE("conv cache: concurrent callers from several threads get correct resul
     });
   for (auto& t : threads) t.join();
   for (int i = 0; i < 8; ++i) expect_close(got[i], wants[i % 4], 1e-4, 1e-4, "thread " + std::to_string(i));
-  CHECK(cpu::conv_cache_size() == 4);
+  CHECK(packed_weights_alive() == alive);  // a one-shot call keeps nothing
 }
 
 // ---- blocked16 layouts (tables with a `reorder` entry). The oracle is the reference kernel on
