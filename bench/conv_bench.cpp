@@ -89,7 +89,10 @@ void run(benchmark::State& state, const Case& c, const PrepareFn& prepare, bool 
   std::vector<float> dst(p.oc * p.out[0] * p.out[1] * p.out[2]);
   auto packs = std::make_unique<WeightPacks>();
   std::shared_ptr<const PreparedConv> conv;
-  if (!first_only) conv = prepare(p, wei.data(), bias.data(), packs.get());  // primitive and packed weights
+  if (!first_only) {
+    conv = prepare(p, wei.data(), bias.data(), packs.get());  // primitive and packed weights
+    conv->run(src.data(), nullptr, dst.data());  // and a first run: scratch buffers touched
+  }
   for (auto _ : state) {
     if (first_only) {
       state.PauseTiming();
