@@ -179,9 +179,9 @@ void register_all() {
     return t.prepare_conv(p, none, false, w, b, packs);
   };
   const PrepareFn onednn = [none](const ConvParams& p, const float* w, const float* b, WeightPacks* packs) {
-    return cpu::prepare_conv_f32__onednn(p, none, w, b, packs);
+    return cpu::prepare_conv_f32__onednn_primitive(p, none, w, b, packs);
   };
-  const PrepareFn d2s = cpu::prepare_conv_transpose_f32__gemm_d2s;
+  const PrepareFn d2s = cpu::prepare_conv_transpose_f32__onednn_gemm_d2s;
   const PrepareFn deconv = cpu::prepare_conv_transpose_f32__onednn_deconv;
   for (const Case& c : kCases) {
     const std::string n = c.name;

@@ -25,19 +25,19 @@ class Fallback : public PreparedConv {
     std::vector<float> s, d, r;
     if (p.src_layout == Layout::blocked16) {
       s.resize(static_cast<size_t>(p.n * p.ic * in_sp));
-      reorder_f32__onednn(p.n, p.ic, in_sp, Layout::blocked16, Layout::plain, src, s.data());
+      reorder_f32__onednn_blocked16(p.n, p.ic, in_sp, Layout::blocked16, Layout::plain, src, s.data());
       src = s.data();
     }
     if (p.dst_layout == Layout::blocked16) {
       d.resize(static_cast<size_t>(p.n * p.oc * out_sp));
       if (residual) {
         r.resize(d.size());
-        reorder_f32__onednn(p.n, p.oc, out_sp, Layout::blocked16, Layout::plain, residual, r.data());
+        reorder_f32__onednn_blocked16(p.n, p.oc, out_sp, Layout::blocked16, Layout::plain, residual, r.data());
         residual = r.data();
       }
     }
     run_conv_fused(t, q, post_, src, wei_, bias_, residual, d.empty() ? dst : d.data());
-    if (!d.empty()) reorder_f32__onednn(p.n, p.oc, out_sp, Layout::plain, Layout::blocked16, d.data(), dst);
+    if (!d.empty()) reorder_f32__onednn_blocked16(p.n, p.oc, out_sp, Layout::plain, Layout::blocked16, d.data(), dst);
   }
 
  private:

@@ -14,8 +14,8 @@ bool conv_pointwise_gemm_applies(const ConvParams& p, const ConvPostOps& post) {
   return pw;
 }
 
-void conv_fused_f32__gemm_pointwise(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
-                                    const float* bias, const float*, float* dst) {
+void conv_fused_f32__onednn_gemm_pointwise(const ConvParams& p, const ConvPostOps& post, const float* src,
+                                           const float* wei, const float* bias, const float*, float* dst) {
   onednn::engine();  // applies the ISA cap before oneDNN's first use
   const int64_t S = p.in[0] * p.in[1] * p.in[2], icb = p.ic / 16;
   for (int64_t n = 0; n < p.n; ++n) {

@@ -20,65 +20,54 @@ bool conv_pointwise_applies(const ConvParams& p) {
   return unit && src_bytes >= 8.0 * (1 << 20);
 }
 
-std::shared_ptr<const PreparedConv> prepare_conv_f32__onednn(const ConvParams& p, const ConvPostOps& post,
-                                                             const float* wei, const float* bias, WeightPacks* packs) {
-  return onednn::prepare_conv(p, post, wei, bias, packs);
-}
-
-std::shared_ptr<const PreparedConv> prepare_conv_transpose_f32__onednn_deconv(const ConvParams& p, const float* wei,
-                                                                              const float* bias, WeightPacks* packs) {
-  return onednn::prepare_deconv(p, wei, bias, packs);
-}
-
-std::shared_ptr<const PreparedConv> prepare_conv_f32__cpu(const ConvParams& p, const ConvPostOps& post, bool transpose,
-                                                          const float* wei, const float* bias, WeightPacks* packs) {
+std::shared_ptr<const PreparedConv> route_conv_cpu(const ConvParams& p, const ConvPostOps& post, bool transpose,
+                                                   const float* wei, const float* bias, WeightPacks* packs) {
   if (transpose) {
-    if (conv_transpose_gemm_d2s_applies(p)) return prepare_conv_transpose_f32__gemm_d2s(p, wei, bias, packs);
-    return onednn::prepare_deconv(p, wei, bias, packs);
+    if (conv_transpose_gemm_d2s_applies(p)) return prepare_conv_transpose_f32__onednn_gemm_d2s(p, wei, bias, packs);
+    return prepare_conv_transpose_f32__onednn_deconv(p, wei, bias, packs);
   }
-  if (conv_pointwise_gemm_applies(p, post)) return bind_conv(conv_fused_f32__gemm_pointwise, p, post, wei, bias);
-  return onednn::prepare_conv(p, post, wei, bias, packs);
+  if (conv_pointwise_gemm_applies(p, post)) return bind_conv(conv_fused_f32__onednn_gemm_pointwise, p, post, wei, bias);
+  return prepare_conv_f32__onednn_primitive(p, post, wei, bias, packs);
 }
 
-std::shared_ptr<const PreparedConv> prepare_conv_f32__avx512(const ConvParams& p, const ConvPostOps& post,
-                                                             bool transpose, const float* wei, const float* bias,
-                                                             WeightPacks* packs) {
+std::shared_ptr<const PreparedConv> route_conv_avx512(const ConvParams& p, const ConvPostOps& post, bool transpose,
+                                                      const float* wei, const float* bias, WeightPacks* packs) {
   if (!transpose && conv_ic1_applies(p)) return bind_conv(conv_fused_f32__avx512_ic1, p, post, wei, bias);
-  if (!transpose && conv_pointwise_applies(p)) return bind_conv(conv_pointwise_f32__avx512, p, post, wei, bias);
-  return prepare_conv_f32__cpu(p, post, transpose, wei, bias, packs);
+  if (!transpose && conv_pointwise_applies(p)) return bind_conv(conv_fused_f32__avx512_pointwise, p, post, wei, bias);
+  return route_conv_cpu(p, post, transpose, wei, bias, packs);
 }
 
-void conv_f32__onednn(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
-  prepare_conv_f32__cpu(p, ConvPostOps{}, false, wei, bias, nullptr)->run(src, nullptr, dst);
+void route_conv_cpu_once(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
+  route_conv_cpu(p, ConvPostOps{}, false, wei, bias, nullptr)->run(src, nullptr, dst);
 }
 
-void conv_fused_f32__onednn(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
-                            const float* bias, const float* residual, float* dst) {
-  prepare_conv_f32__cpu(p, post, false, wei, bias, nullptr)->run(src, residual, dst);
+void route_conv_fused_cpu_once(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
+                               const float* bias, const float* residual, float* dst) {
+  route_conv_cpu(p, post, false, wei, bias, nullptr)->run(src, residual, dst);
 }
 
-void conv_transpose_f32__onednn(const ConvParams& p, const float* src, const float* wei, const float* bias,
-                                float* dst) {
-  prepare_conv_f32__cpu(p, ConvPostOps{}, true, wei, bias, nullptr)->run(src, nullptr, dst);
+void route_conv_transpose_cpu_once(const ConvParams& p, const float* src, const float* wei, const float* bias,
+                                   float* dst) {
+  route_conv_cpu(p, ConvPostOps{}, true, wei, bias, nullptr)->run(src, nullptr, dst);
 }
 
 void conv_transpose_f32__onednn_deconv(const ConvParams& p, const float* src, const float* wei, const float* bias,
                                        float* dst) {
-  onednn::prepare_deconv(p, wei, bias, nullptr)->run(src, nullptr, dst);
+  prepare_conv_transpose_f32__onednn_deconv(p, wei, bias, nullptr)->run(src, nullptr, dst);
 }
 
-void conv_transpose_f32__gemm_d2s(const ConvParams& p, const float* src, const float* wei, const float* bias,
-                                  float* dst) {
-  prepare_conv_transpose_f32__gemm_d2s(p, wei, bias, nullptr)->run(src, nullptr, dst);
+void conv_transpose_f32__onednn_gemm_d2s(const ConvParams& p, const float* src, const float* wei, const float* bias,
+                                         float* dst) {
+  prepare_conv_transpose_f32__onednn_gemm_d2s(p, wei, bias, nullptr)->run(src, nullptr, dst);
 }
 
-void conv_f32__avx512(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
-  prepare_conv_f32__avx512(p, ConvPostOps{}, false, wei, bias, nullptr)->run(src, nullptr, dst);
+void route_conv_avx512_once(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
+  route_conv_avx512(p, ConvPostOps{}, false, wei, bias, nullptr)->run(src, nullptr, dst);
 }
 
-void conv_fused_f32__avx512(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
-                            const float* bias, const float* residual, float* dst) {
-  prepare_conv_f32__avx512(p, post, false, wei, bias, nullptr)->run(src, residual, dst);
+void route_conv_fused_avx512_once(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
+                                  const float* bias, const float* residual, float* dst) {
+  route_conv_avx512(p, post, false, wei, bias, nullptr)->run(src, residual, dst);
 }
 
 }  // namespace vx::kern::cpu

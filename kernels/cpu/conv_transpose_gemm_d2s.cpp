@@ -150,11 +150,11 @@ class PreparedD2s : public PreparedConv {
     std::vector<float> s, d;
     if (p.src_layout == Layout::blocked16) {
       s.resize(static_cast<size_t>(p.n * p.ic * in_sp));
-      reorder_f32__onednn(p.n, p.ic, in_sp, Layout::blocked16, Layout::plain, src, s.data());
+      reorder_f32__onednn_blocked16(p.n, p.ic, in_sp, Layout::blocked16, Layout::plain, src, s.data());
     }
     if (p.dst_layout == Layout::blocked16) d.resize(static_cast<size_t>(p.n * p.oc * out_sp));
     gemm_d2s_plain(q, s.empty() ? src : s.data(), wei_, bias_, d.empty() ? dst : d.data());
-    if (!d.empty()) reorder_f32__onednn(p.n, p.oc, out_sp, Layout::plain, Layout::blocked16, d.data(), dst);
+    if (!d.empty()) reorder_f32__onednn_blocked16(p.n, p.oc, out_sp, Layout::plain, Layout::blocked16, d.data(), dst);
   }
 
  private:
@@ -168,8 +168,8 @@ class PreparedD2s : public PreparedConv {
 
 }  // namespace
 
-std::shared_ptr<const PreparedConv> prepare_conv_transpose_f32__gemm_d2s(const ConvParams& p, const float* wei,
-                                                                         const float* bias, WeightPacks* packs) {
+std::shared_ptr<const PreparedConv> prepare_conv_transpose_f32__onednn_gemm_d2s(const ConvParams& p, const float* wei,
+                                                                                const float* bias, WeightPacks* packs) {
   return std::make_shared<PreparedD2s>(p, wei, bias, packs);
 }
 

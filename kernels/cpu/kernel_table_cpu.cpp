@@ -7,28 +7,28 @@ namespace {
 KernelTable make_cpu() {
   KernelTable t = ref_kernels();
   t.name = "cpu";
-  t.conv = conv_f32__onednn;
-  t.conv_fused = conv_fused_f32__onednn;
-  t.conv_transpose = conv_transpose_f32__onednn;
-  t.linear = linear_f32__eigen;
-  t.pool = pool_f32__cpu;
-  t.reorder = reorder_f32__onednn;
-  t.prepare_conv = prepare_conv_f32__cpu;
+  t.conv = route_conv_cpu_once;
+  t.conv_fused = route_conv_fused_cpu_once;
+  t.conv_transpose = route_conv_transpose_cpu_once;
+  t.linear = linear_f32__eigen_gemm;
+  t.pool = route_pool_cpu;
+  t.reorder = reorder_f32__onednn_blocked16;
+  t.prepare_conv = route_conv_cpu;
   return t;
 }
 
 KernelTable make_avx512() {
   KernelTable t = make_cpu();
   t.name = "cpu-avx512";
-  t.conv = conv_f32__avx512;
-  t.conv_fused = conv_fused_f32__avx512;
-  t.prepare_conv = prepare_conv_f32__avx512;
-  t.unary = unary_f32__avx512;
-  t.binary = binary_f32__avx512;
-  t.channel_affine = channel_affine_f32__avx512;
-  t.softmax = softmax_f32__avx512;
-  t.resize = resize_f32__avx512;
-  t.adaptive_pool = adaptive_pool_f32__avx512;
+  t.conv = route_conv_avx512_once;
+  t.conv_fused = route_conv_fused_avx512_once;
+  t.prepare_conv = route_conv_avx512;
+  t.unary = unary_f32__avx512_u16;
+  t.binary = binary_f32__avx512_u16;
+  t.channel_affine = channel_affine_f32__avx512_u16;
+  t.softmax = softmax_f32__avx512_u16;
+  t.resize = resize_f32__avx512_u16;
+  t.adaptive_pool = adaptive_pool_f32__avx512_u16;
   return t;
 }
 

@@ -86,12 +86,8 @@ class PreparedPrimitive : public PreparedConv {
   std::shared_ptr<const OnednnWeights> weights_;
 };
 
-// Prepared forward convolution / deconvolution through oneDNN; the reference fallback when
-// oneDNN refuses the shape (onednn_conv.cpp, onednn_deconv.cpp).
-std::shared_ptr<const PreparedConv> prepare_conv(const ConvParams& p, const ConvPostOps& post, const float* wei,
-                                                 const float* bias, WeightPacks* packs);
-std::shared_ptr<const PreparedConv> prepare_deconv(const ConvParams& p, const float* wei, const float* bias,
-                                                   WeightPacks* packs);
+// (The prepared forward convolution and deconvolution are cpu_kernels.h's
+// prepare_conv_f32__onednn_primitive and prepare_conv_transpose_f32__onednn_deconv.)
 // The reference kernels with post-ops, blocked operands through plain copies (conv_fallback.cpp).
 std::shared_ptr<const PreparedConv> prepare_fallback(const ConvParams& p, const ConvPostOps& post, bool transpose,
                                                      const float* wei, const float* bias, WeightPacks* packs);

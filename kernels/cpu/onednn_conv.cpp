@@ -2,10 +2,13 @@
 // packed weights the weights' owner keeps; the reference fallback for shapes oneDNN refuses.
 #include "cpu/onednn_common.h"
 
-namespace vx::kern::cpu::onednn {
+namespace vx::kern::cpu {
 
-std::shared_ptr<const PreparedConv> prepare_conv(const ConvParams& p, const ConvPostOps& post, const float* wei,
-                                                 const float* bias, WeightPacks* packs) {
+using namespace onednn;
+
+std::shared_ptr<const PreparedConv> prepare_conv_f32__onednn_primitive(const ConvParams& p, const ConvPostOps& post,
+                                                                       const float* wei, const float* bias,
+                                                                       WeightPacks* packs) {
   try {
     const Problem pr = make_problem(p, post, false, bias != nullptr);
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
@@ -19,4 +22,4 @@ std::shared_ptr<const PreparedConv> prepare_conv(const ConvParams& p, const Conv
   }
 }
 
-}  // namespace vx::kern::cpu::onednn
+}  // namespace vx::kern::cpu

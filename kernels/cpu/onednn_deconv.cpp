@@ -2,10 +2,12 @@
 // (onednn_primitive.cpp); the reference fallback for shapes oneDNN refuses.
 #include "cpu/onednn_common.h"
 
-namespace vx::kern::cpu::onednn {
+namespace vx::kern::cpu {
 
-std::shared_ptr<const PreparedConv> prepare_deconv(const ConvParams& p, const float* wei, const float* bias,
-                                                   WeightPacks* packs) {
+using namespace onednn;
+
+std::shared_ptr<const PreparedConv> prepare_conv_transpose_f32__onednn_deconv(const ConvParams& p, const float* wei,
+                                                                              const float* bias, WeightPacks* packs) {
   const ConvPostOps none;
   try {
     const Problem pr = make_problem(p, none, true, bias != nullptr);
@@ -20,4 +22,4 @@ std::shared_ptr<const PreparedConv> prepare_deconv(const ConvParams& p, const fl
   }
 }
 
-}  // namespace vx::kern::cpu::onednn
+}  // namespace vx::kern::cpu

@@ -88,7 +88,8 @@ PreparedPrimitive::PreparedPrimitive(const ConvParams& p, const ConvPostOps& pos
 void PreparedPrimitive::run(const float* src, const float* residual, float* dst) const {
   if (omp_get_max_threads() != threads_) {
     // oneDNN splits work by the thread count its primitive was made for: made for this one.
-    auto once = transpose_ ? prepare_deconv(p_, wei_, bias_, nullptr) : prepare_conv(p_, post_, wei_, bias_, nullptr);
+    auto once = transpose_ ? prepare_conv_transpose_f32__onednn_deconv(p_, wei_, bias_, nullptr)
+                           : prepare_conv_f32__onednn_primitive(p_, post_, wei_, bias_, nullptr);
     return once->run(src, residual, dst);
   }
   const float* bias = weights_->bias.empty() ? bias_ : weights_->bias.data();

@@ -5,8 +5,8 @@
 
 namespace vx::kern::cpu {
 
-void reorder_f32__onednn(int64_t n, int64_t c, int64_t spatial, Layout from, Layout to, const float* src,
-                         float* dst) {
+void reorder_f32__onednn_blocked16(int64_t n, int64_t c, int64_t spatial, Layout from, Layout to, const float* src,
+                                   float* dst) {
   using namespace onednn;
   if (from == to) {
     if (src != dst) std::memcpy(dst, src, static_cast<size_t>(n * c * spatial) * sizeof(float));

@@ -305,7 +305,8 @@ TEST_CASE("one-shot conv entries: concurrent callers from several threads get co
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i)
     threads.emplace_back([&, i] {
-      for (int rep = 0; rep < 5; ++rep) cpu::conv_f32__onednn(p, src.data(), weis[i % 4].data(), nullptr, got[i].data());
+      for (int rep = 0; rep < 5; ++rep)
+        cpu::route_conv_cpu_once(p, src.data(), weis[i % 4].data(), nullptr, got[i].data());
     });
   for (auto& t : threads) t.join();
   for (int i = 0; i < 8; ++i) expect_close(got[i], wants[i % 4], 1e-4, 1e-4, "thread " + std::to_string(i));
@@ -445,8 +446,8 @@ TEST_CASE("pointwise AVX-512 kernel: blocked16 1x1x1 convolutions match the refe
                        want.data());
         p.src_layout = p.dst_layout = Layout::blocked16;
         const auto res_b = to_layout(res, p.n, p.oc, sp_out(p), Layout::blocked16);
-        cpu::conv_pointwise_f32__avx512(p, post, to_layout(src, p.n, p.ic, sp_in(p), Layout::blocked16).data(),
-                                        wei.data(), bias.data(), with_res ? res_b.data() : nullptr, got.data());
+        cpu::conv_fused_f32__avx512_pointwise(p, post, to_layout(src, p.n, p.ic, sp_in(p), Layout::blocked16).data(),
+                                              wei.data(), bias.data(), with_res ? res_b.data() : nullptr, got.data());
         expect_close(got, to_layout(want, p.n, p.oc, sp_out(p), Layout::blocked16), 1e-4, 1e-4,
                      "pointwise " + std::to_string(s.ic) + " -> " + std::to_string(s.oc) + " act " +
                          std::to_string(static_cast<int>(act)) + (with_res ? " + residual" : ""));
@@ -459,7 +460,7 @@ TEST_CASE("pointwise AVX-512 kernel: blocked16 1x1x1 convolutions match the refe
   ConvPostOps post;
   post.act = Unary::relu;
   std::vector<float> direct(out_count(p)), table(out_count(p), 123.f), want(out_count(p));
-  cpu::conv_pointwise_f32__avx512(p, post, src.data(), wei.data(), bias.data(), nullptr, direct.data());
+  cpu::conv_fused_f32__avx512_pointwise(p, post, src.data(), wei.data(), bias.data(), nullptr, direct.data());
   run_conv_fused(*cpu::cpu_kernels(cpu::Isa::avx512), p, post, src.data(), wei.data(), bias.data(), nullptr, table.data());
   expect_exact(table, direct, "the table routes a large pointwise conv to the AVX-512 kernel");
   ConvParams plain = p;
