@@ -74,7 +74,7 @@ struct KernelTable {
   // Appended. Prepares conv_fused (transpose false) or conv_transpose (transpose true, post
   // must be empty) for repeated runs; packed weights go to `packs` (the weights' owner), or,
   // when it is NULL, into the returned object alone. NULL entry: the table packs nothing and
-  // callers use the entries above (prepare_conv in lib/ops/conv_prepared.h does that).
+  // callers use the entries above (as PreparedConvs in lib/ops/conv_prepared.h does).
   std::shared_ptr<const PreparedConv> (*prepare_conv)(const ConvParams& p, const ConvPostOps& post, bool transpose,
                                                       const float* wei, const float* bias, WeightPacks* packs) = nullptr;
 };
