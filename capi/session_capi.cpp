@@ -194,7 +194,8 @@ VX_API vx_status vx_session_create(const vx_model* model, const vx_session_optio
       return;
     }
     const vx::kern::KernelTable& kernels = s->deterministic ? vx::kern::ref_kernels() : vx::kern::default_kernels();
-    s->exec = std::make_unique<vx::Executor>(s->model->graph, kernels, vx::metadata_layer_tensors(*s->model));
+    s->exec = std::make_unique<vx::Executor>(s->model->graph, kernels, vx::metadata_layer_tensors(*s->model),
+                                             s->model->packs);  // packed weights shared by the model's sessions
     log(s.get(), VX_LOG_INFO, std::string("session: backend cpu, kernels ") + kernels.name + ", fp32, " +
                                   std::to_string(s->threads) + " thread(s)" +
                                   (s->deterministic ? ", deterministic" : ""));

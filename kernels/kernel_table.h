@@ -2,9 +2,11 @@
 // table and overwrites only what it implements, so any gap falls back to the oracle.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "params.h"
+#include "weight_packs.h"
 
 namespace vx::kern {
 
@@ -24,6 +26,18 @@ struct CopyParams {
   int64_t shape[5] = {1, 1, 1, 1, 1};
   int64_t src_stride[5] = {0, 0, 0, 0, 0};
   int64_t dst_stride[5] = {0, 0, 0, 0, 0};
+};
+
+// A convolution (or transposed convolution) prepared by a table's prepare_conv for repeated
+// runs: the problem, post-ops, weights and bias it was made for, and whatever the backend
+// derived from them (oneDNN: the primitive and the weights in its layout). Immutable; its
+// holder (a session's node state) owns it. run() may be called from one thread at a time
+// per holder; the weights and bias it was made with must outlive it.
+struct PreparedConv {
+  virtual ~PreparedConv() = default;
+  // dst = act(conv(src) + bias + residual) as prepared; `residual` is NULL unless the
+  // post-ops have one (it may equal dst).
+  virtual void run(const float* src, const float* residual, float* dst) const = 0;
 };
 
 struct KernelTable {
@@ -57,12 +71,25 @@ struct KernelTable {
   // by tables whose conv, conv_fused, conv_transpose and pool honour Layout::blocked16.
   void (*reorder)(int64_t n, int64_t c, int64_t spatial, Layout from, Layout to, const float* src,
                   float* dst) = nullptr;
+  // Appended. Prepares conv_fused (transpose false) or conv_transpose (transpose true, post
+  // must be empty) for repeated runs; packed weights go to `packs` (the weights' owner), or,
+  // when it is NULL, into the returned object alone. NULL entry: the table packs nothing and
+  // callers use the entries above (as PreparedConvs in lib/ops/conv_prepared.h does).
+  std::shared_ptr<const PreparedConv> (*prepare_conv)(const ConvParams& p, const ConvPostOps& post, bool transpose,
+                                                      const float* wei, const float* bias, WeightPacks* packs) = nullptr;
 };
 
 // Fused convolution through table `t`: its conv_fused entry when set, else conv, then an
 // elementwise add of the residual, then the activation, all with t's own kernels.
 void run_conv_fused(const KernelTable& t, const ConvParams& p, const ConvPostOps& post, const float* src,
                     const float* wei, const float* bias, const float* residual, float* dst);
+
+// A kernel with conv_fused's signature bound to its problem, post-ops, weights and bias:
+// the PreparedConv of a kernel that packs nothing (direct kernels, GEMM paths).
+using ConvFusedFn = void (*)(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
+                             const float* bias, const float* residual, float* dst);
+std::shared_ptr<const PreparedConv> bind_conv(ConvFusedFn fn, const ConvParams& p, const ConvPostOps& post,
+                                              const float* wei, const float* bias);
 
 // The scalar reference kernels: the oracle every faster kernel is tested against.
 const KernelTable& ref_kernels();

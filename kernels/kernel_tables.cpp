@@ -11,6 +11,28 @@ std::vector<const KernelTable*> kernel_tables() {
   return t;
 }
 
+namespace {
+class BoundConv : public PreparedConv {
+ public:
+  BoundConv(ConvFusedFn fn, const ConvParams& p, const ConvPostOps& post, const float* wei, const float* bias)
+      : fn_(fn), p_(p), post_(post), wei_(wei), bias_(bias) {}
+  void run(const float* src, const float* residual, float* dst) const override {
+    fn_(p_, post_, src, wei_, bias_, post_.has_residual ? residual : nullptr, dst);
+  }
+
+ private:
+  ConvFusedFn fn_;
+  ConvParams p_;
+  ConvPostOps post_;
+  const float *wei_, *bias_;
+};
+}  // namespace
+
+std::shared_ptr<const PreparedConv> bind_conv(ConvFusedFn fn, const ConvParams& p, const ConvPostOps& post,
+                                              const float* wei, const float* bias) {
+  return std::make_shared<BoundConv>(fn, p, post, wei, bias);
+}
+
 const KernelTable& default_kernels() { return *kernel_tables().back(); }
 
 void run_conv_fused(const KernelTable& t, const ConvParams& p, const ConvPostOps& post, const float* src,

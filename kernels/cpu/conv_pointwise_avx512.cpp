@@ -63,8 +63,8 @@ void block(const ConvParams& p, const ConvPostOps& post, const float* src, const
 
 }  // namespace
 
-void conv_pointwise_f32__avx512(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
-                                const float* bias, const float* residual, float* dst) {
+void conv_fused_f32__avx512_pointwise(const ConvParams& p, const ConvPostOps& post, const float* src, const float* wei,
+                                      const float* bias, const float* residual, float* dst) {
   const int64_t voxels = p.in[0] * p.in[1] * p.in[2];
   const int64_t groups = (p.oc / 16 + kBlocks - 1) / kBlocks;
   const std::vector<float> w = pack_weights(p, wei, groups);

@@ -44,7 +44,7 @@ inline __m512 binary_vec(Binary op, __m512 a, __m512 b) {
 
 }  // namespace
 
-void unary_f32__avx512(Unary op, float alpha, int64_t count, const float* src, float* dst) {
+void unary_f32__avx512_u16(Unary op, float alpha, int64_t count, const float* src, float* dst) {
   const __m512 va = _mm512_set1_ps(alpha);
   const int64_t blocks = (count + 15) / 16;
 #pragma omp parallel for schedule(static) if (count >= kParallelMin)
@@ -57,7 +57,7 @@ void unary_f32__avx512(Unary op, float alpha, int64_t count, const float* src, f
 
 // Axes are merged where both operands stay linear across them, so a per-channel or an
 // attention-gate broadcast becomes a few long rows with strides 0 or 1.
-void binary_f32__avx512(Binary op, const BroadcastParams& p, const float* a, const float* b, float* dst) {
+void binary_f32__avx512_u16(Binary op, const BroadcastParams& p, const float* a, const float* b, float* dst) {
   int64_t out[5], sa[5], sb[5];
   int r = 0;
   for (int i = 0; i < 5; ++i) {
@@ -104,8 +104,8 @@ void binary_f32__avx512(Binary op, const BroadcastParams& p, const float* a, con
   }
 }
 
-void channel_affine_f32__avx512(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift,
-                                const float* src, float* dst) {
+void channel_affine_f32__avx512_u16(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift,
+                                    const float* src, float* dst) {
 #pragma omp parallel for schedule(static) if (n * c * inner >= kParallelMin)
   for (int64_t row = 0; row < n * c; ++row) {
     const int64_t ch = row % c;
@@ -122,7 +122,7 @@ void channel_affine_f32__avx512(int64_t n, int64_t c, int64_t inner, const float
 
 // Vectorised across `inner` (16 positions at once), looping over channels, as the
 // reference: max, exp(x - max) and its sum, then divide.
-void softmax_f32__avx512(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst) {
+void softmax_f32__avx512_u16(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst) {
   const int64_t blocks = (inner + 15) / 16;
 #pragma omp parallel for collapse(2) schedule(static) if (outer * c * inner >= kParallelMin)
   for (int64_t o = 0; o < outer; ++o)

@@ -7,8 +7,8 @@
 
 namespace vx::kern::cpu {
 
-void linear_f32__eigen(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias,
-                       float* y) {
+void linear_f32__eigen_gemm(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias,
+                            float* y) {
   using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   Eigen::Map<const RowMat> X(x, m, k), W(w, n, k);
   Eigen::Map<RowMat> Y(y, m, n);

@@ -11,7 +11,7 @@ namespace vx::kern::cpu {
 
 using namespace avx512;
 
-void adaptive_pool_f32__avx512(const AdaptivePoolParams& p, const float* src, float* dst) {
+void adaptive_pool_f32__avx512_u16(const AdaptivePoolParams& p, const float* src, float* dst) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
   const bool is_max = p.kind == PoolKind::max;
   const __m512 lowest = _mm512_set1_ps(-std::numeric_limits<float>::infinity());

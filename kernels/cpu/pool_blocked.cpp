@@ -11,7 +11,7 @@ namespace vx::kern::cpu {
 
 namespace {
 
-void pool_blocked(const PoolParams& p, const float* src, float* dst) {
+void pool_f32__scalar_blocked16(const PoolParams& p, const float* src, float* dst) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
   const int64_t blocks = p.n * (p.c / 16);
 #pragma omp parallel for collapse(2) schedule(static)
@@ -41,9 +41,9 @@ void pool_blocked(const PoolParams& p, const float* src, float* dst) {
 
 }  // namespace
 
-void pool_f32__cpu(const PoolParams& p, const float* src, float* dst) {
-  if (p.layout == Layout::blocked16) return pool_blocked(p, src, dst);  // the op checked c % 16 == 0
-  ref::pool(p, src, dst);
+void route_pool_cpu(const PoolParams& p, const float* src, float* dst) {
+  if (p.layout == Layout::blocked16) return pool_f32__scalar_blocked16(p, src, dst);  // the op checked c % 16 == 0
+  ref::pool_f32__scalar_ref(p, src, dst);
 }
 
 }  // namespace vx::kern::cpu

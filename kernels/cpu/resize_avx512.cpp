@@ -42,7 +42,7 @@ inline __m512 lerp(__m512 a, __m512 b, __m512 w) {
 
 }  // namespace
 
-void resize_f32__avx512(const ResizeParams& p, const float* src, float* dst) {
+void resize_f32__avx512_u16(const ResizeParams& p, const float* src, float* dst) {
   const Taps tz = taps(p, 0), ty = taps(p, 1), tx = taps(p, 2);
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
   const bool nearest = p.mode == ResizeMode::nearest;

@@ -53,18 +53,18 @@ const kern::DeviceMemory kMemory = {mem_alloc, mem_free, mem_to_device, mem_to_h
 kern::KernelTable make_table() {
   kern::KernelTable t{};  // every entry is set: no host fallback can run on device pointers
   t.name = "cuda";
-  t.conv = conv;
-  t.conv_transpose = conv_transpose;
-  t.channel_affine = channel_affine;
-  t.unary = unary;
-  t.binary = binary;
-  t.softmax = softmax;
-  t.pool = pool;
-  t.adaptive_pool = adaptive_pool;
-  t.resize = resize;
-  t.linear = linear;
-  t.pad = pad;
-  t.copy = copy;
+  t.conv = route_conv_cuda;
+  t.conv_transpose = route_conv_transpose_cuda;
+  t.channel_affine = channel_affine_f32__cuda_direct;
+  t.unary = unary_f32__cuda_direct;
+  t.binary = binary_f32__cuda_direct;
+  t.softmax = softmax_f32__cuda_direct;
+  t.pool = pool_f32__cuda_direct;
+  t.adaptive_pool = adaptive_pool_f32__cuda_direct;
+  t.resize = resize_f32__cuda_direct;
+  t.linear = linear_f32__cublas_gemm;
+  t.pad = pad_f32__cuda_direct;
+  t.copy = copy_f32__cuda_direct;
   t.memory = &kMemory;
   return t;
 }

@@ -25,7 +25,7 @@ struct ConvPlanCache {
 namespace {
 
 // ---- direct kernels: one thread per output voxel, the reference's loops --------------------
-__global__ void conv_direct(kern::ConvParams p, int64_t count, const float* src, const float* wei, const float* bias,
+__global__ void conv_f32__cuda_direct(kern::ConvParams p, int64_t count, const float* src, const float* wei, const float* bias,
                             float* dst) {
   const int64_t icg = p.ic / p.groups, ocg = p.oc / p.groups;
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
@@ -63,7 +63,7 @@ __device__ bool source(int64_t o, int64_t k, const kern::ConvParams& p, int axis
   return *i < p.in[axis];
 }
 
-__global__ void conv_transpose_direct(kern::ConvParams p, int64_t count, const float* src, const float* wei,
+__global__ void conv_transpose_f32__cuda_direct(kern::ConvParams p, int64_t count, const float* src, const float* wei,
                                       const float* bias, float* dst) {
   const int64_t icg = p.ic / p.groups, ocg = p.oc / p.groups;
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
@@ -192,12 +192,12 @@ bool force_direct() {
 
 }  // namespace
 
-void conv(const kern::ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
+void route_conv_cuda(const kern::ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
   const int64_t count = p.n * p.oc * p.out[0] * p.out[1] * p.out[2];
   if (count <= 0) return;
   const ConvPlan& plan = force_direct() ? ConvPlan{true} : plan_for(p, false);
   if (plan.direct) {
-    conv_direct<<<blocks(count), kThreads, 0, current()->stream>>>(p, count, src, wei, bias, dst);
+    conv_f32__cuda_direct<<<blocks(count), kThreads, 0, current()->stream>>>(p, count, src, wei, bias, dst);
     launched("conv (direct)");
     return;
   }
@@ -210,12 +210,12 @@ void conv(const kern::ConvParams& p, const float* src, const float* wei, const f
     add_bias(p.n, p.oc, p.out[0] * p.out[1] * p.out[2], bias, dst);
 }
 
-void conv_transpose(const kern::ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
+void route_conv_transpose_cuda(const kern::ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
   const int64_t count = p.n * p.oc * p.out[0] * p.out[1] * p.out[2];
   if (count <= 0) return;
   const ConvPlan& plan = force_direct() ? ConvPlan{true} : plan_for(p, true);
   if (plan.direct) {
-    conv_transpose_direct<<<blocks(count), kThreads, 0, current()->stream>>>(p, count, src, wei, bias, dst);
+    conv_transpose_f32__cuda_direct<<<blocks(count), kThreads, 0, current()->stream>>>(p, count, src, wei, bias, dst);
     launched("conv_transpose (direct)");
     return;
   }

@@ -8,7 +8,7 @@
 struct vx_cuda_context;
 
 namespace vx::cuda {
-void conv(const kern::ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
-void conv_transpose(const kern::ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
+void route_conv_cuda(const kern::ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
+void route_conv_transpose_cuda(const kern::ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
 void release_conv_plans(vx_cuda_context* ctx);
 }  // namespace vx::cuda

@@ -68,20 +68,20 @@ __global__ void copy_kernel(kern::CopyParams p, int64_t count, const float* src,
 
 }  // namespace
 
-void unary(kern::Unary op, float alpha, int64_t count, const float* src, float* dst) {
+void unary_f32__cuda_direct(kern::Unary op, float alpha, int64_t count, const float* src, float* dst) {
   if (count <= 0) return;
   unary_kernel<<<blocks(count), kThreads, 0, current()->stream>>>(op, alpha, count, src, dst);
   launched("unary");
 }
 
-void binary(kern::Binary op, const kern::BroadcastParams& p, const float* a, const float* b, float* dst) {
+void binary_f32__cuda_direct(kern::Binary op, const kern::BroadcastParams& p, const float* a, const float* b, float* dst) {
   const int64_t count = p.out[0] * p.out[1] * p.out[2] * p.out[3] * p.out[4];
   if (count <= 0) return;
   binary_kernel<<<blocks(count), kThreads, 0, current()->stream>>>(op, p, count, a, b, dst);
   launched("binary");
 }
 
-void channel_affine(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift, const float* src,
+void channel_affine_f32__cuda_direct(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift, const float* src,
                     float* dst) {
   const int64_t count = n * c * inner;
   if (count <= 0) return;
@@ -96,7 +96,7 @@ void add_bias(int64_t outer, int64_t c, int64_t inner, const float* bias, float*
   launched("bias");
 }
 
-void copy(const kern::CopyParams& p, const float* src, float* dst) {
+void copy_f32__cuda_direct(const kern::CopyParams& p, const float* src, float* dst) {
   const int64_t count = p.shape[0] * p.shape[1] * p.shape[2] * p.shape[3] * p.shape[4];
   if (count <= 0) return;
   copy_kernel<<<blocks(count), kThreads, 0, current()->stream>>>(p, count, src, dst);

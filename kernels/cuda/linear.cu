@@ -7,7 +7,7 @@
 namespace vx::cuda {
 
 // Row-major y[m,n] is column-major y^T[n,m] = w[n,k] (w^T column-major, transposed) . x^T[k,m].
-void linear(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y) {
+void linear_f32__cublas_gemm(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y) {
   if (m <= 0 || n <= 0) return;
   if (m > INT_MAX || n > INT_MAX || k > INT_MAX) {
     record("linear: dimensions exceed cuBLAS's 32-bit limits");

@@ -3,5 +3,5 @@
 #include "kernel_table.h"
 
 namespace vx::cuda {
-void linear(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y);
+void linear_f32__cublas_gemm(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y);
 }

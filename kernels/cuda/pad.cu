@@ -33,7 +33,7 @@ __global__ void pad_kernel(kern::PadParams p, int64_t count, const float* src, f
 }
 }  // namespace
 
-void pad(const kern::PadParams& p, const float* src, float* dst) {
+void pad_f32__cuda_direct(const kern::PadParams& p, const float* src, float* dst) {
   const int64_t count = p.nc * p.out[0] * p.out[1] * p.out[2];
   if (count <= 0) return;
   pad_kernel<<<blocks(count), kThreads, 0, current()->stream>>>(p, count, src, dst);

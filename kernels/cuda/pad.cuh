@@ -3,5 +3,5 @@
 #include "kernel_table.h"
 
 namespace vx::cuda {
-void pad(const kern::PadParams& p, const float* src, float* dst);
+void pad_f32__cuda_direct(const kern::PadParams& p, const float* src, float* dst);
 }

@@ -44,14 +44,14 @@ __global__ void adaptive_kernel(kern::AdaptivePoolParams p, int64_t count, const
 
 }  // namespace
 
-void pool(const kern::PoolParams& p, const float* src, float* dst) {
+void pool_f32__cuda_direct(const kern::PoolParams& p, const float* src, float* dst) {
   const int64_t count = p.n * p.c * p.out[0] * p.out[1] * p.out[2];
   if (count <= 0) return;
   pool_kernel<<<blocks(count), kThreads, 0, current()->stream>>>(p, count, src, dst);
   launched("pool");
 }
 
-void adaptive_pool(const kern::AdaptivePoolParams& p, const float* src, float* dst) {
+void adaptive_pool_f32__cuda_direct(const kern::AdaptivePoolParams& p, const float* src, float* dst) {
   const int64_t count = p.n * p.c * p.out[0] * p.out[1] * p.out[2];
   if (count <= 0) return;
   adaptive_kernel<<<blocks(count), kThreads, 0, current()->stream>>>(p, count, src, dst);

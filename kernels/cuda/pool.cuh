@@ -3,6 +3,6 @@
 #include "kernel_table.h"
 
 namespace vx::cuda {
-void pool(const kern::PoolParams& p, const float* src, float* dst);
-void adaptive_pool(const kern::AdaptivePoolParams& p, const float* src, float* dst);
+void pool_f32__cuda_direct(const kern::PoolParams& p, const float* src, float* dst);
+void adaptive_pool_f32__cuda_direct(const kern::AdaptivePoolParams& p, const float* src, float* dst);
 }  // namespace vx::cuda

@@ -47,7 +47,7 @@ __global__ void resize_kernel(kern::ResizeParams p, int64_t count, const float* 
 
 }  // namespace
 
-void resize(const kern::ResizeParams& p, const float* src, float* dst) {
+void resize_f32__cuda_direct(const kern::ResizeParams& p, const float* src, float* dst) {
   const int64_t count = p.n * p.c * p.out[0] * p.out[1] * p.out[2];
   if (count <= 0) return;
   resize_kernel<<<blocks(count), kThreads, 0, current()->stream>>>(p, count, src, dst);

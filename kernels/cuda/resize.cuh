@@ -4,5 +4,5 @@
 #include "kernel_table.h"
 
 namespace vx::cuda {
-void resize(const kern::ResizeParams& p, const float* src, float* dst);
+void resize_f32__cuda_direct(const kern::ResizeParams& p, const float* src, float* dst);
 }

@@ -22,7 +22,7 @@ __global__ void softmax_kernel(int64_t outer, int64_t c, int64_t inner, const fl
 }
 }  // namespace
 
-void softmax(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst) {
+void softmax_f32__cuda_direct(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst) {
   if (outer * inner <= 0 || c <= 0) return;
   softmax_kernel<<<blocks(outer * inner), kThreads, 0, current()->stream>>>(outer, c, inner, src, dst);
   launched("softmax");

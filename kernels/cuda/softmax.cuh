@@ -3,5 +3,5 @@
 #include "kernel_table.h"
 
 namespace vx::cuda {
-void softmax(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst);
+void softmax_f32__cuda_direct(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst);
 }

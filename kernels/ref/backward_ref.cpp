@@ -249,7 +249,7 @@ void conv_backward_data(const ConvParams& p, const float* dy, const float* wei, 
     t.in[i] = p.out[i];
     t.out[i] = p.in[i];
   }
-  conv_transpose(t, dy, wei, nullptr, dx);
+  conv_transpose_f32__scalar_direct(t, dy, wei, nullptr, dx);
 }
 
 void conv_transpose_backward_data(const ConvParams& p, const float* dy, const float* wei, float* dx) {
@@ -260,7 +260,7 @@ void conv_transpose_backward_data(const ConvParams& p, const float* dy, const fl
     t.in[i] = p.out[i];
     t.out[i] = p.in[i];
   }
-  conv(t, dy, wei, nullptr, dx);
+  conv_f32__scalar_direct(t, dy, wei, nullptr, dx);
 }
 
 void concat_backward(int64_t outer, int64_t inner, int count, const int64_t* sizes, const float* dy, float** dx) {

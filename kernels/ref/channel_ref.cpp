@@ -4,7 +4,7 @@
 
 namespace vx::kern::ref {
 
-void channel_affine(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift, const float* src,
+void channel_affine_f32__scalar_ref(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift, const float* src,
                     float* dst) {
   for (int64_t b = 0; b < n; ++b)
     for (int64_t ch = 0; ch < c; ++ch) {
@@ -14,7 +14,7 @@ void channel_affine(int64_t n, int64_t c, int64_t inner, const float* scale, con
 }
 
 // Subtracts the maximum first so exp never overflows.
-void softmax(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst) {
+void softmax_f32__scalar_ref(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const float* s = src + o * c * inner + i;
@@ -30,7 +30,7 @@ void softmax(int64_t outer, int64_t c, int64_t inner, const float* src, float* d
     }
 }
 
-void linear(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y) {
+void linear_f32__scalar_ref(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y) {
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       float acc = bias ? bias[j] : 0.f;

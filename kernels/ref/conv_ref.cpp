@@ -4,7 +4,7 @@ namespace vx::kern::ref {
 
 // dst[n, o, z, y, x] = bias[o] + sum over (c in o's group, kz, ky, kx) of
 //   src[n, c, z*s - p + kz*d, ...] * wei[o, c - group_start, kz, ky, kx]
-void conv(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
+void conv_f32__scalar_direct(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
   const int64_t icg = p.ic / p.groups, ocg = p.oc / p.groups;
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
   const int64_t k_sp = p.k[0] * p.k[1] * p.k[2];

@@ -6,7 +6,7 @@ namespace vx::kern::ref {
 
 // Each input voxel scatters src * wei[c, o - group_start, k] into
 // dst[n, o, z*s - p + kz*d, ...]; bias is added once per output voxel.
-void conv_transpose(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
+void conv_transpose_f32__scalar_direct(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst) {
   const int64_t icg = p.ic / p.groups, ocg = p.oc / p.groups;
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
   const int64_t k_sp = p.k[0] * p.k[1] * p.k[2];

@@ -4,7 +4,7 @@
 
 namespace vx::kern::ref {
 
-void unary(Unary op, float alpha, int64_t count, const float* src, float* dst) {
+void unary_f32__scalar_ref(Unary op, float alpha, int64_t count, const float* src, float* dst) {
   for (int64_t i = 0; i < count; ++i) {
     const float v = src[i];
     switch (op) {
@@ -27,7 +27,7 @@ static float apply(Binary op, float a, float b) {
   return 0.f;
 }
 
-void binary(Binary op, const BroadcastParams& p, const float* a, const float* b, float* dst) {
+void binary_f32__scalar_ref(Binary op, const BroadcastParams& p, const float* a, const float* b, float* dst) {
   int64_t i = 0;
   for (int64_t d0 = 0; d0 < p.out[0]; ++d0)
     for (int64_t d1 = 0; d1 < p.out[1]; ++d1)

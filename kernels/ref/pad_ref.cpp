@@ -19,7 +19,7 @@ int64_t pad_source_index(int64_t o, int64_t begin, int64_t in, PadMode mode) {
   return -1;
 }
 
-void pad(const PadParams& p, const float* src, float* dst) {
+void pad_f32__scalar_ref(const PadParams& p, const float* src, float* dst) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
   for (int64_t nc = 0; nc < p.nc; ++nc)
     for (int64_t z = 0; z < p.out[0]; ++z) {

@@ -8,7 +8,7 @@ namespace vx::kern::ref {
 // Max pooling ignores padded positions; average pooling divides by the window's
 // in-bounds size, or by the full window when count_include_pad (PyTorch/ONNX semantics;
 // the window never extends past input + padding).
-void pool(const PoolParams& p, const float* src, float* dst) {
+void pool_f32__scalar_ref(const PoolParams& p, const float* src, float* dst) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < p.n * p.c; ++nc) {
@@ -29,7 +29,7 @@ void pool(const PoolParams& p, const float* src, float* dst) {
   }
 }
 
-void adaptive_pool(const AdaptivePoolParams& p, const float* src, float* dst) {
+void adaptive_pool_f32__scalar_ref(const AdaptivePoolParams& p, const float* src, float* dst) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < p.n * p.c; ++nc) {

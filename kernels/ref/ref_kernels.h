@@ -1,23 +1,24 @@
 // The scalar reference kernels, one file each. Plain loops in the order the maths is
 // written; the oracle for every fast path. Parallel loops only split independent outputs,
-// so results never depend on the thread count.
+// so results never depend on the thread count. Names: <op>_f32__scalar_<variant> (direct:
+// the convolution sum written out; ref: the op's definition as a loop).
 #pragma once
 #include "kernel_table.h"
 
 namespace vx::kern::ref {
 
-void conv(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
-void conv_transpose(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
-void channel_affine(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift, const float* src,
+void conv_f32__scalar_direct(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
+void conv_transpose_f32__scalar_direct(const ConvParams& p, const float* src, const float* wei, const float* bias, float* dst);
+void channel_affine_f32__scalar_ref(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift, const float* src,
                     float* dst);
-void unary(Unary op, float alpha, int64_t count, const float* src, float* dst);
-void binary(Binary op, const BroadcastParams& p, const float* a, const float* b, float* dst);
-void softmax(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst);
-void pool(const PoolParams& p, const float* src, float* dst);
-void adaptive_pool(const AdaptivePoolParams& p, const float* src, float* dst);
-void resize(const ResizeParams& p, const float* src, float* dst);
-void linear(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y);
-void pad(const PadParams& p, const float* src, float* dst);
+void unary_f32__scalar_ref(Unary op, float alpha, int64_t count, const float* src, float* dst);
+void binary_f32__scalar_ref(Binary op, const BroadcastParams& p, const float* a, const float* b, float* dst);
+void softmax_f32__scalar_ref(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst);
+void pool_f32__scalar_ref(const PoolParams& p, const float* src, float* dst);
+void adaptive_pool_f32__scalar_ref(const AdaptivePoolParams& p, const float* src, float* dst);
+void resize_f32__scalar_ref(const ResizeParams& p, const float* src, float* dst);
+void linear_f32__scalar_ref(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y);
+void pad_f32__scalar_ref(const PadParams& p, const float* src, float* dst);
 // The input index output index o of a padded axis copies, or -1 for the constant (used by
 // pad and by its backward pass).
 int64_t pad_source_index(int64_t o, int64_t begin, int64_t in, PadMode mode);

@@ -36,7 +36,7 @@ Tap tap(const ResizeParams& p, int axis, int64_t o) {
 }
 }  // namespace
 
-void resize(const ResizeParams& p, const float* src, float* dst) {
+void resize_f32__scalar_ref(const ResizeParams& p, const float* src, float* dst) {
   const int64_t in_sp = p.in[0] * p.in[1] * p.in[2], out_sp = p.out[0] * p.out[1] * p.out[2];
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < p.n * p.c; ++nc) {

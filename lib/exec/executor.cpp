@@ -6,13 +6,14 @@
 
 namespace vx {
 
-Executor::Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels, std::set<std::string> visible)
-    : Executor(std::move(graph), host_backend(kernels), std::move(visible)) {}
+Executor::Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels, std::set<std::string> visible,
+                   std::shared_ptr<kern::WeightPacks> packs)
+    : Executor(std::move(graph), host_backend(kernels), std::move(visible), std::move(packs)) {}
 
 Executor::Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBackend> backend,
-                   std::set<std::string> visible)
+                   std::set<std::string> visible, std::shared_ptr<kern::WeightPacks> packs)
     : graph_(std::move(graph)), backend_(std::move(backend)), kernels_(backend_->kernels()),
-      visible_(std::move(visible)) {
+      visible_(std::move(visible)), packs_(packs ? std::move(packs) : std::make_shared<kern::WeightPacks>()) {
   require(graph_ != nullptr, Status::invalid_argument, "executor needs a graph");
   order_ = graph_->topological_order();
   outputs_ = std::make_shared<OutputPool>(graph_->outputs.size());
@@ -121,6 +122,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
     }
     if (!view_only) {
       RunContext ctx{kernels_, states_[run_order_[step]]};
+      ctx.packs = packs_.get();
       auto sc = plan_.scratch.find(static_cast<int>(step));
       if (sc != plan_.scratch.end()) {
         ctx.scratch = reinterpret_cast<float*>(arena_.get() + sc->second.offset);
@@ -187,7 +189,7 @@ std::vector<Tensor> Executor::run_in_chunks(const std::vector<Tensor>& inputs, c
     auto g = std::make_shared<Graph>(*graph_);
     for (auto& in : g->inputs)
       if (in.shape.rank > 0) in.shape[0] = chunk;
-    per_chunk_ = std::make_unique<Executor>(g, backend_, visible_);
+    per_chunk_ = std::make_unique<Executor>(g, backend_, visible_, packs_);  // the same weights: the same packs
     chunk_ = chunk;
   }
   const int64_t n = inputs[0].shape()[0], chunks = n / chunk;

@@ -37,11 +37,15 @@ class Executor {
  public:
   // `visible`: tensors never fused away and always kept readable, whatever run() keeps (e.g. a
   // model's Grad-CAM layers; each costs its size in the arena).
-  Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels, std::set<std::string> visible = {});
+  // `packs`: where prepared kernels keep packed weights of graph's weights; give a model's
+  // (Model::packs) so its sessions share them; NULL: the executor's own, freed with it. The
+  // weights must not change while the packs live.
+  Executor(std::shared_ptr<const Graph> graph, const kern::KernelTable& kernels, std::set<std::string> visible = {},
+           std::shared_ptr<kern::WeightPacks> packs = nullptr);
   // Runs on `backend` (e.g. CUDA): arena and weights live where the backend says; run()
   // still takes host inputs and returns host outputs. tensor() then returns backend memory.
   Executor(std::shared_ptr<const Graph> graph, std::shared_ptr<ExecBackend> backend,
-           std::set<std::string> visible = {});
+           std::set<std::string> visible = {}, std::shared_ptr<kern::WeightPacks> packs = nullptr);
 
   // Inputs in graph-input order (any strides); outputs in graph-output order, each a
   // tensor the caller owns (host memory: recycled from outputs the caller has released,
@@ -65,6 +69,7 @@ class Executor {
     return last_split_ ? per_chunk_->run_graph() : run_graph_ ? *run_graph_ : *graph_;
   }
   const ExecBackend& backend() const { return *backend_; }
+  const kern::WeightPacks& weight_packs() const { return *packs_; }
 
  private:
   void prepare(const std::vector<Shape>& input_shapes, const ExecOptions& options);
@@ -81,6 +86,7 @@ class Executor {
   std::shared_ptr<ExecBackend> backend_;
   const kern::KernelTable& kernels_;
   std::set<std::string> visible_;
+  std::shared_ptr<kern::WeightPacks> packs_;
   std::vector<int> order_;
   std::shared_ptr<const Graph> fused_graph_;  // fused for planned_keep_; null until the first run
   std::vector<int> fused_order_;

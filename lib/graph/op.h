@@ -13,7 +13,7 @@
 namespace vx {
 
 // Per-session, per-node state an op may build on first run and reuse (e.g. folded
-// batch-norm coefficients, oneDNN primitives). Owned by the session.
+// batch-norm coefficients, prepared convolutions). Owned by the session.
 struct OpState {
   virtual ~OpState() = default;
 };
@@ -24,6 +24,9 @@ struct RunContext {
   // Arena bytes the memory planner set aside for this step (MemoryPlan::scratch), or none.
   float* scratch = nullptr;
   int64_t scratch_floats = 0;
+  // Owner of packed weights for this graph's weights (the model's, shared by its sessions;
+  // or the executor's own). Ops that prepare kernels (Conv) keep their packings there.
+  kern::WeightPacks* packs = nullptr;
 };
 
 class OpDef {

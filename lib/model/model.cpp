@@ -10,7 +10,6 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
-#include "cpu/cpu_kernels.h"
 #include "model/vxm_reader.h"
 
 namespace vx {
@@ -18,8 +17,9 @@ namespace {
 
 // Structure and shape checks that need the op registry; graph errors become corrupt_file
 // (unknown ops stay unsupported) so callers can tell a bad file from a bad call.
-std::shared_ptr<const Model> finish(VxmContents c, std::string sha256) {
+std::shared_ptr<const Model> finish(VxmContents c, std::string sha256, std::shared_ptr<kern::WeightPacks> packs) {
   auto m = std::make_shared<Model>();
+  m->packs = std::move(packs);
   auto g = std::make_shared<Graph>(std::move(c.graph));
   try {
     m->order = g->topological_order();
@@ -58,7 +58,8 @@ std::shared_ptr<const Model> Model::load_memory(const void* data, size_t size, c
   std::string sha = checked_sha(data, size, opts);
   static const uint8_t empty = 0;
   // The caller's buffer need not outlive the call, so tensors are copied (owner = null).
-  return finish(read_vxm(size ? static_cast<const uint8_t*>(data) : &empty, size, nullptr, opts), std::move(sha));
+  return finish(read_vxm(size ? static_cast<const uint8_t*>(data) : &empty, size, nullptr, opts), std::move(sha),
+                std::make_shared<kern::WeightPacks>());
 }
 
 std::shared_ptr<const Model> Model::load_file(const std::string& path, const LoadOptions& opts) {
@@ -82,16 +83,13 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path, const Loa
   void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (p == MAP_FAILED) fail(Status::io_error, "cannot map model file '" + path + "': " + std::strerror(errno));
-  // Uncompressed weights stay in the mapping; it is unmapped when the last tensor goes.
-  // Registered so the conv cache can give back the pages of weights it holds reordered.
-  kern::cpu::register_file_weights(p, size);
-  std::shared_ptr<uint8_t> owner(static_cast<uint8_t*>(p), [size](uint8_t* q) {
-    kern::cpu::unregister_file_weights(q);
-    ::munmap(q, size);
-  });
+  // Uncompressed weights stay in the mapping; it is unmapped when the last tensor goes (after
+  // the packs: the model holds them, and each executor holds the graph as long as its packs).
+  // The packs know the mapping, so they may give back the pages of weights they hold packed.
+  std::shared_ptr<uint8_t> owner(static_cast<uint8_t*>(p), [size](uint8_t* q) { ::munmap(q, size); });
   try {
     std::string sha = checked_sha(p, size, opts);
-    return finish(read_vxm(owner.get(), size, owner, opts), std::move(sha));
+    return finish(read_vxm(owner.get(), size, owner, opts), std::move(sha), std::make_shared<kern::WeightPacks>(p, size));
   } catch (const Error& e) {
     fail(e.status(), std::string(e.what()) + " (in '" + path + "')");
   }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/graph.h"
+#include "weight_packs.h"
 
 namespace vx {
 
@@ -23,6 +24,9 @@ struct Model {
   std::vector<int> order;        // topological order, computed once at load
   nlohmann::json metadata;       // as weights/FORMAT.md specifies
   std::string sha256;            // of the file's bytes, lower-case hex
+  // Weights packed for the kernels (oneDNN layouts), shared by every session of this model
+  // (give it to the Executor), made on their first runs, freed with the model and its sessions.
+  std::shared_ptr<kern::WeightPacks> packs;
 
   // Parses and fully validates a .vxm (structure, checksums, shapes). Throws Error:
   // io_error, corrupt_file (with what and where), unsupported (op/version), limit_exceeded.

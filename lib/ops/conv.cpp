@@ -13,6 +13,7 @@
 #include "graph/op.h"
 #include "ops/conv_in_place.h"
 #include "ops/conv_pool.h"
+#include "ops/conv_prepared.h"
 #include "ops/registry.h"
 #include "ops/spatial.h"
 
@@ -113,18 +114,19 @@ class ConvOp : public OpDef {
       const ConvPoolPlan plan = plan_conv_pool(p, q);
       if (out.size() != 2 || out[1]->numel() < p.n * plan.scratch_per_sample())
         fail(Status::internal, "the fused pooling's scratch is smaller than its plan");
-      run_conv_pool(ctx.kernels, plan, p, post, q, in[0]->f32(), in[1]->f32(), bias, out[0]->f32(), out[1]->f32());
+      run_conv_pool(ctx.kernels, plan, p, post, q, in[0]->f32(), in[1]->f32(), bias, out[0]->f32(), out[1]->f32(),
+                    &prepared_convs(ctx), ctx.packs);
       return;
     }
     const float* x = in[0]->f32();
     float* y = out[0]->f32();
     if (x < y + out[0]->numel() && y < x + in[0]->numel()) {  // planned over its own input
       if (x != y || ctx.kernels.memory) fail(Status::internal, "a convolution's output overlaps its input");
-      run_conv_in_place(ctx.kernels, p, post, in[1]->f32(), bias, y, ctx.scratch, ctx.scratch_floats);
+      run_conv_in_place(ctx.kernels, p, post, in[1]->f32(), bias, y, ctx.scratch, ctx.scratch_floats,
+                        &prepared_convs(ctx), ctx.packs);
       return;
     }
-    if (post.act == kern::Unary::identity && !residual) ctx.kernels.conv(p, in[0]->f32(), in[1]->f32(), bias, out[0]->f32());
-    else kern::run_conv_fused(ctx.kernels, p, post, in[0]->f32(), in[1]->f32(), bias, residual, out[0]->f32());
+    prepared_convs(ctx).run(ctx.kernels, ctx.packs, p, post, false, in[1]->f32(), bias, x, residual, y);
   }
 };
 

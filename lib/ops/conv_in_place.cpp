@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ops/conv_prepared.h"
 #include "ops/planes.h"
 
 namespace vx {
@@ -49,7 +50,8 @@ int64_t conv_in_place_scratch_floats(const kern::ConvParams& p) {
 }
 
 void run_conv_in_place(const kern::KernelTable& k, const kern::ConvParams& p, const kern::ConvPostOps& post,
-                       const float* wei, const float* bias, float* data, float* scratch, int64_t scratch_floats) {
+                       const float* wei, const float* bias, float* data, float* scratch, int64_t scratch_floats,
+                       PreparedConvs* prepared, kern::WeightPacks* packs) {
   if (!conv_in_place_applies(p) || post.has_residual)
     fail(Status::internal, "a convolution over its own input needs one sample, stride 1, the same extents, "
                            "no more output than input channels, one layout and no residual");
@@ -80,7 +82,7 @@ void run_conv_in_place(const kern::KernelTable& k, const kern::ConvParams& p, co
     s.in[a] = i1 - i0;
     s.pad[a] = i0 - lo;
     s.out[a] = c1 - c0;
-    kern::run_conv_fused(k, s, post, src, wei, bias, nullptr, out_buf);
+    run_conv(k, prepared, packs, s, post, wei, bias, src, nullptr, out_buf);
     // Output plane z covers input plane z, which later slabs read from c1 - pad on: planes
     // before that are written now, the rest wait for the next slab.
     const int64_t done = c1 == planes ? planes : c1 - pad;

@@ -12,6 +12,8 @@
 
 namespace vx {
 
+class PreparedConvs;
+
 // True when `p` meets the conditions above (any slab axis works: all strides 1).
 bool conv_in_place_applies(const kern::ConvParams& p);
 
@@ -20,9 +22,11 @@ int64_t conv_in_place_scratch_floats(const kern::ConvParams& p);
 
 // dst = act(conv(src) + bias) where dst == src (the same pointer; the input is destroyed).
 // `scratch` holds conv_in_place_scratch_floats(p) floats; when it is NULL or smaller, a buffer
-// of the calling thread, kept for later calls, is used instead.
+// of the calling thread, kept for later calls, is used instead. The slab convolutions go
+// through `prepared` (the node's, packing into `packs`) when given, else the table's entries.
 void run_conv_in_place(const kern::KernelTable& kernels, const kern::ConvParams& p, const kern::ConvPostOps& post,
                        const float* wei, const float* bias, float* data, float* scratch = nullptr,
-                       int64_t scratch_floats = 0);
+                       int64_t scratch_floats = 0, PreparedConvs* prepared = nullptr,
+                       kern::WeightPacks* packs = nullptr);
 
 }  // namespace vx

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ops/conv_prepared.h"
 #include "ops/planes.h"
 
 namespace vx {
@@ -78,11 +79,11 @@ ConvPoolPlan plan_conv_pool(const kern::ConvParams& c, const kern::PoolParams& q
 
 void run_conv_pool(const kern::KernelTable& k, const ConvPoolPlan& plan, const kern::ConvParams& c,
                    const kern::ConvPostOps& post, const kern::PoolParams& q, const float* src, const float* wei,
-                   const float* bias, float* dst, float* scratch) {
+                   const float* bias, float* dst, float* scratch, PreparedConvs* prepared, kern::WeightPacks* packs) {
   const int a = plan.axis;
   const int64_t pooled = q.out[a];
   if (plan.pooled_per_slab >= pooled) {  // one slab: the unfused pair
-    kern::run_conv_fused(k, c, post, src, wei, bias, nullptr, scratch);
+    run_conv(k, prepared, packs, c, post, wei, bias, src, nullptr, scratch);
     k.pool(q, scratch, dst);
     return;
   }
@@ -102,7 +103,7 @@ void run_conv_pool(const kern::KernelTable& k, const ConvPoolPlan& plan, const k
     cs.in[a] = s.i1 - s.i0;
     cs.pad[a] = s.conv_pad;
     cs.out[a] = s.c1 - s.c0;
-    kern::run_conv_fused(k, cs, post, slab_src, wei, bias, nullptr, conv_buf);
+    run_conv(k, prepared, packs, cs, post, wei, bias, slab_src, nullptr, conv_buf);
     kern::PoolParams qs = q;
     qs.in[a] = s.c1 - s.c0;
     qs.pad[a] = s.pool_pad;

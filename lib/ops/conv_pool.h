@@ -16,6 +16,8 @@
 
 namespace vx {
 
+class PreparedConvs;
+
 struct ConvPoolPlan {
   int axis = 0;                  // slab axis of the 3-D extents: 0 (depth), or 1 (height) for 2-D
   int64_t pooled_per_slab = 0;   // pooled planes per slab (all of them: one slab)
@@ -38,9 +40,11 @@ ConvPoolPlan plan_conv_pool(const kern::ConvParams& conv, const kern::PoolParams
                             const ConvPoolLimits& limits = {});
 
 // dst = pool(act(conv(src) + bias)) with `kernels`, slab by slab as `plan` says; `scratch`
-// holds plan.scratch_per_sample() * conv.n floats.
+// holds plan.scratch_per_sample() * conv.n floats. The slab convolutions go through `prepared`
+// (the node's, packing into `packs`) when given, else the table's plain entries.
 void run_conv_pool(const kern::KernelTable& kernels, const ConvPoolPlan& plan, const kern::ConvParams& conv,
                    const kern::ConvPostOps& post, const kern::PoolParams& pool, const float* src,
-                   const float* wei, const float* bias, float* dst, float* scratch);
+                   const float* wei, const float* bias, float* dst, float* scratch, PreparedConvs* prepared = nullptr,
+                   kern::WeightPacks* packs = nullptr);
 
 }  // namespace vx

@@ -2,6 +2,7 @@
 // B [OC]. Attributes: strides, pads (begins then ends), dilations, group, output_padding.
 // out = (in-1)*stride - pad_begin - pad_end + dilation*(k-1) + output_padding + 1.
 #include "graph/op.h"
+#include "ops/conv_prepared.h"
 #include "ops/registry.h"
 #include "ops/spatial.h"
 
@@ -63,7 +64,8 @@ class ConvTransposeOp : public OpDef {
     p.src_layout = layout_attr(node, kLayoutX, p.ic, ctx.kernels);
     p.dst_layout = layout_attr(node, kLayoutY, p.oc, ctx.kernels);
     const float* bias = in.size() == 3 && in[2]->defined() ? in[2]->f32() : nullptr;
-    ctx.kernels.conv_transpose(p, in[0]->f32(), in[1]->f32(), bias, out[0]->f32());
+    prepared_convs(ctx).run(ctx.kernels, ctx.packs, p, kern::ConvPostOps{}, true, in[1]->f32(), bias, in[0]->f32(),
+                            nullptr, out[0]->f32());
   }
 };
 

@@ -63,9 +63,10 @@ Exam::Exam(ExamModels models) : models_(std::move(models)) {
     fail(Status::invalid_argument, "the classifier must take two sequences, it takes " +
                                        std::to_string(models_.classifier->graph->inputs.size()) + " inputs");
   const auto& k = kern::default_kernels();
-  classifier_ = std::make_unique<Executor>(models_.classifier->graph, k, metadata_layer_tensors(*models_.classifier));
-  if (models_.denoiser) denoiser_ = std::make_unique<Executor>(models_.denoiser->graph, k, metadata_layer_tensors(*models_.denoiser));
-  if (models_.segmenter) segmenter_ = std::make_unique<Executor>(models_.segmenter->graph, k, metadata_layer_tensors(*models_.segmenter));
+  auto executor = [&k](const Model& m) { return std::make_unique<Executor>(m.graph, k, metadata_layer_tensors(m), m.packs); };
+  classifier_ = executor(*models_.classifier);
+  if (models_.denoiser) denoiser_ = executor(*models_.denoiser);
+  if (models_.segmenter) segmenter_ = executor(*models_.segmenter);
 }
 
 nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::string& out_dir, const ExamOptions& opt) {

@@ -187,26 +187,6 @@ TEST_CASE("conv_fused: activation and residual post-ops match the composed refer
   }
 }
 
-TEST_CASE("conv cache: reuses primitives and weights, notices new weights at the same address") {
-  cpu::clear_conv_cache();
-  const ConvParams p = conv_p(1, 4, 8, {6, 6, 6}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1});
-  const auto src = rnd(p.ic * 216, 20);
-  auto wei = rnd(wei_count(p, false), 21);
-  std::vector<float> a(out_count(p)), b(out_count(p)), want(out_count(p));
-  cpu::conv_f32__onednn(p, src.data(), wei.data(), nullptr, a.data());
-  CHECK(cpu::conv_cache_size() == 1);
-  cpu::conv_f32__onednn(p, src.data(), wei.data(), nullptr, b.data());
-  CHECK(cpu::conv_cache_size() == 1);  // second run: same primitive and reordered weights
-  expect_exact(a, b, "run-to-run");
-  wei[0] += 1.f;  // same address, new values
-  cpu::conv_f32__onednn(p, src.data(), wei.data(), nullptr, b.data());
-  CHECK(cpu::conv_cache_size() == 2);
-  ref_kernels().conv(p, src.data(), wei.data(), nullptr, want.data());
-  expect_close(b, want, 1e-4, 1e-4, "after weight change");
-  cpu::clear_conv_cache();
-  CHECK(cpu::conv_cache_size() == 0);
-}
-
 TEST_CASE("unary: every op, awkward counts") {
   for (const KernelTable* t : fast_tables())
     for (int64_t n : {1, 15, 17, 1000, 70001}) {
@@ -325,8 +305,7 @@ TEST_CASE("linear") {
     }
 }
 
-TEST_CASE("conv cache: concurrent callers from several threads get correct results") {
-  cpu::clear_conv_cache();
+TEST_CASE("one-shot conv entries: concurrent callers from several threads get correct results") {
   const ConvParams p = conv_p(1, 8, 8, {6, 7, 8}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1});
   const auto src = rnd(p.ic * p.in[0] * p.in[1] * p.in[2], 31);
   std::vector<std::vector<float>> weis, wants;
@@ -335,15 +314,17 @@ TEST_CASE("conv cache: concurrent callers from several threads get correct resul
     wants.emplace_back(out_count(p));
     ref_kernels().conv(p, src.data(), weis.back().data(), nullptr, wants.back().data());
   }
+  const int64_t alive = packed_weights_alive();
   std::vector<std::vector<float>> got(8, std::vector<float>(out_count(p)));
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i)
     threads.emplace_back([&, i] {
-      for (int rep = 0; rep < 5; ++rep) cpu::conv_f32__onednn(p, src.data(), weis[i % 4].data(), nullptr, got[i].data());
+      for (int rep = 0; rep < 5; ++rep)
+        cpu::route_conv_cpu_once(p, src.data(), weis[i % 4].data(), nullptr, got[i].data());
     });
   for (auto& t : threads) t.join();
   for (int i = 0; i < 8; ++i) expect_close(got[i], wants[i % 4], 1e-4, 1e-4, "thread " + std::to_string(i));
-  CHECK(cpu::conv_cache_size() == 4);
+  CHECK(packed_weights_alive() == alive);  // a one-shot call keeps nothing
 }
 
 // ---- blocked16 layouts (tables with a `reorder` entry). The oracle is the reference kernel on
@@ -480,8 +461,8 @@ TEST_CASE("pointwise AVX-512 kernel: blocked16 1x1x1 convolutions match the refe
                        want.data());
         p.src_layout = p.dst_layout = Layout::blocked16;
         const auto res_b = to_layout(res, p.n, p.oc, sp_out(p), Layout::blocked16);
-        cpu::conv_pointwise_f32__avx512(p, post, to_layout(src, p.n, p.ic, sp_in(p), Layout::blocked16).data(),
-                                        wei.data(), bias.data(), with_res ? res_b.data() : nullptr, got.data());
+        cpu::conv_fused_f32__avx512_pointwise(p, post, to_layout(src, p.n, p.ic, sp_in(p), Layout::blocked16).data(),
+                                              wei.data(), bias.data(), with_res ? res_b.data() : nullptr, got.data());
         expect_close(got, to_layout(want, p.n, p.oc, sp_out(p), Layout::blocked16), 1e-4, 1e-4,
                      "pointwise " + std::to_string(s.ic) + " -> " + std::to_string(s.oc) + " act " +
                          std::to_string(static_cast<int>(act)) + (with_res ? " + residual" : ""));
@@ -494,7 +475,7 @@ TEST_CASE("pointwise AVX-512 kernel: blocked16 1x1x1 convolutions match the refe
   ConvPostOps post;
   post.act = Unary::relu;
   std::vector<float> direct(out_count(p)), table(out_count(p), 123.f), want(out_count(p));
-  cpu::conv_pointwise_f32__avx512(p, post, src.data(), wei.data(), bias.data(), nullptr, direct.data());
+  cpu::conv_fused_f32__avx512_pointwise(p, post, src.data(), wei.data(), bias.data(), nullptr, direct.data());
   run_conv_fused(*cpu::cpu_kernels(cpu::Isa::avx512), p, post, src.data(), wei.data(), bias.data(), nullptr, table.data());
   expect_exact(table, direct, "the table routes a large pointwise conv to the AVX-512 kernel");
   ConvParams plain = p;
