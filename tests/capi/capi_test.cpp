@@ -381,6 +381,7 @@ TEST_CASE("the progress callback cancels a long run promptly, writing no output"
   float* o = out.data();
   size_t cap = numel;
   std::chrono::steady_clock::time_point stop_at;
+  int64_t calls_when_stopped = 0;
   // Ask to stop once the run is under way (after 10 of its 300 steps: each Conv+Relu runs
   // fused, as one step): a wall-clock delay
   // would race with fast kernels that finish the whole run first.
@@ -388,6 +389,8 @@ TEST_CASE("the progress callback cancels a long run promptly, writing no output"
     while (ctx.calls.load() < 10) std::this_thread::yield();
     stop_at = std::chrono::steady_clock::now();
     ctx.stop = true;
+    // Read after the store: a callback counted after this sees stop and is the last one.
+    calls_when_stopped = ctx.calls.load();
   });
   const vx_status st = vx_session_run_into(s, 1, &in.ptr, &in.shape_ptr, &in.rank, 1, &o, &cap);
   const auto returned = std::chrono::steady_clock::now();
@@ -397,7 +400,9 @@ TEST_CASE("the progress callback cancels a long run promptly, writing no output"
   const double ms = std::chrono::duration<double, std::milli>(returned - stop_at).count();
   MESSAGE("returned " << ms << " ms after the callback asked to stop, after " << ctx.calls.load() << " of "
                       << ctx.total << " steps");
-  CHECK(ms < 100.0);
+  // Promptness in steps, not milliseconds (a loaded CI machine makes any wall-clock bound
+  // flaky): at most the one step whose callback saw the request runs after it.
+  CHECK(ctx.calls.load() <= calls_when_stopped + 1);
   CHECK(ctx.stage == "run");
   CHECK(ctx.total == 300);
   CHECK(ctx.calls.load() < 300);  // it really stopped early
