@@ -63,6 +63,16 @@ def _attrs(node):
     return out
 
 
+def _onnx_np_dtype(onnx_type, node):
+    """numpy dtype of an ONNX TensorProto element type. onnx.mapping is what onnx 1.12 (Debian's)
+    has; onnx.helper.tensor_dtype_to_np_dtype only came in 1.13 (and onnx.mapping is deprecated there)."""
+    import onnx.mapping
+    dt = onnx.mapping.TENSOR_TYPE_TO_NP_TYPE.get(int(onnx_type))
+    if dt is None:
+        raise ConvertError(f"Cast node '{node.name}': unsupported target type {onnx_type}")
+    return dt
+
+
 # Ops evaluated with numpy when every input is known at conversion time.
 def _fold(op, node, ins, attrs, opset):
     import onnx
@@ -81,7 +91,7 @@ def _fold(op, node, ins, attrs, opset):
     if op == "Cast":
         if _is_symbolic(ins[0]):
             return ins[0]
-        return ins[0].astype(onnx.helper.tensor_dtype_to_np_dtype(attrs["to"]))
+        return ins[0].astype(_onnx_np_dtype(attrs["to"], node))
     if op == "Gather":
         return np.take(ins[0], ins[1].astype(np.int64), axis=attrs.get("axis", 0))
     if op in ("Unsqueeze", "Squeeze"):
@@ -125,6 +135,8 @@ def _fold(op, node, ins, attrs, opset):
               "Less": np.less, "Greater": np.greater, "Pow": np.power, "Max": np.maximum, "Min": np.minimum}
     if op in binary:
         return binary[op](ins[0], ins[1])
+    if op == "Mod":  # fmod=0: the sign of the divisor (Python's %); fmod=1: of the dividend (C's fmod)
+        return np.fmod(ins[0], ins[1]) if attrs.get("fmod", 0) else np.mod(ins[0], ins[1])
     if op == "Div":
         if np.issubdtype(ins[0].dtype, np.integer):
             return np.trunc(ins[0] / ins[1]).astype(ins[0].dtype)
@@ -138,7 +150,7 @@ def _fold(op, node, ins, attrs, opset):
 
 FOLDABLE = {"Constant", "Identity", "Dropout", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice",
             "Reshape", "Transpose", "ConstantOfShape", "Range", "Expand", "Where", "Add", "Sub", "Mul", "Equal",
-            "Less", "Greater", "Pow", "Max", "Min", "Div", "Floor", "Ceil", "Sqrt", "Neg", "Abs", "Relu", "Not"}
+            "Less", "Greater", "Pow", "Max", "Min", "Mod", "Div", "Floor", "Ceil", "Sqrt", "Neg", "Abs", "Relu", "Not"}
 # Ops that accept symbolic (run-time) dims in their inputs while folding.
 SYMBOLIC_OK = {"Identity", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice"}
 
