@@ -3,6 +3,9 @@
 
     /usr/bin/python3 weights/convert.py MODEL.onnx OUT.vxm [--name NAME] [--metadata meta.json]
                                         [--compress] [--input-shape NAME=1,1,20,192,192 ...]
+    /usr/bin/python3 weights/convert.py --from-nnunet MODEL_FOLDER OUT.vxm [--configuration 3d_fullres]
+                                        [--folds 0,1,2,3,4 | all] [--checkpoint checkpoint_final.pth]
+                                        (nnU-Net v2 results folders: weights/nnunet/importer.py)
 
     from convert import convert_torch, convert_onnx
     convert_torch(module, example_inputs, "out.vxm", metadata=None, opset=13)
@@ -432,6 +435,14 @@ class _Converter:
             return self._simple(op, allowed)
         raise AttributeError(name)
 
+    def op_InstanceNormalization(self, node, attrs):
+        """Written as ONNX gives it (x, scale, B; epsilon). The engine registers it with the field-models
+        work (issue 18); until then the loader names it as an unsupported op."""
+        self.check_attrs(node, attrs, {"epsilon"})
+        if not all(self.known(i) for i in node.input[1:3]):
+            raise ConvertError(f"InstanceNormalization node '{node.name}': scale and bias must be constant")
+        self.emit(node, "InstanceNormalization", list(node.input[:3]), {"epsilon": float(attrs.get("epsilon", 1e-5))})
+
     def op_LeakyRelu(self, node, attrs):
         self.check_attrs(node, attrs, {"alpha"})
         self.emit(node, "LeakyRelu", list(node.input), {"alpha": float(attrs.get("alpha", 0.01))})
@@ -605,6 +616,10 @@ def convert_torch(module, example_inputs, out_path, metadata=None, opset=13, inp
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if any(a == "--from-nnunet" or a.startswith("--from-nnunet=") for a in argv):
+        from nnunet import importer
+        return importer.main(argv)
     p = argparse.ArgumentParser(description="Convert an ONNX model (opset 11-17) to voxinfer's .vxm format.")
     p.add_argument("onnx")
     p.add_argument("out")
