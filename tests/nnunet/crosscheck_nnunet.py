@@ -126,6 +126,11 @@ def run_case(name, folder, image):
     res["labels_present"] = sorted(int(v) for v in np.unique(their_seg))
     # end to end through predict_single_npy_array
     e2e = pred.predict_single_npy_array(theirs_img.copy(), {"spacing": theirs_props["spacing"]}, None, None, False)
+    # what an fp32 engine would give: the same steps with float32 accumulation
+    fp32_logits = ref.predict_logits(nets, my_pre, m, accumulation_dtype=torch.float32)
+    fp32_seg, _ = ref.export(fp32_logits, my_props, m)
+    res["fp32_accumulation_logits_max_abs_diff"] = maxdiff(their_logits.float(), fp32_logits)
+    res["fp32_accumulation_labels_differing_pct"] = 100.0 * float((np.asarray(their_seg) != fp32_seg).mean())
     res["predict_single_npy_array_vs_reference_labels_equal_pct"] = 100.0 * float((np.asarray(e2e) == my_seg).mean())
     res["seconds"] = {"nnunet_logits": round(t2 - t1, 1), "reference_logits": round(t3 - t2, 1),
                       "total": round(time.time() - t0, 1)}

@@ -279,8 +279,10 @@ def predict_tile(net, x, mirror_axes):
 
 
 @torch.no_grad()
-def sliding_window_logits(net, data, meta, heads, mirror_axes, tile_step_size=0.5, record=None):
-    """One fold: float16 aggregation of Gaussian-weighted tiles, as nnU-Net on the CPU."""
+def sliding_window_logits(net, data, meta, heads, mirror_axes, tile_step_size=0.5, record=None,
+                          accumulation_dtype=torch.half):
+    """One fold: float16 aggregation of Gaussian-weighted tiles, as nnU-Net on the CPU
+    (accumulation_dtype=torch.float32: the fp32 variant, Gaussian still nnU-Net's float16 map)."""
     patch = list(meta["patch_size"])
     data_t = torch.from_numpy(np.ascontiguousarray(data, np.float32))
     padded, revert = pad_to_patch(data_t.numpy(), patch)
@@ -289,8 +291,8 @@ def sliding_window_logits(net, data, meta, heads, mirror_axes, tile_step_size=0.
     sw = meta.get("sliding_window", {})
     gaussian = compute_gaussian(tuple(patch), sw.get("gaussian_sigma_scale", 1. / 8),
                                 sw.get("gaussian_value_scaling_factor", 10))
-    logits = torch.zeros((heads, *padded.shape[1:]), dtype=torch.half)
-    weights = torch.zeros(padded.shape[1:], dtype=torch.half)
+    logits = torch.zeros((heads, *padded.shape[1:]), dtype=accumulation_dtype)
+    weights = torch.zeros(padded.shape[1:], dtype=accumulation_dtype)
     for sl in slicers:
         tile = torch.clone(padded[sl][None], memory_format=torch.contiguous_format)
         pred = predict_tile(net, tile, mirror_axes)[0]
@@ -307,7 +309,8 @@ def sliding_window_logits(net, data, meta, heads, mirror_axes, tile_step_size=0.
     return logits[(slice(None), *revert[1:])]
 
 
-def predict_logits(nets, data, meta, mirror_axes=None, tile_step_size=0.5, record=None):
+def predict_logits(nets, data, meta, mirror_axes=None, tile_step_size=0.5, record=None,
+                   accumulation_dtype=torch.half):
     """Folds summed in float16 and divided by their number (predict_logits_from_preprocessed_data)."""
     heads = meta["num_segmentation_heads"]
     mirror_axes = meta.get("allowed_mirroring_axes") if mirror_axes is None else mirror_axes
@@ -315,7 +318,7 @@ def predict_logits(nets, data, meta, mirror_axes=None, tile_step_size=0.5, recor
     for net in nets:
         net.eval()
         p = sliding_window_logits(net, data, meta, heads, mirror_axes, tile_step_size,
-                                  record if pred is None else None)
+                                  record if pred is None else None, accumulation_dtype)
         pred = p if pred is None else pred + p
     if len(nets) > 1:
         pred /= len(nets)
