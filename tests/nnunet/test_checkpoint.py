@@ -97,3 +97,13 @@ def test_not_a_zip_is_a_clear_error(tmp_path):
         pickle.dump({"a": 1}, f)
     with pytest.raises(CheckpointError, match="not a torch zip checkpoint"):
         load_checkpoint(str(path))
+
+
+def test_view_outside_its_storage_is_an_error():
+    from nnunet.checkpoint import _rebuild_tensor
+    storage = torch.arange(10, dtype=torch.float32)
+    assert torch.equal(_rebuild_tensor(storage, 2, (2, 4), (4, 1)), storage[2:10].view(2, 4))
+    with pytest.raises(CheckpointError, match="outside its storage"):
+        _rebuild_tensor(storage, 4, (2, 4), (4, 1))  # last element 4 + 7 = 11 >= 10
+    with pytest.raises(CheckpointError, match="outside its storage"):
+        _rebuild_tensor(storage, 0, (3,), (-1,))

@@ -39,12 +39,7 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, backward
     """torch._utils._rebuild_tensor_v2's meaning: a view of `storage` (a 1-D tensor) at element
     `offset` with `size` and `stride`; copied so the result owns contiguous memory."""
     import torch
-    n = 1
-    for s, st in zip(size, stride):
-        if s == 0:
-            n = 0
-            break
-    if n and size:
+    if size and all(s > 0 for s in size):
         last = offset + sum((s - 1) * st for s, st in zip(size, stride))
         if offset < 0 or any(st < 0 for st in stride) or last >= storage.numel():
             raise CheckpointError(f"tensor view (offset {offset}, size {tuple(size)}, stride {tuple(stride)}) "
