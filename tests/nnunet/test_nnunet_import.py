@@ -154,3 +154,27 @@ def test_engine_loads_it_or_names_instance_normalization(folders, tmp_path):
     with torch.no_grad():
         ref = nets[0](torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(y, ref, rtol=0, atol=1e-4 * max(1, np.abs(ref).max()))
+
+
+def test_engine_accepts_the_multi_fold_graph(folders, tmp_path):
+    """The loader's structural checks and shape inference on the two-fold graph, with each
+    InstanceNormalization replaced by Identity (the engine lacks it until issue 18): the engine's
+    fold outputs equal the PyTorch runner's on the same substituted graph."""
+    voxinfer = pytest.importorskip("voxinfer")
+    import_nnunet(folders["3d_fullres"], str(tmp_path / "a.vxm"))
+    model = vxm.read(str(tmp_path / "a.vxm"))
+    for n in model["graph"]["nodes"]:
+        if n["op"] == "InstanceNormalization":
+            n["op"], n["inputs"], n["attrs"] = "Identity", n["inputs"][:1], {}
+    used = {i for n in model["graph"]["nodes"] for i in n["inputs"]}
+    tensors = {k: v for k, v in model["tensors"].items() if k in used}
+    path = str(tmp_path / "sub.vxm")
+    vxm.write(path, model["graph"], tensors, model["metadata"])
+    x = np.random.default_rng(5).standard_normal(model["graph"]["inputs"][0]["shape"]).astype(np.float32)
+    ref = vxm_torch_runner.run(vxm.read(path), {"input": x})
+    with voxinfer.Model(path, threads=1) as m:
+        names = m.output_names
+        ys = m.run(x)
+    assert names == ["logits_fold_0", "logits_fold_1"]
+    for y, name in zip(ys, names):
+        np.testing.assert_allclose(y, ref[name], rtol=0, atol=1e-4 * max(1, np.abs(ref[name]).max()))

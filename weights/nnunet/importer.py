@@ -137,10 +137,13 @@ def nnunet_metadata(plans, dataset_json, conf_name, conf, folds, ckpt0, labels):
 def _prefixed(graph, weights, prefix):
     """The fold's node and tensor names prefixed, except the shared input and the fold's outputs."""
     keep = {i["name"] for i in graph["inputs"]} | set(graph["outputs"]) | {""}
-    ren = {n: prefix + n for n in weights}
+
+    def name(n):  # ONNX node names from torch start with "/": no double slash
+        return prefix + n[1:] if n.startswith("/") else prefix + n
+    ren = {n: name(n) for n in weights}
     for node in graph["nodes"]:
-        ren.update({o: prefix + o for o in node["outputs"] if o not in keep})
-    nodes = [{"name": prefix + n["name"], "op": n["op"], "attrs": n["attrs"],
+        ren.update({o: name(o) for o in node["outputs"] if o not in keep})
+    nodes = [{"name": name(n["name"]), "op": n["op"], "attrs": n["attrs"],
               "inputs": [ren.get(i, i) for i in n["inputs"]], "outputs": [ren.get(o, o) for o in n["outputs"]]}
              for n in graph["nodes"]]
     return nodes, {ren[k]: v for k, v in weights.items()}
