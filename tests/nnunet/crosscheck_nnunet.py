@@ -44,6 +44,11 @@ def case_folders(work):
     out["plain3d_sepz_zscore_mask_2folds"] = mk.write_model_folder(
         os.path.join(base, "nnUNetTrainer__nnUNetPlans__3d_fullres"), p, ds, "3d_fullres", folds=(0, 1))
     out["plain2d_ct"] = mk.write_model_folder(os.path.join(base, "nnUNetTrainer__nnUNetPlans__2d"), p, ds, "2d")
+    pz = json.loads(json.dumps(p))
+    pz["configurations"]["2d"]["normalization_schemes"] = ["ZScoreNormalization"]
+    out["plain2d_regions_zscore"] = mk.write_model_folder(
+        os.path.join(work, "Dataset903_Regions", "nnUNetTrainer__nnUNetPlans__2d"), pz,
+        mk.dataset_json(channels=ch, regions=True), "2d", seed=11)
     r = mk.resenc_plans(schemes=["RescaleTo01Normalization"], use_mask=[False], channels=ch, intensity=props)
     r["configurations"]["3d_fullres"]["spacing"] = [2.4, 3.0, 3.6]  # after transpose_forward [2, 0, 1]
     r["configurations"]["3d_fullres"]["patch_size"] = [32, 16, 32]

@@ -16,6 +16,7 @@ import os
 import torch
 
 from models.nnunet_networks import build_from_plans
+from nnunet.importer import label_info
 from nnunet_checkpoint_writer import save_nnunet_checkpoint
 
 IMPORTS = ["conv_op", "norm_op", "dropout_op", "nonlin"]
@@ -107,13 +108,6 @@ def dataset_json(channels=CHANNELS, regions=False):
     return d
 
 
-def num_heads(ds):
-    labels = ds["labels"]
-    if "regions_class_order" in ds:
-        return len(labels) - 1  # one sigmoid head per region (background not a head)
-    return len(labels)
-
-
 def randomise(net, seed):
     """Random weights with non-trivial normalisation affine parameters."""
     g = torch.Generator().manual_seed(seed)
@@ -139,7 +133,7 @@ def write_model_folder(folder, plans, ds, configuration, folds=(0,), trainer="nn
     dim = len(plans["configurations"][configuration]["patch_size"])
     mirror_axes = tuple(range(dim)) if mirror_axes is None else mirror_axes
     for k, fold in enumerate(folds):
-        net = build_from_plans(plans, configuration, len(ds["channel_names"]), num_heads(ds))
+        net = build_from_plans(plans, configuration, len(ds["channel_names"]), label_info(ds)["num_segmentation_heads"])
         randomise(net, seed + 1000 * k)
         d = os.path.join(folder, f"fold_{fold}")
         os.makedirs(d, exist_ok=True)
