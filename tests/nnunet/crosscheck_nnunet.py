@@ -142,6 +142,27 @@ def run_case(name, folder, image):
     return res
 
 
+def old_plans_layout_check():
+    """models.nnunet_networks.architecture_of on plans written before the `architecture` block
+    against nnU-Net's ConfigurationManager conversion of the same configuration."""
+    import copy
+    from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager
+    from models.nnunet_networks import architecture_of
+    res = {"check": "old_plans_layout"}
+    for kind, plans in (("PlainConvUNet", mk.plain_plans()), ("ResidualEncoderUNet", mk.resenc_plans())):
+        conf = plans["configurations"]["3d_fullres"]
+        a = conf.pop("architecture")
+        ak = a["arch_kwargs"]
+        conf.update({"UNet_class_name": kind, "UNet_base_num_features": 4, "unet_max_num_features": 16,
+                     "n_conv_per_stage_encoder": ak.get("n_conv_per_stage", ak.get("n_blocks_per_stage")),
+                     "n_conv_per_stage_decoder": ak["n_conv_per_stage_decoder"], "num_pool_per_axis": [2, 3, 3],
+                     "pool_op_kernel_sizes": ak["strides"], "conv_kernel_sizes": ak["kernel_sizes"]})
+        cm = ConfigurationManager(copy.deepcopy(conf))
+        theirs = [cm.network_arch_class_name, cm.network_arch_init_kwargs, list(cm.network_arch_init_kwargs_req_import)]
+        res[kind] = json.dumps(list(architecture_of(copy.deepcopy(conf)))) == json.dumps(theirs)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("src_root")
@@ -152,6 +173,7 @@ def main():
     sys.path.insert(0, HERE)
     import nnunet_env
     nnunet_env.setup(a.src_root)
+    print(json.dumps(old_plans_layout_check()), flush=True)
     folders = case_folders(a.work)
     for name, folder in folders.items():
         if a.case and name not in a.case:

@@ -59,9 +59,10 @@ def setup(src_root):
 STUBBED = []
 # Packages nnU-Net imports at module level for training, planning, or file formats we do not read
 # (SimpleITK: NibabelIO is used instead; blosc2: preprocessed-data storage; cc3d: postprocessing).
+# Only absent packages are stubbed, and a submodule only below a stubbed package: an optional
+# submodule of a real package (scipy's, skimage's) must stay an ImportError.
 STUBBABLE = {"SimpleITK", "blosc2", "cc3d", "threadpoolctl", "sklearn", "timm", "einops", "fft_conv_pytorch",
-             "dicom2nifti", "tifffile", "imagecodecs", "batchviewer", "seaborn", "graphviz", "requests",
-             "yaml", "matplotlib", "pandas", "skimage", "scipy", "nibabel"}
+             "dicom2nifti", "tifffile", "imagecodecs", "batchviewer", "seaborn", "graphviz"}
 
 
 class _StubFinder:
@@ -70,13 +71,17 @@ class _StubFinder:
 
     def find_spec(self, name, path=None, target=None):
         import importlib.machinery
-        if name.split(".")[0] not in STUBBABLE:
+        top = name.split(".")[0]
+        if top not in STUBBABLE:
+            return None
+        if "." in name and not getattr(sys.modules.get(top), "__voxinfer_stub__", False):
             return None
         return importlib.machinery.ModuleSpec(name, self, is_package=True)
 
     def create_module(self, spec):
         STUBBED.append(spec.name)
         m = types.ModuleType(spec.name)
+        m.__voxinfer_stub__ = True
         m.__getattr__ = _module_getattr
         m.__path__ = []
         return m
