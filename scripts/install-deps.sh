@@ -10,6 +10,7 @@ pkgs=(
   clang libclang-rt-14-dev libomp-14-dev
   python3 python3-pip python3-setuptools python3-wheel python3-numpy python3-torch python3-onnx python3-nibabel
   python3-scipy python3-pytest python3-pydicom python3-matplotlib python3-pandas python3-dask python3-distributed
+  python3-skimage  # tests/nnunet: nnU-Net resamples with skimage.transform.resize
   r-base-core r-cran-testthat
   libinsighttoolkit5-dev
 )

@@ -3,6 +3,9 @@
 
     /usr/bin/python3 weights/convert.py MODEL.onnx OUT.vxm [--name NAME] [--metadata meta.json]
                                         [--compress] [--input-shape NAME=1,1,20,192,192 ...]
+    /usr/bin/python3 weights/convert.py --from-nnunet MODEL_FOLDER OUT.vxm [--configuration 3d_fullres]
+                                        [--folds 0,1,2,3,4 | all] [--checkpoint checkpoint_final.pth]
+                                        (nnU-Net v2 results folders: weights/nnunet/importer.py)
 
     from convert import convert_torch, convert_onnx
     convert_torch(module, example_inputs, "out.vxm", metadata=None, opset=13)
@@ -63,6 +66,16 @@ def _attrs(node):
     return out
 
 
+def _onnx_np_dtype(onnx_type, node):
+    """numpy dtype of an ONNX TensorProto element type. onnx.mapping is what onnx 1.12 (Debian's)
+    has; onnx.helper.tensor_dtype_to_np_dtype only came in 1.13 (and onnx.mapping is deprecated there)."""
+    import onnx.mapping
+    dt = onnx.mapping.TENSOR_TYPE_TO_NP_TYPE.get(int(onnx_type))
+    if dt is None:
+        raise ConvertError(f"Cast node '{node.name}': unsupported target type {onnx_type}")
+    return dt
+
+
 # Ops evaluated with numpy when every input is known at conversion time.
 def _fold(op, node, ins, attrs, opset):
     import onnx
@@ -81,7 +94,7 @@ def _fold(op, node, ins, attrs, opset):
     if op == "Cast":
         if _is_symbolic(ins[0]):
             return ins[0]
-        return ins[0].astype(onnx.helper.tensor_dtype_to_np_dtype(attrs["to"]))
+        return ins[0].astype(_onnx_np_dtype(attrs["to"], node))
     if op == "Gather":
         return np.take(ins[0], ins[1].astype(np.int64), axis=attrs.get("axis", 0))
     if op in ("Unsqueeze", "Squeeze"):
@@ -125,6 +138,8 @@ def _fold(op, node, ins, attrs, opset):
               "Less": np.less, "Greater": np.greater, "Pow": np.power, "Max": np.maximum, "Min": np.minimum}
     if op in binary:
         return binary[op](ins[0], ins[1])
+    if op == "Mod":  # fmod=0: the sign of the divisor (Python's %); fmod=1: of the dividend (C's fmod)
+        return np.fmod(ins[0], ins[1]) if attrs.get("fmod", 0) else np.mod(ins[0], ins[1])
     if op == "Div":
         if np.issubdtype(ins[0].dtype, np.integer):
             return np.trunc(ins[0] / ins[1]).astype(ins[0].dtype)
@@ -138,7 +153,7 @@ def _fold(op, node, ins, attrs, opset):
 
 FOLDABLE = {"Constant", "Identity", "Dropout", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice",
             "Reshape", "Transpose", "ConstantOfShape", "Range", "Expand", "Where", "Add", "Sub", "Mul", "Equal",
-            "Less", "Greater", "Pow", "Max", "Min", "Div", "Floor", "Ceil", "Sqrt", "Neg", "Abs", "Relu", "Not"}
+            "Less", "Greater", "Pow", "Max", "Min", "Mod", "Div", "Floor", "Ceil", "Sqrt", "Neg", "Abs", "Relu", "Not"}
 # Ops that accept symbolic (run-time) dims in their inputs while folding.
 SYMBOLIC_OK = {"Identity", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice"}
 
@@ -420,6 +435,14 @@ class _Converter:
             return self._simple(op, allowed)
         raise AttributeError(name)
 
+    def op_InstanceNormalization(self, node, attrs):
+        """Written as ONNX gives it (x, scale, B; epsilon). The engine registers it with the field-models
+        work (issue 18); until then the loader names it as an unsupported op."""
+        self.check_attrs(node, attrs, {"epsilon"})
+        if not all(self.known(i) for i in node.input[1:3]):
+            raise ConvertError(f"InstanceNormalization node '{node.name}': scale and bias must be constant")
+        self.emit(node, "InstanceNormalization", list(node.input[:3]), {"epsilon": float(attrs.get("epsilon", 1e-5))})
+
     def op_LeakyRelu(self, node, attrs):
         self.check_attrs(node, attrs, {"alpha"})
         self.emit(node, "LeakyRelu", list(node.input), {"alpha": float(attrs.get("alpha", 0.01))})
@@ -593,6 +616,10 @@ def convert_torch(module, example_inputs, out_path, metadata=None, opset=13, inp
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if any(a == "--from-nnunet" or a.startswith("--from-nnunet=") for a in argv):
+        from nnunet import importer
+        return importer.main(argv)
     p = argparse.ArgumentParser(description="Convert an ONNX model (opset 11-17) to voxinfer's .vxm format.")
     p.add_argument("onnx")
     p.add_argument("out")

@@ -4,7 +4,7 @@ Each module has a `build(**kwargs)` factory. Defaults are the published designs
 (see shared/reference/published-systems.md); width factors and depth options give
 small variants for tests.
 """
-ARCHITECTURES = ["unet3d_denoiser", "resnet3d", "dual_encoder", "unet2d", "unetpp2d",
+ARCHITECTURES = ["unet3d_denoiser", "resnet3d", "dual_encoder", "unet2d", "unetpp2d", "nnunet_networks",
                  "attention_unet2d", "hrnet2d", "resnet2d"]
 
 
