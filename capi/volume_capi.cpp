@@ -23,6 +23,9 @@ static_assert(offsetof(vx_volume_read_options, struct_size) == 0, "struct_size m
 static_assert(sizeof(void*) != 8 || sizeof(vx_volume_read_options) == 24, "vx_volume_read_options layout changed");
 static_assert(sizeof(void*) != 8 || offsetof(vx_volume_read_options, replace_non_finite) == 16,
               "vx_volume_read_options layout changed");
+// Version 2 adds resample_uneven_slices in what was tail padding: the size is unchanged.
+static_assert(sizeof(void*) != 8 || offsetof(vx_volume_read_options, resample_uneven_slices) == 20,
+              "vx_volume_read_options layout changed");
 static constexpr size_t kVolumeReadOptionsV1 = sizeof(vx_volume_read_options);
 
 using vx::Status;
@@ -87,6 +90,7 @@ VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* 
       d.max_voxels = static_cast<size_t>(o.max_bytes / sizeof(float));
     }
     n.non_finite = o.replace_non_finite ? vx::NonFinitePolicy::replace_with_zero : vx::NonFinitePolicy::error;
+    d.resample_uneven_slices = o.resample_uneven_slices != 0;
     vx::Volume vol = vx::read_volume(path, n, d);
     if (!vol.data.is_contiguous()) vol.data = vol.data.clone();
     *out = make_volume_handle(std::move(vol));

@@ -282,6 +282,8 @@ typedef struct vx_volume_read_options {
   uint64_t max_bytes;
   /* 0: a NaN or infinite voxel gives VX_ERR_CORRUPT_FILE; non-zero: such voxels become 0. */
   int32_t replace_non_finite;
+  /* non-zero: a DICOM series whose slice positions are not on a regular grid is resampled onto one in world space, with a warning; 0 (default): such a series is refused with VX_ERR_CORRUPT_FILE naming the gap */
+  int32_t resample_uneven_slices;
 } vx_volume_read_options;
 
 /* Fills *options with the defaults and struct_size. Since 100. */

@@ -23,6 +23,7 @@
 
 #include "io/dicom_precheck.h"
 #include "io/dicom_rle.h"
+#include "io/slice_grid.h"
 
 namespace vx {
 namespace {
@@ -78,6 +79,7 @@ struct Slice {
   std::array<double, 3> ipp;
   std::vector<float> pixels;
   std::string file;
+  std::string label;  // "InstanceNumber 12 ('f.dcm')" or "frame 5": names it in messages
 };
 
 struct Geometry {
@@ -288,6 +290,13 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
     Slice s;
     s.ipp = {ipp[0], ipp[1], ipp[2]};
     s.file = file;
+    if (frames > 1) {
+      s.label = "frame " + std::to_string(f + 1);
+    } else {
+      const std::string inst = tag_string(ds, 0x0020, 0x0013);
+      s.label = (inst.empty() ? std::string("file") : "InstanceNumber " + inst) + " ('" +
+                file.substr(file.find_last_of('/') + 1) + "')";
+    }
     s.pixels.resize(static_cast<size_t>(n));
     const char* frame = buf.data() + f * n * bytes;
     const double sl = slope.empty() || slope[0] == 0 ? 1.0 : slope[0], ic = inter.empty() ? 0.0 : inter[0];
@@ -346,7 +355,10 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
     fail(Status::unsupported, "folder '" + path + "' mixes multi-frame and other DICOM images");
 
   const std::array<double, 3> r = {geo.iop[0], geo.iop[1], geo.iop[2]}, c = {geo.iop[3], geo.iop[4], geo.iop[5]};
-  const std::array<double, 3> nrm = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
+  std::array<double, 3> nrm = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
+  const double len = std::sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
+  if (!(len > 1e-6) || !std::isfinite(len)) fail(Status::corrupt_file, "degenerate DICOM ImageOrientationPatient in '" + path + "'");
+  for (double& x : nrm) x /= len;
   auto proj = [&](const Slice& s) { return s.ipp[0] * nrm[0] + s.ipp[1] * nrm[1] + s.ipp[2] * nrm[2]; };
   std::stable_sort(slices.begin(), slices.end(), [&](const Slice& a, const Slice& b) { return proj(a) < proj(b); });
   const size_t n = slices.size();
@@ -354,20 +366,24 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
     if (std::fabs(proj(slices[i]) - proj(slices[i - 1])) < 1e-4)
       fail(Status::corrupt_file, "two DICOM slices share the position " + std::to_string(proj(slices[i])) + " mm ('" +
                                      slices[i - 1].file + "', '" + slices[i].file + "')");
+  std::vector<std::array<double, 3>> ipps;
+  std::vector<std::string> labels;
+  for (const Slice& s : slices) ipps.push_back(s.ipp), labels.push_back(s.label);
+  const SliceGrid grid = plan_slice_grid(ipps, labels, nrm, geo.thickness, " in '" + path + "'");
+  if (!grid.regular && !opts.resample_uneven_slices)
+    fail(Status::corrupt_file, "uneven DICOM slice positions in '" + path + "': " + grid.problem +
+                                   ". Refused rather than placed on a wrong grid; read with resample_uneven_slices (CLI "
+                                   "--resample-uneven-slices) to resample onto a regular grid in world space");
+  const int64_t nk = grid.count();
+  if (double(nk) * double(geo.rows * geo.cols) > double(opts.max_voxels))
+    fail(Status::limit_exceeded, "resampled DICOM series larger than the voxel limit in '" + path + "'");
 
   Mat4 lps = mat4_identity();
-  std::array<double, 3> step{};
-  if (n > 1) {
-    for (int a = 0; a < 3; ++a) step[a] = (slices.back().ipp[a] - slices.front().ipp[a]) / double(n - 1);
-  } else {
-    const double t = geo.thickness > 0 ? geo.thickness : 1.0;
-    for (int a = 0; a < 3; ++a) step[a] = nrm[a] * t;
-  }
   for (int a = 0; a < 3; ++a) {
     lps[a * 4 + 0] = r[a] * geo.ps[1];
     lps[a * 4 + 1] = c[a] * geo.ps[0];
-    lps[a * 4 + 2] = step[a];
-    lps[a * 4 + 3] = slices.front().ipp[a];
+    lps[a * 4 + 2] = grid.step[a];
+    lps[a * 4 + 3] = grid.origin[a];
   }
   Volume v;
   v.affine = lps;
@@ -378,9 +394,16 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   v.header.qform_code = v.header.sform_code = 1;
   v.header.qform = v.header.sform = v.affine;
   v.header.source_datatype = 16;
-  v.data = Tensor::empty(Shape{static_cast<int64_t>(n), geo.rows, geo.cols});
+  v.data = Tensor::empty(Shape{nk, geo.rows, geo.cols});
   const size_t plane = static_cast<size_t>(geo.rows * geo.cols);
-  for (size_t k = 0; k < n; ++k) std::copy(slices[k].pixels.begin(), slices[k].pixels.end(), v.voxels() + k * plane);
+  if (grid.regular) {
+    for (size_t k = 0; k < n; ++k) std::copy(slices[k].pixels.begin(), slices[k].pixels.end(), v.voxels() + k * plane);
+  } else {
+    std::vector<const float*> src;
+    for (const Slice& s : slices) src.push_back(s.pixels.data());
+    resample_slices(grid, src, int64_t(plane), v.voxels());
+    v.header.warnings.push_back(describe_resampling(grid, path));
+  }
   return v;
 }
 

@@ -13,4 +13,11 @@ namespace vx {
 // Throws Error(io_error) for a missing path or one that is neither file nor folder.
 Volume read_volume(const std::string& path, const NiftiReadOptions& nifti = {}, const DicomReadOptions& dicom = {});
 
+// Both readers' options, as the pipelines and the CLI pass them on.
+struct VolumeReadOptions {
+  NiftiReadOptions nifti;
+  DicomReadOptions dicom;
+};
+inline Volume read_volume(const std::string& path, const VolumeReadOptions& o) { return read_volume(path, o.nifti, o.dicom); }
+
 }  // namespace vx

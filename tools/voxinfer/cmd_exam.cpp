@@ -1,5 +1,6 @@
 // voxinfer exam --input SEQ1 --input SEQ2 --out DIR [--models DIR] [--threads N]
 //                [--no-gradcam] [--no-png] [--no-denoise] [--quiet] [--json]
+//                [--resample-uneven-slices] [--replace-non-finite]
 #include <omp.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "commands.h"
 #include "pipeline/exam.h"
 #include "progress.h"
+#include "read_flags.h"
 
 namespace vx::cli {
 
@@ -18,7 +20,7 @@ void set_threads(const Args& args) {
 }
 
 int cmd_exam(int argc, char** argv) {
-  Args args(argc, argv, 2, {"input", "out", "models", "threads"}, {"no-gradcam", "no-png", "no-denoise", "quiet", "json"});
+  Args args(argc, argv, 2, {"input", "out", "models", "threads"}, with_read_flags({"no-gradcam", "no-png", "no-denoise", "quiet", "json"}));
   const auto inputs = args.all("input");
   if (inputs.size() != 2) fail(Status::invalid_argument, "give the two sequences with --input T1 --input STIR (NIfTI files or DICOM folders)");
   const std::string out = args.need("out");
@@ -31,9 +33,11 @@ int cmd_exam(int argc, char** argv) {
   opt.gradcam = !args.flag("no-gradcam");
   opt.png = !args.flag("no-png");
   opt.denoise = !args.flag("no-denoise");
+  opt.read = read_options(args);
   opt.progress = [&](const std::string& stage, int64_t done, int64_t total) { return progress.update(stage, done, total); };
   nlohmann::json r = exam.run(inputs, out, opt);
   progress.finish();
+  print_input_warnings(r, "exam");
 
   if (args.flag("json")) {
     std::printf("%s\n", r.dump(2).c_str());

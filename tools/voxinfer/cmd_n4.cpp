@@ -1,5 +1,5 @@
 // voxinfer n4 --input IN --out OUT.nii.gz [--shrink N] [--iterations 50,50,50,50] [--mask M]
-//             [--otsu] [--bias-out FIELD.nii.gz] [--threads N]
+//             [--otsu] [--bias-out FIELD.nii.gz] [--threads N] [--resample-uneven-slices] [--replace-non-finite]
 #include <cstdio>
 
 #include "args.h"
@@ -8,12 +8,14 @@
 #include "io/volume_io.h"
 #include "pipeline/staging.h"
 #include "preprocess/n4.h"
+#include "read_flags.h"
 
 namespace vx::cli {
 
 int cmd_n4(int argc, char** argv) {
-  Args args(argc, argv, 2, {"input", "out", "shrink", "iterations", "mask", "bias-out", "threads"}, {"otsu", "quiet"});
-  const Volume in = read_volume(args.need("input"));
+  Args args(argc, argv, 2, {"input", "out", "shrink", "iterations", "mask", "bias-out", "threads"}, with_read_flags({"otsu", "quiet"}));
+  const VolumeReadOptions ro = read_options(args);
+  const Volume in = read_input(args.need("input"), ro, "n4");
   const std::string out = args.need("out");
   preprocess::N4Options opt;
   opt.shrink_factor = args.get_int("shrink", 1);
@@ -22,7 +24,7 @@ int cmd_n4(int argc, char** argv) {
   const auto sp = spacing(in);  // i, j, k
   Tensor mask;
   if (args.has("mask")) {
-    Volume m = read_volume(args.get("mask"));
+    Volume m = read_input(args.get("mask"), ro, "n4");
     if (m.data.shape() != in.data.shape())
       fail(Status::shape_mismatch, "mask " + m.data.shape().str() + " does not match the image " + in.data.shape().str());
     mask = m.data;

@@ -1,5 +1,6 @@
 // voxinfer preprocess --input IN --out OUT.nii.gz (--target denoiser|classifier | --plan PLAN.json)
 //                     [--shrink N] [--iterations 50,50,50,50] [--no-n4] [--threads N] [--quiet]
+//                     [--resample-uneven-slices] [--replace-non-finite]
 // Runs the published preprocessing chain (preprocess/sij_recipe.h), or a plan given as a JSON
 // array of steps, and writes the result atomically. Per-step timings go to stdout.
 #include <cstdio>
@@ -13,11 +14,12 @@
 #include "io/volume_io.h"
 #include "pipeline/staging.h"
 #include "preprocess/sij_recipe.h"
+#include "read_flags.h"
 
 namespace vx::cli {
 
 int cmd_preprocess(int argc, char** argv) {
-  Args args(argc, argv, 2, {"input", "out", "target", "plan", "shrink", "iterations", "threads"}, {"no-n4", "quiet"});
+  Args args(argc, argv, 2, {"input", "out", "target", "plan", "shrink", "iterations", "threads"}, with_read_flags({"no-n4", "quiet"}));
   const std::string out = args.need("out");
   preprocess::Plan plan;
   if (args.has("plan")) {
@@ -36,7 +38,7 @@ int cmd_preprocess(int argc, char** argv) {
     if (args.has("iterations")) n4.iterations = args.get_int_list("iterations");
     plan = preprocess::sij_plan(args.need("target"), !args.flag("no-n4"), n4);
   }
-  const Volume in = read_volume(args.need("input"));
+  const Volume in = read_input(args.need("input"), read_options(args), "preprocess");
   const auto res = preprocess::run_plan(plan, in);
 
   const auto slash = out.find_last_of('/');

@@ -1,15 +1,17 @@
 // voxinfer run --model M.vxm --input SCAN [--input SCAN2] --out DIR [--gradcam] [--threads N] [--json]
+//              [--resample-uneven-slices] [--replace-non-finite]
 #include <cstdio>
 
 #include "args.h"
 #include "commands.h"
 #include "pipeline/run_model.h"
 #include "progress.h"
+#include "read_flags.h"
 
 namespace vx::cli {
 
 int cmd_run(int argc, char** argv) {
-  Args args(argc, argv, 2, {"model", "input", "out", "threads", "expect-sha256"}, {"gradcam", "no-png", "quiet", "json"});
+  Args args(argc, argv, 2, {"model", "input", "out", "threads", "expect-sha256"}, with_read_flags({"gradcam", "no-png", "quiet", "json"}));
   LoadOptions lo;
   lo.expected_sha256 = args.get("expect-sha256");
   auto model = Model::load_file(args.need("model"), lo);
@@ -21,9 +23,11 @@ int cmd_run(int argc, char** argv) {
   pipeline::RunOptions opt;
   opt.gradcam = args.flag("gradcam");
   opt.png = !args.flag("no-png");
+  opt.read = read_options(args);
   opt.progress = [&](const std::string& s, int64_t d, int64_t t) { return progress.update(s, d, t); };
   nlohmann::json r = pipeline::run_model_on_scans(*model, inputs, out, opt);
   progress.finish();
+  print_input_warnings(r, "run");
   if (args.flag("json")) {
     std::printf("%s\n", r.dump(2).c_str());
   } else {

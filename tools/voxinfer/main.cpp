@@ -19,15 +19,19 @@ struct Command {
 const Command kCommands[] = {
     {"exam", vx::cli::cmd_exam,
      "exam --input T1 --input STIR --out DIR [--models DIR] [--threads N] [--no-gradcam] [--no-png] [--json]\n"
+     "        [--resample-uneven-slices] [--replace-non-finite]\n"
      "        the published two-sequence chain: denoise, classify, Grad-CAM per sequence, segment lesions"},
     {"run", vx::cli::cmd_run,
      "run --model M.vxm --input SCAN [--input SCAN2] --out DIR [--gradcam] [--threads N] [--json]\n"
+     "        [--resample-uneven-slices] [--replace-non-finite]\n"
      "        one model on NIfTI files or DICOM folders; outputs on the input's grid + summary.json"},
     {"n4", vx::cli::cmd_n4,
      "n4 --input IN --out OUT.nii.gz [--shrink N] [--iterations 50,50,50,50] [--mask M | --otsu] [--bias-out F]\n"
+     "        [--resample-uneven-slices] [--replace-non-finite]\n"
      "        N4 bias-field correction"},
     {"preprocess", vx::cli::cmd_preprocess,
      "preprocess --input IN --out OUT.nii.gz --target denoiser|classifier [--shrink N] [--no-n4] [--plan P.json]\n"
+     "        [--resample-uneven-slices] [--replace-non-finite]\n"
      "        the published preprocessing chain (resample, clip, N4, resize, normalise) with step timings"},
     {"cohort", vx::cli::cmd_cohort,
      "cohort --manifest M.csv --out DIR [--models DIR] [--scheduler ADDR | --workers 2] [--threads-per-worker 1]\n"
@@ -39,6 +43,10 @@ void usage(FILE* f) {
   std::fprintf(f, "voxinfer %s — medical-imaging inference engine\n\nusage: voxinfer COMMAND [options]\n\n", vx_version());
   for (const auto& c : kCommands) std::fprintf(f, "  voxinfer %s\n", c.help);
   std::fprintf(f, "\n  voxinfer --version\n");
+  std::fprintf(f, "\nreading scans (exam, run, n4, preprocess):\n"
+                  "  --resample-uneven-slices  a DICOM series with a missing slice or changing gaps is resampled onto a\n"
+                  "                            regular grid in world space, with a warning, instead of refused\n"
+                  "  --replace-non-finite      NaN/Inf voxels become 0 instead of an error\n");
 }
 
 }  // namespace

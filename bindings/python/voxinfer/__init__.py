@@ -424,14 +424,17 @@ def _interp(name):
     return table[name]
 
 
-def read_volume(path, max_bytes=None, replace_non_finite=False):
+def read_volume(path, max_bytes=None, replace_non_finite=False, resample_uneven_slices=False):
     """Reads a NIfTI file (.nii, .nii.gz), a DICOM series folder or an enhanced DICOM file.
-    Returns a Volume: .data indexed [i, j, k] like nibabel's get_fdata(), .affine as nibabel."""
+    Returns a Volume: .data indexed [i, j, k] like nibabel's get_fdata(), .affine as nibabel.
+    resample_uneven_slices: a DICOM series whose slices are not on a regular grid (a missing
+    slice, changing gaps) is resampled onto one instead of refused."""
     o = _capi.VolumeReadOptions()
     _check(lib.vx_volume_read_options_init(ctypes.byref(o)))
     if max_bytes:
         o.max_bytes = int(max_bytes)
     o.replace_non_finite = 1 if replace_non_finite else 0
+    o.resample_uneven_slices = 1 if resample_uneven_slices else 0
     h = ctypes.c_void_p()
     _check(lib.vx_volume_read(str(path).encode(), ctypes.byref(o), ctypes.byref(h)))
     return Volume(h)

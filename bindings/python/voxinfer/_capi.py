@@ -33,7 +33,8 @@ class SessionOptions(ctypes.Structure):
 
 class VolumeReadOptions(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_size_t), ("max_bytes", ctypes.c_uint64),
-                ("replace_non_finite", ctypes.c_int32)]
+                ("replace_non_finite", ctypes.c_int32),
+                ("resample_uneven_slices", ctypes.c_int32)]
 
 
 class GradcamOptions(ctypes.Structure):
