@@ -1,6 +1,5 @@
 #include "io/dicom.h"
 
-#include <dirent.h>
 #include <gdcmDataSet.h>
 #include <gdcmSequenceOfFragments.h>
 #include <gdcmReader.h>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "io/dicom_precheck.h"
+#include "io/dir_walk.h"
 #include "io/dicom_rle.h"
 #include "io/slice_grid.h"
 
@@ -181,10 +181,11 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
                const std::set<std::string>& seen, size_t max_voxels, bool& multiframe) {
   // GDCM aborts (assert) on some damaged streams: walk the structure first.
   {
-    const int fd = ::open(file.c_str(), O_RDONLY);
+    // O_NONBLOCK: a FIFO put here after the folder was listed must not block the open.
+    const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK);
     if (fd < 0) return false;
     struct stat st;
-    if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
       ::close(fd);
       return false;
     }
@@ -318,18 +319,11 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   if (::stat(path.c_str(), &st) != 0) fail(Status::io_error, "DICOM path does not exist: '" + path + "'");
   std::vector<std::string> files;
   if (is_directory(path)) {
-    DIR* d = ::opendir(path.c_str());
-    if (!d) fail(Status::io_error, "cannot list DICOM folder '" + path + "'");
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      std::string full = path + "/" + name;
-      if (!is_directory(full)) files.push_back(full);
-    }
-    ::closedir(d);
-    std::sort(files.begin(), files.end());
-  } else {
+    files = regular_files_under(path);  // recursive, bounded; pipes, sockets and devices skipped
+  } else if (is_regular_file(path)) {
     files.push_back(path);
+  } else {
+    fail(Status::io_error, "'" + path + "' is neither a folder nor a regular file (a pipe, socket or device is not read)");
   }
 
   std::vector<Slice> slices;

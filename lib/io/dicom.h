@@ -4,7 +4,8 @@
 // the process on damaged data).
 //
 // Accepts a folder of single-frame images of ONE series (files that are not DICOM are
-// skipped), or one enhanced multi-frame file (geometry from the shared / per-frame
+// skipped; the folder is walked recursively with the bounds of io/dir_walk.h, and pipes,
+// sockets and devices are never opened), or one enhanced multi-frame file (geometry from the shared / per-frame
 // functional groups). Slices are sorted by ImagePositionPatient projected on the slice
 // normal (row cosine x column cosine), never by file name or instance number.
 // The slice positions must lie on a regular grid along the normal (io/slice_grid.h states

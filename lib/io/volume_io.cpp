@@ -3,6 +3,8 @@
 #include <cctype>
 #include <filesystem>
 
+#include "io/nifti_pair.h"
+
 namespace vx {
 
 static bool ends_with_nocase(const std::string& s, const std::string& tail) {
@@ -18,7 +20,8 @@ Volume read_volume(const std::string& path, const NiftiReadOptions& nifti, const
   const auto st = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(st)) fail(Status::io_error, "cannot read '" + path + "': no such file or folder");
   if (std::filesystem::is_directory(st)) return read_dicom(path, dicom);
-  if (ends_with_nocase(path, ".nii") || ends_with_nocase(path, ".nii.gz")) return read_nifti(path, nifti);
+  if (ends_with_nocase(path, ".nii") || ends_with_nocase(path, ".nii.gz") || is_nifti_pair_name(path))
+    return read_nifti(path, nifti);
   if (std::filesystem::is_regular_file(st)) return read_dicom(path, dicom);
   fail(Status::io_error, "'" + path + "' is neither a file nor a folder");
 }

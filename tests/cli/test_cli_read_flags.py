@@ -1,8 +1,10 @@
-"""Uneven DICOM slices through the CLI and the Python binding (series from
+"""The reading flags of the CLI and the Python binding. Uneven DICOM slices (series from
 gen_dicom_geometry_fixtures.py): `voxinfer n4` refuses a series with a missing slice unless
 given --resample-uneven-slices, and then writes its output on the regular grid (nibabel's affine
 within 1e-3 mm of the expected one) with a warning on stderr; voxinfer.read_volume refuses it, and
-with resample_uneven_slices=True gives scipy's interpolation of the true slices."""
+with resample_uneven_slices=True gives scipy's interpolation of the true slices. NaN voxels (a
+real volume with NaNs written by nibabel): n4, preprocess and run refuse them, and take them with
+--replace-non-finite (the NaN voxels read as 0, as the C API's replace_non_finite)."""
 import json
 import os
 import subprocess
@@ -50,3 +52,30 @@ def test_python_read_volume_refuses_then_resamples(name):
     ref = np.fromfile(e["ref"], "<f4").reshape(e["shape_dhw"]).transpose(2, 1, 0)   # [i, j, k]
     np.testing.assert_allclose(np.asarray(v.data), ref, atol=1e-3 * max(1.0, np.abs(ref).max()))
     np.testing.assert_allclose(v.affine, np.array(e["affine"]).reshape(4, 4), atol=1e-4)
+
+
+DATA = os.path.join(os.environ["VX_TEST_DATA_DIR"], "mri")
+
+
+def nan_scan(tmp_path):
+    src = nib.load(os.path.join(DATA, "brain-t1-tiny-monai", "anatomical.nii"))
+    x = np.asarray(src.get_fdata(), np.float32)
+    x[3, 4, 5] = np.nan
+    x[10, 11, 12] = np.inf
+    nib.Nifti1Image(x, src.affine).to_filename(tmp_path / "nan.nii.gz")
+    return str(tmp_path / "nan.nii.gz"), x
+
+
+def test_replace_non_finite_on_n4_and_preprocess(tmp_path):
+    scan, x = nan_scan(tmp_path)
+    for cmd in (["n4", "--shrink", "2", "--iterations", "2"], ["preprocess", "--target", "classifier", "--no-n4"]):
+        out = tmp_path / f"{cmd[0]}.nii.gz"
+        p = subprocess.run([CLI, cmd[0], "--input", scan, "--out", str(out), *cmd[1:], "--quiet"], capture_output=True, text=True)
+        assert p.returncode != 0 and "NaN/Inf" in p.stderr and not out.exists(), p.stderr
+        p = subprocess.run([CLI, cmd[0], "--input", scan, "--out", str(out), *cmd[1:], "--quiet", "--replace-non-finite"],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        assert np.isfinite(nib.load(out).get_fdata()).all()
+    # n4 leaves voxels <= 0 as they are: the replaced voxels are 0 in its output.
+    c = nib.load(tmp_path / "n4.nii.gz").get_fdata()
+    assert c[3, 4, 5] == 0 and c[10, 11, 12] == 0
