@@ -23,57 +23,12 @@
 #include "io/dicom_precheck.h"
 #include "io/dir_walk.h"
 #include "io/dicom_rle.h"
+#include "io/dicom_series.h"
+#include "io/dicom_tags.h"
 #include "io/slice_grid.h"
 
 namespace vx {
 namespace {
-
-std::string tag_string(const gdcm::DataSet& ds, uint16_t g, uint16_t e) {
-  const gdcm::Tag t(g, e);
-  if (!ds.FindDataElement(t)) return "";
-  const gdcm::DataElement& de = ds.GetDataElement(t);
-  const gdcm::ByteValue* bv = de.GetByteValue();
-  if (!bv || de.IsEmpty()) return "";
-  std::string s(bv->GetPointer(), bv->GetLength());
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  size_t b = s.find_first_not_of(' ');
-  return b == std::string::npos ? "" : s.substr(b);
-}
-
-std::vector<double> tag_doubles(const gdcm::DataSet& ds, uint16_t g, uint16_t e) {
-  std::vector<double> v;
-  std::stringstream ss(tag_string(ds, g, e));
-  std::string item;
-  while (std::getline(ss, item, '\\')) {
-    char* end = nullptr;
-    double d = std::strtod(item.c_str(), &end);
-    if (end == item.c_str()) return {};
-    v.push_back(d);
-  }
-  return v;
-}
-
-// The nested data set of item `index` (1-based) of sequence (g, e), or null.
-const gdcm::DataSet* seq_item(const gdcm::DataSet& ds, uint16_t g, uint16_t e, size_t index = 1) {
-  const gdcm::Tag t(g, e);
-  if (!ds.FindDataElement(t)) return nullptr;
-  gdcm::SmartPointer<gdcm::SequenceOfItems> sq = ds.GetDataElement(t).GetValueAsSQ();
-  if (!sq || sq->GetNumberOfItems() < index) return nullptr;
-  return &sq->GetItem(index).GetNestedDataSet();
-}
-
-// A functional-group attribute: per-frame first, then shared, then top level.
-std::vector<double> group_value(const gdcm::DataSet& top, const gdcm::DataSet* per_frame, uint16_t seq_g,
-                                uint16_t seq_e, uint16_t g, uint16_t e) {
-  for (const gdcm::DataSet* grp : {per_frame, seq_item(top, 0x5200, 0x9229)}) {
-    if (!grp) continue;
-    if (const gdcm::DataSet* s = seq_item(*grp, seq_g, seq_e)) {
-      std::vector<double> v = tag_doubles(*s, g, e);
-      if (!v.empty()) return v;
-    }
-  }
-  return tag_doubles(top, g, e);
-}
 
 struct Slice {
   std::array<double, 3> ipp;
@@ -179,30 +134,7 @@ PixelModule read_pixel_module(const gdcm::DataSet& ds, const std::string& where)
 // Reads one file; appends its frames to `slices`. Returns false if it is not a DICOM image.
 bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& geo, std::string& series,
                const std::set<std::string>& seen, size_t max_voxels, bool& multiframe) {
-  // GDCM aborts (assert) on some damaged streams: walk the structure first.
-  {
-    // O_NONBLOCK: a FIFO put here after the folder was listed must not block the open.
-    const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK);
-    if (fd < 0) return false;
-    struct stat st;
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
-      ::close(fd);
-      return false;
-    }
-    const size_t size = static_cast<size_t>(st.st_size);
-    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (map == MAP_FAILED) fail(Status::io_error, "cannot map DICOM file '" + file + "'");
-    const DicomPrecheck pre = precheck_dicom(static_cast<const uint8_t*>(map), size);
-    ::munmap(map, size);
-    if (!pre.problem.empty()) {
-      if (!pre.part10) return false;  // not DICOM (no preamble) and not parseable: skip it
-      fail(Status::corrupt_file, "damaged DICOM file '" + file + "': " + pre.problem);
-    }
-    if (pre.deflated)
-      fail(Status::unsupported, "deflated DICOM (transfer syntax 1.2.840.10008.1.2.1.99) is not supported in '" + file +
-                                    "'; re-encode it uncompressed, e.g. gdcmconv --raw");
-  }
+  if (!precheck_dicom_file(file)) return false;  // GDCM aborts (assert) on some damaged streams
   // GDCM's image readers (PixmapReader, ImageReader) and codecs assert() on inconsistent
   // headers and damaged streams in dozens of places (typed attributes with a mutated VR, icon
   // sequences, LUTs, overlays, RLE segments) and abort the process; fuzzing kept finding new
@@ -316,12 +248,17 @@ bool is_directory(const std::string& p) {
 
 Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) fail(Status::io_error, "DICOM path does not exist: '" + path + "'");
+  if (::stat(split_series_selector(path).first.c_str(), &st) != 0)
+    fail(Status::io_error, "DICOM path does not exist: '" + path + "'");
+  const auto [where, selector] = split_series_selector(path);
   std::vector<std::string> files;
-  if (is_directory(path)) {
-    files = regular_files_under(path);  // recursive, bounded; pipes, sockets and devices skipped
-  } else if (is_regular_file(path)) {
-    files.push_back(path);
+  if (is_directory(where)) {
+    // Recursive and bounded (io/dir_walk.h); pipes, sockets and devices skipped; one series.
+    files = select_series(list_dicom_series(where), selector, where).files;
+  } else if (!selector.empty()) {
+    fail(Status::invalid_argument, "a series selector (" + path + ") needs a folder");
+  } else if (is_regular_file(where)) {
+    files.push_back(where);
   } else {
     fail(Status::io_error, "'" + path + "' is neither a folder nor a regular file (a pipe, socket or device is not read)");
   }

@@ -3,7 +3,9 @@
 // Lossless. JPEG-family and deflated transfer syntaxes are refused (GDCM's decoders abort
 // the process on damaged data).
 //
-// Accepts a folder of single-frame images of ONE series (files that are not DICOM are
+// Accepts a folder of single-frame images of one series, or a folder of several with a series
+// selector appended (DIR#series=UID, DIR#series-number=N, DIR#series-description=GLOB: see
+// io/dicom_series.h; without one, several series are refused with a list) (files that are not DICOM are
 // skipped; the folder is walked recursively with the bounds of io/dir_walk.h, and pipes,
 // sockets and devices are never opened), or one enhanced multi-frame file (geometry from the shared / per-frame
 // functional groups). Slices are sorted by ImagePositionPatient projected on the slice
@@ -34,7 +36,7 @@ struct DicomReadOptions {
 // Throws Error: io_error (missing path), corrupt_file (no DICOM files, unreadable pixels,
 // duplicate slice positions, uneven slice positions, inconsistent geometry), unsupported (colour, JPEG-family or
 // deflated transfer syntaxes, multi-frame without per-frame positions, sheared series), invalid_argument (several
-// series in one folder), limit_exceeded.
+// series in one folder and no selector, a selector that matches none or several), limit_exceeded.
 Volume read_dicom(const std::string& path, const DicomReadOptions& opts = {});
 
 }  // namespace vx

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "io/dicom_series.h"
 #include "io/nifti_pair.h"
 
 namespace vx {
@@ -16,6 +17,7 @@ static bool ends_with_nocase(const std::string& s, const std::string& tail) {
 
 Volume read_volume(const std::string& path, const NiftiReadOptions& nifti, const DicomReadOptions& dicom) {
   if (path.empty()) fail(Status::invalid_argument, "path is empty");
+  if (!split_series_selector(path).second.empty()) return read_dicom(path, dicom);  // DIR#series=...
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(st)) fail(Status::io_error, "cannot read '" + path + "': no such file or folder");

@@ -8,7 +8,8 @@
 
 namespace vx {
 
-// A folder -> read_dicom (a series); a name ending in .nii, .nii.gz, .hdr or .img (any case) ->
+// A folder, or a folder with a series selector (DIR#series=UID, io/dicom_series.h) -> read_dicom
+// (one series); a name ending in .nii, .nii.gz, .hdr or .img (any case) ->
 // read_nifti;
 // any other regular file -> read_dicom (an enhanced multi-frame or extension-less DICOM file).
 // Throws Error(io_error) for a missing path or one that is neither file nor folder.

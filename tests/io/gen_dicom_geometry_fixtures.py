@@ -14,18 +14,18 @@ median gap, up to the last one (within 1% of a gap); voxels by linear interpolat
 normal between the two enclosing true slices (scipy.interpolate.interp1d here).
 manifest.json: per case, the folder, the expected status without the option, and with it the
 expected shape, RAS affine and reference voxels (float32 [slice, row, column])."""
-import copy
 import json
 import os
 import pathlib
-import shutil
 import sys
 
 import nibabel as nib
 import numpy as np
 import pydicom
-from pydicom.uid import generate_uid
 from scipy.interpolate import interp1d
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dicom_writer import write_series  # noqa: E402
 
 out = pathlib.Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
@@ -42,27 +42,6 @@ def sorted_series(folder):
     normal = np.cross(iop[:3], iop[3:])
     ds.sort(key=lambda d: float(np.dot(np.array(d.ImagePositionPatient, float), normal)))
     return ds, iop, normal
-
-
-def write_series(folder, template, images, positions, iop, spacing, slope=1.0, inter=0.0):
-    """One file per slice; `images` integer arrays [row, column], `positions` LPS IPPs."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    series_uid = generate_uid()
-    for k, (img, ipp) in enumerate(zip(images, positions)):
-        ds = copy.deepcopy(template)
-        ds.SeriesInstanceUID = series_uid
-        ds.SOPInstanceUID = generate_uid()
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.InstanceNumber = k + 1
-        ds.ImagePositionPatient = [f"{x:.6f}" for x in ipp]
-        ds.ImageOrientationPatient = [f"{x:.8f}" for x in iop]
-        ds.PixelSpacing = [f"{x:.6f}" for x in spacing]
-        ds.Rows, ds.Columns = img.shape
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-        ds.RescaleSlope, ds.RescaleIntercept = f"{slope:g}", f"{inter:g}"
-        ds.PixelData = np.ascontiguousarray(img, "<u2").tobytes()
-        ds.save_as(str(folder / f"{k + 1:04d}.dcm"), write_like_original=False)
 
 
 def affine_ras(iop, spacing, origin, step):

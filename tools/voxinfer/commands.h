@@ -10,6 +10,7 @@ int cmd_run(int argc, char** argv);
 int cmd_n4(int argc, char** argv);
 int cmd_preprocess(int argc, char** argv);
 int cmd_cohort(int argc, char** argv);
+int cmd_series(int argc, char** argv);
 
 // Applies --threads N (0 or absent: OpenMP's default).
 class Args;

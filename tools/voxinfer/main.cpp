@@ -36,6 +36,11 @@ const Command kCommands[] = {
     {"cohort", vx::cli::cmd_cohort,
      "cohort --manifest M.csv --out DIR [--models DIR] [--scheduler ADDR | --workers 2] [--threads-per-worker 1]\n"
      "        many examinations on Dask (resumable), result table and validation report"},
+    {"series", vx::cli::cmd_series,
+     "series DIR [--json]\n"
+     "        the DICOM series under a folder (recursive): UID, number, description, sequence hints,\n"
+     "        orientation, size, spacing; read one as DIR#series=UID, DIR#series-number=N or\n"
+     "        DIR#series-description=GLOB wherever a scan path is taken"},
     {"info", vx::cli::cmd_info, "info MODEL.vxm [--json]\n        a model's metadata, inputs, outputs and SHA-256"},
 };
 
