@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 #include "io/dicom_rle.h"
 #include "io/dicom_series.h"
 #include "io/dicom_tags.h"
+#include "io/siemens_csa.h"
 #include "io/slice_grid.h"
 
 namespace vx {
@@ -148,6 +150,16 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
   const gdcm::Tag pixel_tag(0x7fe0, 0x0010);
   if (!ds.FindDataElement(pixel_tag) || !ds.FindDataElement(gdcm::Tag(0x0028, 0x0010))) return false;  // not an image
   const PixelModule pm = read_pixel_module(ds, where);
+  // A Siemens mosaic tiles a whole volume into one image: read as it is, it would be one
+  // wrong 2-D slice. Refused until it is unpacked from the CSA header.
+  const int tiles = mosaic_images(ds);
+  std::string image_type = tag_string(ds, 0x0008, 0x0008);
+  for (char& ch : image_type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (tiles > 1 || image_type.find("MOSAIC") != std::string::npos)
+    fail(Status::unsupported, "Siemens mosaic image (" + (tiles > 0 ? std::to_string(tiles) + " slices" : std::string("slices")) +
+                                  " tiled into one " + std::to_string(pm.cols) + "x" + std::to_string(pm.rows) +
+                                  " image; ImageType '" + tag_string(ds, 0x0008, 0x0008) +
+                                  "') is not supported: it would be read as one 2-D image; unpack it first, e.g. with dcm2niix" + where);
   series = tag_string(ds, 0x0020, 0x000e);
   if (!seen.empty() && !seen.count(series))
     fail(Status::invalid_argument, "folder mixes DICOM series (SeriesInstanceUID " + *seen.begin() + " and " + series +
