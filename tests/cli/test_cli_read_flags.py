@@ -79,3 +79,18 @@ def test_replace_non_finite_on_n4_and_preprocess(tmp_path):
     # n4 leaves voxels <= 0 as they are: the replaced voxels are 0 in its output.
     c = nib.load(tmp_path / "n4.nii.gz").get_fdata()
     assert c[3, 4, 5] == 0 and c[10, 11, 12] == 0
+
+
+def test_run_reports_the_resampling_in_summary_json(tmp_path):
+    model = os.path.join(os.environ["VX_FIXTURE_DIR"], "hostile", "smooth3d.vxm")  # 3x3x3 conv, no fixed grid
+    args = [CLI, "run", "--model", model, "--input", MAN["gaps"]["path"], "--quiet"]
+    p = subprocess.run(args + ["--out", str(tmp_path / "no")], capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0 and "uneven DICOM slice positions" in p.stderr and not (tmp_path / "no").exists()
+    p = subprocess.run(args + ["--out", str(tmp_path / "yes"), "--resample-uneven-slices"], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    summary = json.load(open(tmp_path / "yes" / "summary.json"))
+    (w,) = summary["inputs"][0]["warnings"]
+    assert "resampled onto a regular grid" in w and "4.500 mm" in w and w in p.stderr
+    d, h, wd = MAN["gaps"]["shape_dhw"]
+    assert summary["inputs"][0]["size_ijk"] == [wd, h, d]
