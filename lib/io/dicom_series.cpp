@@ -113,13 +113,19 @@ long as_number(const std::string& s, bool& ok) {
 
 }  // namespace
 
-std::vector<DicomSeriesInfo> list_dicom_series(const std::string& dir) {
+std::vector<DicomSeriesInfo> list_dicom_series(const std::string& dir, std::vector<std::string>* skipped) {
   std::map<std::string, DicomSeriesInfo> by_uid;
   std::map<std::string, std::vector<std::array<double, 6>>> iops;
   std::map<std::string, std::vector<std::array<double, 3>>> positions;
   for (const std::string& f : regular_files_under(dir)) {
     FileHeader h;
-    if (!read_header(f, h)) continue;
+    try {
+      if (!read_header(f, h)) continue;
+    } catch (const Error& e) {
+      if (!skipped) throw;
+      skipped->push_back(f + ": " + e.what());
+      continue;
+    }
     const std::string uid = h.info.uid;
     auto it = by_uid.find(uid);
     if (it == by_uid.end()) {

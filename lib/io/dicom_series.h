@@ -32,7 +32,9 @@ struct DicomSeriesInfo {
   std::vector<std::string> files;
 };
 
-std::vector<DicomSeriesInfo> list_dicom_series(const std::string& dir);
+// Damaged DICOM files throw (corrupt_file / unsupported), as read_dicom does; with `skipped`
+// they are left out instead and named there ("path: reason"), for a listing.
+std::vector<DicomSeriesInfo> list_dicom_series(const std::string& dir, std::vector<std::string>* skipped = nullptr);
 
 struct SeriesSelector {
   std::string key;    // "", "series", "series-number" or "series-description"

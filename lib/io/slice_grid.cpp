@@ -90,7 +90,7 @@ SliceGrid plan_slice_grid(const std::vector<std::array<double, 3>>& ipp, const s
   // A grid far denser than the slices given means the median is not a slice gap at all.
   if (!(span <= 4.0 * double(n)))
     fail(Status::corrupt_file, "uneven DICOM slice positions" + where + ": " + g.problem +
-                                   "; a regular grid at the median gap would need " + std::to_string(span) +
+                                   "; a regular grid at the median gap would need " + std::to_string(static_cast<long long>(std::min(span, 1e15))) +
                                    " slices for " + std::to_string(n) + " given, so none is made");
   const int64_t count = int64_t(span);
   for (int a = 0; a < 3; ++a) g.step[a] = normal[a] * d;

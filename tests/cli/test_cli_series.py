@@ -1,7 +1,9 @@
 """`voxinfer series DIR --json` on a nested export of four series (gen_dicom_series_fixtures.py)
 lists what pydicom's own grouping of the files gives (UID, number, description, modality, size,
 orientation from the direction cosines); the listed path reads that series through the CLI
-(`voxinfer n4`) and the Python binding; the folder alone is refused with the list."""
+(`voxinfer n4`) and the Python binding; the folder alone is refused with the list. pydicom's own
+DICOMDIR test export is listed as pydicom groups it (its damaged DICOMDIR named, not fatal), and
+its real CT series with uneven slices (77654033/CT2) is refused."""
 import json
 import os
 import pathlib
@@ -66,3 +68,32 @@ def test_listed_path_reads_the_series_in_n4_and_python(tmp_path):
     v = voxinfer.read_volume(f"{EXAM}#series={stir['uid']}")
     ref = np.fromfile(stir["ref"], "<f4").reshape(stir["shape_dhw"]).transpose(2, 1, 0)
     np.testing.assert_array_equal(np.asarray(v.data), ref)
+
+
+# pydicom's own DICOMDIR test export (python3-pydicom ships it): nested folders of real CT, CR
+# and MR files under several DICOMDIR variants, one of them deliberately damaged.
+PYDICOM_EXPORT = pathlib.Path(pydicom.data.get_testdata_file("DICOMDIR")).parent
+
+
+def test_series_lists_pydicoms_dicomdir_export_as_pydicom_groups_it():
+    p = subprocess.run([CLI, "series", str(PYDICOM_EXPORT), "--json"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    listed = {s["series_instance_uid"]: s["files"] for s in out["series"]}
+    groups = {}
+    for f in PYDICOM_EXPORT.rglob("*"):
+        if f.is_file():
+            try:
+                ds = pydicom.dcmread(str(f), stop_before_pixels=True)
+            except Exception:  # noqa: BLE001 - not DICOM, or too damaged for pydicom
+                continue
+            if "Rows" in ds and "SeriesInstanceUID" in ds:
+                groups[ds.SeriesInstanceUID] = groups.get(ds.SeriesInstanceUID, 0) + 1
+    assert listed == groups
+    assert out["skipped"] and all(pathlib.Path(s.split(":")[0]).name.startswith("DICOMDIR") for s in out["skipped"])
+
+
+def test_pydicoms_uneven_ct_series_is_refused():
+    ct2 = str(PYDICOM_EXPORT / "77654033" / "CT2")   # 4 slices, gaps 202.5 and 1.25 mm: 134 mm off a regular grid
+    p = subprocess.run([CLI, "n4", "--input", ct2, "--out", "/nonexistent/x.nii.gz"], capture_output=True, text=True)
+    assert p.returncode != 0 and "uneven DICOM slice positions" in p.stderr and "134.167 mm" in p.stderr

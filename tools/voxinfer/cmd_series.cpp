@@ -15,19 +15,21 @@ int cmd_series(int argc, char** argv) {
   Args args(argc, argv, 2, {}, {"json"});
   if (args.positional().size() != 1) fail(Status::invalid_argument, "usage: voxinfer series DIR [--json]");
   const std::string dir = args.positional()[0];
-  const auto all = list_dicom_series(dir);
+  std::vector<std::string> skipped;  // damaged files are named, not fatal, in a listing
+  const auto all = list_dicom_series(dir, &skipped);
   if (!args.flag("json")) {
-    if (all.empty()) fail(Status::corrupt_file, "no readable DICOM image in '" + dir + "'");
-    std::printf("%zu DICOM series in %s (read one as %s#series-number=N or #series=UID):\n%s", all.size(), dir.c_str(),
-                dir.c_str(), series_table(all).c_str());
+    if (all.empty()) fail(Status::corrupt_file, "no readable DICOM image in '" + dir + "'" + (skipped.empty() ? "" : " (" + std::to_string(skipped.size()) + " damaged file(s), first " + skipped[0] + ")"));
+    std::printf("%zu DICOM series in %s (read one as %s#series-number=N or #series=UID):\n", all.size(), dir.c_str(), dir.c_str());
     for (const auto& s : all) {
-      std::printf("  #%s: %s%s%s%s%s, spacing %.3f x %.3f x %.3f mm", s.number.c_str(), s.sequence_name.empty() ? "" : "sequence ",
-                  s.sequence_name.c_str(), s.scanning_sequence.empty() ? "" : " (", s.scanning_sequence.c_str(),
-                  s.scanning_sequence.empty() ? "" : ")", s.spacing_mm[0], s.spacing_mm[1], s.spacing_mm[2]);
+      std::printf("%s        ", series_table({s}).c_str());
+      if (!s.sequence_name.empty() || !s.scanning_sequence.empty())
+        std::printf("sequence %s (%s), ", s.sequence_name.c_str(), s.scanning_sequence.c_str());
+      std::printf("spacing %.3f x %.3f x %.3f mm", s.spacing_mm[0], s.spacing_mm[1], s.spacing_mm[2]);
       if (s.inversion_time_ms >= 0) std::printf(", TI %.0f ms", s.inversion_time_ms);
       for (const auto& h : s.hints) std::printf(", %s", h.c_str());
       std::printf("\n");
     }
+    for (const auto& f : skipped) std::fprintf(stderr, "voxinfer series: warning: skipped damaged file %s\n", f.c_str());
     return 0;
   }
   nlohmann::json out;
@@ -52,6 +54,7 @@ int cmd_series(int argc, char** argv) {
                              {"files", s.files.size()},
                              {"path", dir + "#series=" + s.uid}});
   }
+  out["skipped"] = skipped;
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }
