@@ -75,6 +75,9 @@ RawHeader read_raw_header(const std::string& path, bool pair) {
     h.scl_inter = load<float>(buf + 116, s);
     h.pair = pair;
     if (pair) {
+      // nifti_clib would read an 'n+1' header's voxels from the .hdr itself, we from the .img.
+      if (std::memcmp(buf + 344, "n+1", 4) == 0)
+        fail(Status::unsupported, "a .hdr holding a single-file NIfTI-1 header (magic 'n+1'); name it .nii: " + quote(path));
       h.analyze = std::memcmp(buf + 344, "ni1", 4) != 0;
       if (h.analyze)
         for (int i = 0; i < 3; ++i) h.origin[i] = load<int16_t>(buf + 253 + 2 * i, s);

@@ -7,6 +7,7 @@ volume in shared/data/mri, for tests/io/nifti_pair_test.cpp:
   nan-slope     .nii with scl_slope NaN: nibabel does not scale
   nan-inter     .nii with scl_slope 2, scl_inter NaN: nibabel refuses (HeaderDataError)
   no-img        a .hdr whose .img is missing
+  n+1-as-hdr    a single-file NIfTI header named .hdr (nifti_clib would take its voxels from it)
 manifest.json: per case the path to give, the status ("ok" or the expected error) and, for "ok",
 nibabel's affine and voxels (float32, [k, j, i] C order = the engine's [z, y, x])."""
 import json
@@ -68,6 +69,10 @@ for name, slope, inter in (("nan-slope", np.nan, 5.0), ("nan-inter", 2.0, np.nan
     oracle(name, path)
 assert man["nan-slope"]["status"] == "ok" and man["nan-inter"]["status"] == "corrupt_file"
 
+nib.Nifti1Image(raw, src.affine).to_filename(str(out / "single.nii"))
+shutil.copy(out / "single.nii", out / "single_as_pair.hdr")   # 'n+1' header named .hdr
+shutil.copy(out / "single.nii", out / "single_as_pair.img")
+man["n+1-as-hdr"] = {"path": str(out / "single_as_pair.hdr"), "status": "unsupported"}
 shutil.copy(out / "pair.hdr", out / "lonely.hdr")
 man["no-img"] = {"path": str(out / "lonely.hdr"), "status": "io_error"}
 (out / "manifest.json").write_text(json.dumps(man, indent=1))
