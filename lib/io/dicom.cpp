@@ -23,10 +23,10 @@
 
 #include "io/dicom_precheck.h"
 #include "io/dir_walk.h"
+#include "io/dicom_mosaic.h"
 #include "io/dicom_rle.h"
 #include "io/dicom_series.h"
 #include "io/dicom_tags.h"
-#include "io/siemens_csa.h"
 #include "io/slice_grid.h"
 
 namespace vx {
@@ -150,16 +150,8 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
   const gdcm::Tag pixel_tag(0x7fe0, 0x0010);
   if (!ds.FindDataElement(pixel_tag) || !ds.FindDataElement(gdcm::Tag(0x0028, 0x0010))) return false;  // not an image
   const PixelModule pm = read_pixel_module(ds, where);
-  // A Siemens mosaic tiles a whole volume into one image: read as it is, it would be one
-  // wrong 2-D slice. Refused until it is unpacked from the CSA header.
-  const int tiles = mosaic_images(ds);
-  std::string image_type = tag_string(ds, 0x0008, 0x0008);
-  for (char& ch : image_type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  if (tiles > 1 || image_type.find("MOSAIC") != std::string::npos)
-    fail(Status::unsupported, "Siemens mosaic image (" + (tiles > 0 ? std::to_string(tiles) + " slices" : std::string("slices")) +
-                                  " tiled into one " + std::to_string(pm.cols) + "x" + std::to_string(pm.rows) +
-                                  " image; ImageType '" + tag_string(ds, 0x0008, 0x0008) +
-                                  "') is not supported: it would be read as one 2-D image; unpack it first, e.g. with dcm2niix" + where);
+  // A Siemens mosaic tiles a whole volume into one image: unpacked into its slices here.
+  const Mosaic mosaic = mosaic_geometry(ds, pm.rows, pm.cols, pm.frames, where);
   series = tag_string(ds, 0x0020, 0x000e);
   if (!seen.empty() && !seen.count(series))
     fail(Status::invalid_argument, "folder mixes DICOM series (SeriesInstanceUID " + *seen.begin() + " and " + series +
@@ -206,7 +198,7 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
                                   " is not supported (RLE and uncompressed are); decompress first, e.g. gdcmconv --raw" + where);
   }
   const NativeLayout layout{int(bytes), pm.representation == 1, pm.stored, pm.high};
-  multiframe = frames > 1;
+  multiframe = frames > 1 || mosaic.slices > 0;
   const int64_t n = rows * cols;
   const gdcm::DataSet* pf_first = seq_item(ds, 0x5200, 0x9230, 1);
   if (frames > 1 && !pf_first)
@@ -215,7 +207,7 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
     const gdcm::DataSet* pfg = frames > 1 ? seq_item(ds, 0x5200, 0x9230, static_cast<size_t>(f + 1)) : nullptr;
     if (frames > 1 && !pfg) fail(Status::corrupt_file, "missing per-frame functional group " + std::to_string(f + 1) + where);
     Geometry g;
-    g.rows = rows, g.cols = cols;
+    g.rows = mosaic.slices ? mosaic.tile_rows : rows, g.cols = mosaic.slices ? mosaic.tile_cols : cols;
     if (!read_geometry(ds, pfg, g))
       fail(Status::corrupt_file, "missing ImageOrientationPatient or PixelSpacing" + where);
     std::vector<double> ipp = group_value(ds, pfg, 0x0020, 0x9113, 0x0020, 0x0032);
@@ -246,7 +238,16 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
     const char* frame = buf.data() + f * n * bytes;
     const double sl = slope.empty() || slope[0] == 0 ? 1.0 : slope[0], ic = inter.empty() ? 0.0 : inter[0];
     convert_frame(layout, frame, s.pixels.data(), n, sl, ic);
-    slices.push_back(std::move(s));
+    for (int64_t k = 0; k < mosaic.slices; ++k) {
+      Slice t;
+      for (int a = 0; a < 3; ++a) t.ipp[a] = mosaic.first_ipp[a] + double(k) * mosaic.step[a];
+      t.file = file;
+      t.label = "mosaic slice " + std::to_string(k + 1) + " of " + s.label;
+      t.pixels.resize(size_t(mosaic.tile_rows * mosaic.tile_cols));
+      copy_mosaic_tile(mosaic, s.pixels.data(), cols, k, t.pixels.data());
+      slices.push_back(std::move(t));
+    }
+    if (!mosaic.slices) slices.push_back(std::move(s));
   }
   return true;
 }
@@ -295,7 +296,8 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   }
   if (slices.empty()) fail(Status::corrupt_file, "no readable DICOM image in '" + path + "'");
   if (multiframe && images > 1)
-    fail(Status::unsupported, "folder '" + path + "' mixes multi-frame and other DICOM images");
+    fail(Status::unsupported, "folder '" + path + "' holds several images of which one is multi-frame or a Siemens mosaic "
+                                  "(a time series of volumes is 4-D, which is not read)");
 
   const std::array<double, 3> r = {geo.iop[0], geo.iop[1], geo.iop[2]}, c = {geo.iop[3], geo.iop[4], geo.iop[5]};
   std::array<double, 3> nrm = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};

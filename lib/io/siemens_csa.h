@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <gdcmDataSet.h>
 
@@ -16,6 +17,10 @@ namespace vx {
 
 // The first item of tag `name` as text (trailing NULs and spaces removed); "" when absent.
 std::string csa_value(const uint8_t* data, size_t size, const std::string& name);
+// Every non-empty item of tag `name`; empty when absent.
+std::vector<std::string> csa_values(const uint8_t* data, size_t size, const std::string& name);
+// csa_values on the CSA image header (0029,1010) of a data set (creator "SIEMENS CSA HEADER").
+std::vector<std::string> csa_image_values(const gdcm::DataSet& ds, const std::string& name);
 
 // NumberOfImagesInMosaic of a Siemens image: from the CSA image header, else from the private
 // element (0019,100A) of "SIEMENS MR HEADER"; 0 when neither says.

@@ -1,5 +1,5 @@
 // libFuzzer target: vx::read_dicom on one file of arbitrary bytes (through the series listing,
-// the CSA header of Siemens files, the slice-grid check and, for odd-sized inputs, the
+// the CSA header of Siemens files and mosaic unpacking, the slice-grid check and, for odd-sized inputs, the
 // resampling of uneven slices) must either return a
 // volume or throw vx::Error; never crash, leak or allocate past DicomReadOptions::max_voxels.
 // GDCM itself is an uninstrumented system library: ASan still sees the memory it gets from

@@ -138,4 +138,10 @@ for t in [t for t in ds.keys() if t.group in (0x0029,) and t.element >= 0x1000 a
 ds.save_as(str(dcm_dir / "single_siemens_csa.dcm"))
 ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "MOSAIC"]
 ds.save_as(str(dcm_dir / "single_siemens_mosaic.dcm"))
+# A mosaic that unpacks: 4 tiles of 4x4 in the 8x8 image, the count in a CSA2 header.
+sys.path.insert(0, str(here.parent / "io"))
+from dicom_writer import csa2  # noqa: E402
+ds.private_block(0x0029, "SIEMENS CSA HEADER", create=True).add_new(
+    0x10, "OB", csa2({"NumberOfImagesInMosaic": ("US", ["4"]), "SliceNormalVector": ("FD", ["1", "0", "0"])}))
+ds.save_as(str(dcm_dir / "single_siemens_mosaic_4.dcm"))
 print("seeds:", sorted(p.name for p in nii_dir.iterdir()), sorted(p.name for p in dcm_dir.iterdir()))
