@@ -8,8 +8,9 @@
 // io/dicom_series.h; without one, several series are refused with a list) (files that are not DICOM are
 // skipped; the folder is walked recursively with the bounds of io/dir_walk.h, and pipes,
 // sockets and devices are never opened), or one enhanced multi-frame file (geometry from the shared / per-frame
-// functional groups), or a Siemens mosaic (unpacked into its slices: io/dicom_mosaic.h). Slices are sorted by ImagePositionPatient projected on the slice
-// normal (row cosine x column cosine), never by file name or instance number.
+// functional groups), or a Siemens mosaic (unpacked into its slices: io/dicom_mosaic.h).
+// Slices are sorted by ImagePositionPatient projected on the slice normal (row cosine x
+// column cosine), never by file name or instance number.
 // The slice positions must lie on a regular grid along the normal (io/slice_grid.h states
 // the tolerance); uneven ones are refused or, when asked, resampled; sheared ones refused.
 // Voxel (i, j, k) = (column, row, sorted slice); the affine maps it to RAS+ mm:
