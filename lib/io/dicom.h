@@ -3,12 +3,13 @@
 // Lossless. JPEG-family and deflated transfer syntaxes are refused (GDCM's decoders abort
 // the process on damaged data).
 //
-// Accepts a folder of single-frame images of one series, or a folder of several with a series
-// selector appended (DIR#series=UID, DIR#series-number=N, DIR#series-description=GLOB: see
-// io/dicom_series.h; without one, several series are refused with a list) (files that are not DICOM are
-// skipped; the folder is walked recursively with the bounds of io/dir_walk.h, and pipes,
-// sockets and devices are never opened), or one enhanced multi-frame file (geometry from the shared / per-frame
-// functional groups), or a Siemens mosaic (unpacked into its slices: io/dicom_mosaic.h).
+// Accepts:
+//  - a folder (walked recursively within the bounds of io/dir_walk.h; files that are not DICOM
+//    are skipped, pipes, sockets and devices never opened) holding one series, or several with
+//    a selector appended: DIR#series=UID, DIR#series-number=N, DIR#series-description=GLOB
+//    (io/dicom_series.h; without one, several series are refused with their list);
+//  - one enhanced multi-frame file (geometry from the shared / per-frame functional groups);
+//  - a Siemens mosaic (unpacked into its slices: io/dicom_mosaic.h).
 // Slices are sorted by ImagePositionPatient projected on the slice normal (row cosine x
 // column cosine), never by file name or instance number.
 // The slice positions must lie on a regular grid along the normal (io/slice_grid.h states
