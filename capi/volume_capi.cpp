@@ -96,6 +96,7 @@ VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* 
       d.max_voxels = static_cast<size_t>(o.max_bytes / sizeof(float));
     }
     n.non_finite = o.replace_non_finite ? vx::NonFinitePolicy::replace_with_zero : vx::NonFinitePolicy::error;
+    d.resample_uneven_slices = o.resample_uneven_slices != 0;
     vx::Volume vol = vx::read_volume(path, n, d);
     if (!vol.data.is_contiguous()) vol.data = vol.data.clone();
     *out = make_volume_handle(std::move(vol));

@@ -389,8 +389,10 @@ VX_NODISCARD static inline vx_status vx_volume_read_options_init(vx_volume_read_
 
 /* Reads a volume. `path` is one of: a NIfTI-1/2 file (.nii or .nii.gz; integer and float
  * types are converted to float32 with scl_slope/scl_inter applied as nibabel does), a
- * folder holding the DICOM files of one MR series, or one enhanced multi-frame DICOM file
- * (any other regular file is tried as DICOM). `options` may be NULL (defaults). On success
+ * folder holding the DICOM files of one MR series (searched recursively; with several series
+ * name one as "DIR#series=UID", "DIR#series-number=N" or "DIR#series-description=GLOB"), or
+ * one enhanced multi-frame DICOM file (any other regular file is tried as DICOM; .hdr/.img
+ * pairs are read as NIfTI/Analyze). `options` may be NULL (defaults). On success
  * *out is a new handle freed with vx_volume_free; on failure *out is NULL.
  * Errors: VX_ERR_IO (missing or unreadable path), VX_ERR_CORRUPT_FILE (damaged or hostile
  * header, truncated data), VX_ERR_UNSUPPORTED (4-D data, datatype, JPEG/deflated DICOM),

@@ -10,6 +10,7 @@
 #pragma once
 #include <array>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -34,6 +35,9 @@ struct VolumeHeader {
   int nifti_version = 1;         // 1 or 2 (what a write reproduces); DICOM sources give 1
   double scl_slope = 0, scl_inter = 0;  // as stored (already applied to data)
   std::string descrip;
+  // What the reader had to change to give a regular grid (e.g. uneven DICOM slices
+  // resampled), one sentence each; callers log them and put them in their reports.
+  std::vector<std::string> warnings;
 };
 
 struct Volume {

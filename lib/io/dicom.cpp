@@ -1,6 +1,5 @@
 #include "io/dicom.h"
 
-#include <dirent.h>
 #include <gdcmDataSet.h>
 #include <gdcmSequenceOfFragments.h>
 #include <gdcmReader.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -22,62 +22,21 @@
 #include <vector>
 
 #include "io/dicom_precheck.h"
+#include "io/dir_walk.h"
+#include "io/dicom_mosaic.h"
 #include "io/dicom_rle.h"
+#include "io/dicom_series.h"
+#include "io/dicom_tags.h"
+#include "io/slice_grid.h"
 
 namespace vx {
 namespace {
-
-std::string tag_string(const gdcm::DataSet& ds, uint16_t g, uint16_t e) {
-  const gdcm::Tag t(g, e);
-  if (!ds.FindDataElement(t)) return "";
-  const gdcm::DataElement& de = ds.GetDataElement(t);
-  const gdcm::ByteValue* bv = de.GetByteValue();
-  if (!bv || de.IsEmpty()) return "";
-  std::string s(bv->GetPointer(), bv->GetLength());
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  size_t b = s.find_first_not_of(' ');
-  return b == std::string::npos ? "" : s.substr(b);
-}
-
-std::vector<double> tag_doubles(const gdcm::DataSet& ds, uint16_t g, uint16_t e) {
-  std::vector<double> v;
-  std::stringstream ss(tag_string(ds, g, e));
-  std::string item;
-  while (std::getline(ss, item, '\\')) {
-    char* end = nullptr;
-    double d = std::strtod(item.c_str(), &end);
-    if (end == item.c_str()) return {};
-    v.push_back(d);
-  }
-  return v;
-}
-
-// The nested data set of item `index` (1-based) of sequence (g, e), or null.
-const gdcm::DataSet* seq_item(const gdcm::DataSet& ds, uint16_t g, uint16_t e, size_t index = 1) {
-  const gdcm::Tag t(g, e);
-  if (!ds.FindDataElement(t)) return nullptr;
-  gdcm::SmartPointer<gdcm::SequenceOfItems> sq = ds.GetDataElement(t).GetValueAsSQ();
-  if (!sq || sq->GetNumberOfItems() < index) return nullptr;
-  return &sq->GetItem(index).GetNestedDataSet();
-}
-
-// A functional-group attribute: per-frame first, then shared, then top level.
-std::vector<double> group_value(const gdcm::DataSet& top, const gdcm::DataSet* per_frame, uint16_t seq_g,
-                                uint16_t seq_e, uint16_t g, uint16_t e) {
-  for (const gdcm::DataSet* grp : {per_frame, seq_item(top, 0x5200, 0x9229)}) {
-    if (!grp) continue;
-    if (const gdcm::DataSet* s = seq_item(*grp, seq_g, seq_e)) {
-      std::vector<double> v = tag_doubles(*s, g, e);
-      if (!v.empty()) return v;
-    }
-  }
-  return tag_doubles(top, g, e);
-}
 
 struct Slice {
   std::array<double, 3> ipp;
   std::vector<float> pixels;
   std::string file;
+  std::string label;  // "InstanceNumber 12 ('f.dcm')" or "frame 5": names it in messages
 };
 
 struct Geometry {
@@ -177,29 +136,7 @@ PixelModule read_pixel_module(const gdcm::DataSet& ds, const std::string& where)
 // Reads one file; appends its frames to `slices`. Returns false if it is not a DICOM image.
 bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& geo, std::string& series,
                const std::set<std::string>& seen, size_t max_voxels, bool& multiframe) {
-  // GDCM aborts (assert) on some damaged streams: walk the structure first.
-  {
-    const int fd = ::open(file.c_str(), O_RDONLY);
-    if (fd < 0) return false;
-    struct stat st;
-    if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
-      ::close(fd);
-      return false;
-    }
-    const size_t size = static_cast<size_t>(st.st_size);
-    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (map == MAP_FAILED) fail(Status::io_error, "cannot map DICOM file '" + file + "'");
-    const DicomPrecheck pre = precheck_dicom(static_cast<const uint8_t*>(map), size);
-    ::munmap(map, size);
-    if (!pre.problem.empty()) {
-      if (!pre.part10) return false;  // not DICOM (no preamble) and not parseable: skip it
-      fail(Status::corrupt_file, "damaged DICOM file '" + file + "': " + pre.problem);
-    }
-    if (pre.deflated)
-      fail(Status::unsupported, "deflated DICOM (transfer syntax 1.2.840.10008.1.2.1.99) is not supported in '" + file +
-                                    "'; re-encode it uncompressed, e.g. gdcmconv --raw");
-  }
+  if (!precheck_dicom_file(file)) return false;  // GDCM aborts (assert) on some damaged streams
   // GDCM's image readers (PixmapReader, ImageReader) and codecs assert() on inconsistent
   // headers and damaged streams in dozens of places (typed attributes with a mutated VR, icon
   // sequences, LUTs, overlays, RLE segments) and abort the process; fuzzing kept finding new
@@ -213,6 +150,8 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
   const gdcm::Tag pixel_tag(0x7fe0, 0x0010);
   if (!ds.FindDataElement(pixel_tag) || !ds.FindDataElement(gdcm::Tag(0x0028, 0x0010))) return false;  // not an image
   const PixelModule pm = read_pixel_module(ds, where);
+  // A Siemens mosaic tiles a whole volume into one image: unpacked into its slices here.
+  const Mosaic mosaic = mosaic_geometry(ds, pm.rows, pm.cols, pm.frames, where);
   series = tag_string(ds, 0x0020, 0x000e);
   if (!seen.empty() && !seen.count(series))
     fail(Status::invalid_argument, "folder mixes DICOM series (SeriesInstanceUID " + *seen.begin() + " and " + series +
@@ -259,7 +198,7 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
                                   " is not supported (RLE and uncompressed are); decompress first, e.g. gdcmconv --raw" + where);
   }
   const NativeLayout layout{int(bytes), pm.representation == 1, pm.stored, pm.high};
-  multiframe = frames > 1;
+  multiframe = frames > 1 || mosaic.slices > 0;
   const int64_t n = rows * cols;
   const gdcm::DataSet* pf_first = seq_item(ds, 0x5200, 0x9230, 1);
   if (frames > 1 && !pf_first)
@@ -268,7 +207,7 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
     const gdcm::DataSet* pfg = frames > 1 ? seq_item(ds, 0x5200, 0x9230, static_cast<size_t>(f + 1)) : nullptr;
     if (frames > 1 && !pfg) fail(Status::corrupt_file, "missing per-frame functional group " + std::to_string(f + 1) + where);
     Geometry g;
-    g.rows = rows, g.cols = cols;
+    g.rows = mosaic.slices ? mosaic.tile_rows : rows, g.cols = mosaic.slices ? mosaic.tile_cols : cols;
     if (!read_geometry(ds, pfg, g))
       fail(Status::corrupt_file, "missing ImageOrientationPatient or PixelSpacing" + where);
     std::vector<double> ipp = group_value(ds, pfg, 0x0020, 0x9113, 0x0020, 0x0032);
@@ -288,11 +227,27 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
     Slice s;
     s.ipp = {ipp[0], ipp[1], ipp[2]};
     s.file = file;
+    if (frames > 1) {
+      s.label = "frame " + std::to_string(f + 1);
+    } else {
+      const std::string inst = tag_string(ds, 0x0020, 0x0013);
+      s.label = (inst.empty() ? std::string("file") : "InstanceNumber " + inst) + " ('" +
+                file.substr(file.find_last_of('/') + 1) + "')";
+    }
     s.pixels.resize(static_cast<size_t>(n));
     const char* frame = buf.data() + f * n * bytes;
     const double sl = slope.empty() || slope[0] == 0 ? 1.0 : slope[0], ic = inter.empty() ? 0.0 : inter[0];
     convert_frame(layout, frame, s.pixels.data(), n, sl, ic);
-    slices.push_back(std::move(s));
+    for (int64_t k = 0; k < mosaic.slices; ++k) {
+      Slice t;
+      for (int a = 0; a < 3; ++a) t.ipp[a] = mosaic.first_ipp[a] + double(k) * mosaic.step[a];
+      t.file = file;
+      t.label = "mosaic slice " + std::to_string(k + 1) + " of " + s.label;
+      t.pixels.resize(size_t(mosaic.tile_rows * mosaic.tile_cols));
+      copy_mosaic_tile(mosaic, s.pixels.data(), cols, k, t.pixels.data());
+      slices.push_back(std::move(t));
+    }
+    if (!mosaic.slices) slices.push_back(std::move(s));
   }
   return true;
 }
@@ -306,21 +261,19 @@ bool is_directory(const std::string& p) {
 
 Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) fail(Status::io_error, "DICOM path does not exist: '" + path + "'");
+  if (::stat(split_series_selector(path).first.c_str(), &st) != 0)
+    fail(Status::io_error, "DICOM path does not exist: '" + path + "'");
+  const auto [where, selector] = split_series_selector(path);
   std::vector<std::string> files;
-  if (is_directory(path)) {
-    DIR* d = ::opendir(path.c_str());
-    if (!d) fail(Status::io_error, "cannot list DICOM folder '" + path + "'");
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      std::string full = path + "/" + name;
-      if (!is_directory(full)) files.push_back(full);
-    }
-    ::closedir(d);
-    std::sort(files.begin(), files.end());
+  if (is_directory(where)) {
+    // Recursive and bounded (io/dir_walk.h); pipes, sockets and devices skipped; one series.
+    files = select_series(list_dicom_series(where), selector, where).files;
+  } else if (!selector.empty()) {
+    fail(Status::invalid_argument, "a series selector (" + path + ") needs a folder");
+  } else if (is_regular_file(where)) {
+    files.push_back(where);
   } else {
-    files.push_back(path);
+    fail(Status::io_error, "'" + path + "' is neither a folder nor a regular file (a pipe, socket or device is not read)");
   }
 
   std::vector<Slice> slices;
@@ -343,10 +296,14 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   }
   if (slices.empty()) fail(Status::corrupt_file, "no readable DICOM image in '" + path + "'");
   if (multiframe && images > 1)
-    fail(Status::unsupported, "folder '" + path + "' mixes multi-frame and other DICOM images");
+    fail(Status::unsupported, "folder '" + path + "' holds several images of which one is multi-frame or a Siemens mosaic "
+                                  "(a time series of volumes is 4-D, which is not read)");
 
   const std::array<double, 3> r = {geo.iop[0], geo.iop[1], geo.iop[2]}, c = {geo.iop[3], geo.iop[4], geo.iop[5]};
-  const std::array<double, 3> nrm = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
+  std::array<double, 3> nrm = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
+  const double len = std::sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
+  if (!(len > 1e-6) || !std::isfinite(len)) fail(Status::corrupt_file, "degenerate DICOM ImageOrientationPatient in '" + path + "'");
+  for (double& x : nrm) x /= len;
   auto proj = [&](const Slice& s) { return s.ipp[0] * nrm[0] + s.ipp[1] * nrm[1] + s.ipp[2] * nrm[2]; };
   std::stable_sort(slices.begin(), slices.end(), [&](const Slice& a, const Slice& b) { return proj(a) < proj(b); });
   const size_t n = slices.size();
@@ -354,20 +311,24 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
     if (std::fabs(proj(slices[i]) - proj(slices[i - 1])) < 1e-4)
       fail(Status::corrupt_file, "two DICOM slices share the position " + std::to_string(proj(slices[i])) + " mm ('" +
                                      slices[i - 1].file + "', '" + slices[i].file + "')");
+  std::vector<std::array<double, 3>> ipps;
+  std::vector<std::string> labels;
+  for (const Slice& s : slices) ipps.push_back(s.ipp), labels.push_back(s.label);
+  const SliceGrid grid = plan_slice_grid(ipps, labels, nrm, geo.thickness, " in '" + path + "'");
+  if (!grid.regular && !opts.resample_uneven_slices)
+    fail(Status::corrupt_file, "uneven DICOM slice positions in '" + path + "': " + grid.problem +
+                                   ". Refused rather than placed on a wrong grid; read with resample_uneven_slices (CLI "
+                                   "--resample-uneven-slices) to resample onto a regular grid in world space");
+  const int64_t nk = grid.count();
+  if (double(nk) * double(geo.rows * geo.cols) > double(opts.max_voxels))
+    fail(Status::limit_exceeded, "resampled DICOM series larger than the voxel limit in '" + path + "'");
 
   Mat4 lps = mat4_identity();
-  std::array<double, 3> step{};
-  if (n > 1) {
-    for (int a = 0; a < 3; ++a) step[a] = (slices.back().ipp[a] - slices.front().ipp[a]) / double(n - 1);
-  } else {
-    const double t = geo.thickness > 0 ? geo.thickness : 1.0;
-    for (int a = 0; a < 3; ++a) step[a] = nrm[a] * t;
-  }
   for (int a = 0; a < 3; ++a) {
     lps[a * 4 + 0] = r[a] * geo.ps[1];
     lps[a * 4 + 1] = c[a] * geo.ps[0];
-    lps[a * 4 + 2] = step[a];
-    lps[a * 4 + 3] = slices.front().ipp[a];
+    lps[a * 4 + 2] = grid.step[a];
+    lps[a * 4 + 3] = grid.origin[a];
   }
   Volume v;
   v.affine = lps;
@@ -378,9 +339,16 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   v.header.qform_code = v.header.sform_code = 1;
   v.header.qform = v.header.sform = v.affine;
   v.header.source_datatype = 16;
-  v.data = Tensor::empty(Shape{static_cast<int64_t>(n), geo.rows, geo.cols});
+  v.data = Tensor::empty(Shape{nk, geo.rows, geo.cols});
   const size_t plane = static_cast<size_t>(geo.rows * geo.cols);
-  for (size_t k = 0; k < n; ++k) std::copy(slices[k].pixels.begin(), slices[k].pixels.end(), v.voxels() + k * plane);
+  if (grid.regular) {
+    for (size_t k = 0; k < n; ++k) std::copy(slices[k].pixels.begin(), slices[k].pixels.end(), v.voxels() + k * plane);
+  } else {
+    std::vector<const float*> src;
+    for (const Slice& s : slices) src.push_back(s.pixels.data());
+    resample_slices(grid, src, int64_t(plane), v.voxels());
+    v.header.warnings.push_back(describe_resampling(grid, path));
+  }
   return v;
 }
 

@@ -3,12 +3,20 @@
 // Lossless. JPEG-family and deflated transfer syntaxes are refused (GDCM's decoders abort
 // the process on damaged data).
 //
-// Accepts a folder of single-frame images of ONE series (files that are not DICOM are
-// skipped), or one enhanced multi-frame file (geometry from the shared / per-frame
-// functional groups). Slices are sorted by ImagePositionPatient projected on the slice
-// normal (row cosine x column cosine), never by file name or instance number.
+// Accepts:
+//  - a folder (walked recursively within the bounds of io/dir_walk.h; files that are not DICOM
+//    are skipped, pipes, sockets and devices never opened) holding one series, or several with
+//    a selector appended: DIR#series=UID, DIR#series-number=N, DIR#series-description=GLOB
+//    (io/dicom_series.h; without one, several series are refused with their list);
+//  - one enhanced multi-frame file (geometry from the shared / per-frame functional groups);
+//  - a Siemens mosaic (unpacked into its slices: io/dicom_mosaic.h).
+// Slices are sorted by ImagePositionPatient projected on the slice normal (row cosine x
+// column cosine), never by file name or instance number.
+// The slice positions must lie on a regular grid along the normal (io/slice_grid.h states
+// the tolerance); uneven ones are refused or, when asked, resampled; sheared ones refused.
 // Voxel (i, j, k) = (column, row, sorted slice); the affine maps it to RAS+ mm:
 //   LPS = IPP_first + i * dx * rowcos + j * dy * colcos + k * (IPP_last - IPP_first) / (n - 1)
+// (after resampling, k * median gap * normal)
 // with (dy, dx) = PixelSpacing, then x and y negated (LPS -> RAS), as nibabel would give for
 // the equivalent NIfTI. Rescale slope/intercept are applied per slice/frame. The header gets
 // qform_code = sform_code = 1 (scanner) so a NIfTI write keeps the geometry.
@@ -22,12 +30,15 @@ namespace vx {
 
 struct DicomReadOptions {
   size_t max_voxels = size_t(1) << 30;  // refuse larger series
+  // Slices not on a regular grid (io/slice_grid.h): false = refused (corrupt_file, the gap
+  // named); true = resampled onto a regular grid, with a sentence in header.warnings.
+  bool resample_uneven_slices = false;
 };
 
 // Throws Error: io_error (missing path), corrupt_file (no DICOM files, unreadable pixels,
-// duplicate slice positions, inconsistent geometry), unsupported (colour, JPEG-family or
-// deflated transfer syntaxes, multi-frame without per-frame positions), invalid_argument (several
-// series in one folder), limit_exceeded.
+// duplicate slice positions, uneven slice positions, inconsistent geometry), unsupported (colour, JPEG-family or
+// deflated transfer syntaxes, multi-frame without per-frame positions, sheared series), invalid_argument (several
+// series in one folder and no selector, a selector that matches none or several), limit_exceeded.
 Volume read_dicom(const std::string& path, const DicomReadOptions& opts = {});
 
 }  // namespace vx

@@ -1,7 +1,14 @@
 #include "io/dicom_precheck.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
+
+#include "core/error.h"
 
 namespace vx {
 namespace {
@@ -220,6 +227,31 @@ DicomPrecheck precheck_dicom(const uint8_t* data, size_t size) {
   }
   if (!w.elements(pos, size, explicit_vr, 0, false)) out.problem = w.problem;
   return out;
+}
+
+bool precheck_dicom_file(const std::string& file) {
+  // O_NONBLOCK: a FIFO put here after the folder was listed must not block the open.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return false;
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+    ::close(fd);
+    return false;
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) fail(Status::io_error, "cannot map DICOM file '" + file + "'");
+  const DicomPrecheck pre = precheck_dicom(static_cast<const uint8_t*>(map), size);
+  ::munmap(map, size);
+  if (!pre.problem.empty()) {
+    if (!pre.part10) return false;  // not DICOM (no preamble) and not parseable: skip it
+    fail(Status::corrupt_file, "damaged DICOM file '" + file + "': " + pre.problem);
+  }
+  if (pre.deflated)
+    fail(Status::unsupported, "deflated DICOM (transfer syntax 1.2.840.10008.1.2.1.99) is not supported in '" + file +
+                                  "'; re-encode it uncompressed, e.g. gdcmconv --raw");
+  return true;
 }
 
 }  // namespace vx

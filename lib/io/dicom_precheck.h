@@ -22,4 +22,9 @@ struct DicomPrecheck {
 
 DicomPrecheck precheck_dicom(const uint8_t* data, size_t size);
 
+// precheck_dicom on a file. False: not a DICOM file (unreadable, not a regular file, empty, or
+// no preamble and not parseable): skip it. Throws Error(corrupt_file) for a damaged Part 10
+// file, Error(unsupported) for a deflated one, Error(io_error) when it cannot be mapped.
+bool precheck_dicom_file(const std::string& file);
+
 }  // namespace vx

@@ -1,4 +1,5 @@
 #include "io/nifti.h"
+#include "io/nifti_pair.h"
 
 #include <nifti2_io.h>
 #include <sys/stat.h>
@@ -25,6 +26,9 @@ struct RawHeader {
   int bitpix = 0;
   double pixdim[8] = {};
   int64_t vox_offset = 0;
+  double scl_slope = 0, scl_inter = 0;  // as stored: nifti_clib turns NaN into 0, nibabel does not
+  bool pair = false, analyze = false;   // two files (.hdr + .img); no NIfTI magic (Analyze 7.5)
+  int16_t origin[3] = {};               // Analyze: SPM's originator field
 };
 
 template <typename T>
@@ -40,7 +44,7 @@ T load(const unsigned char* p, bool swap) {
 
 std::string quote(const std::string& path) { return "'" + path + "'"; }
 
-RawHeader read_raw_header(const std::string& path) {
+RawHeader read_raw_header(const std::string& path, bool pair) {
   gzFile f = gzopen(path.c_str(), "rb");  // reads uncompressed files transparently
   if (!f) fail(Status::io_error, "cannot open NIfTI file " + quote(path));
   unsigned char buf[540] = {};
@@ -67,8 +71,23 @@ RawHeader read_raw_header(const std::string& path) {
     double vo = load<float>(buf + 108, s);
     if (!(vo >= 0 && vo < 1e12)) fail(Status::corrupt_file, "invalid vox_offset in " + quote(path));
     h.vox_offset = static_cast<int64_t>(vo);
-    if (std::memcmp(buf + 344, "n+1", 4) != 0)
-      fail(Status::unsupported, "only single-file NIfTI-1 (magic 'n+1') is supported: " + quote(path));
+    h.scl_slope = load<float>(buf + 112, s);
+    h.scl_inter = load<float>(buf + 116, s);
+    h.pair = pair;
+    if (pair) {
+      // nifti_clib would read an 'n+1' header's voxels from the .hdr itself, we from the .img.
+      if (std::memcmp(buf + 344, "n+1", 4) == 0)
+        fail(Status::unsupported, "a .hdr holding a single-file NIfTI-1 header (magic 'n+1'); name it .nii: " + quote(path));
+      h.analyze = std::memcmp(buf + 344, "ni1", 4) != 0;
+      if (h.analyze)
+        for (int i = 0; i < 3; ++i) h.origin[i] = load<int16_t>(buf + 253 + 2 * i, s);
+    } else if (std::memcmp(buf + 344, "ni1", 4) == 0) {
+      fail(Status::unsupported, "NIfTI-1 header of a two-file pair (magic 'ni1') in a single file: give the .hdr "
+                                "with its .img beside it: " + quote(path));
+    } else if (std::memcmp(buf + 344, "n+1", 4) != 0) {
+      fail(Status::unsupported, "not a single-file NIfTI-1 (magic 'n+1'); an Analyze 7.5 image is read as its "
+                                ".hdr/.img pair: " + quote(path));
+    }
   } else {
     if (n < 540) fail(Status::corrupt_file, "NIfTI-2 file " + quote(path) + " is too short for a header");
     h.version = 2;
@@ -77,8 +96,12 @@ RawHeader read_raw_header(const std::string& path) {
     for (int i = 0; i < 8; ++i) h.dim[i] = load<int64_t>(buf + 16 + 8 * i, s);
     for (int i = 0; i < 8; ++i) h.pixdim[i] = load<double>(buf + 104 + 8 * i, s);
     h.vox_offset = load<int64_t>(buf + 168, s);
-    if (std::memcmp(buf + 4, "n+2", 4) != 0)
-      fail(Status::unsupported, "only single-file NIfTI-2 (magic 'n+2') is supported: " + quote(path));
+    h.scl_slope = load<double>(buf + 176, s);
+    h.scl_inter = load<double>(buf + 184, s);
+    h.pair = pair;
+    if (std::memcmp(buf + 4, pair ? "ni2" : "n+2", 4) != 0)
+      fail(Status::unsupported, std::string(pair ? "a NIfTI-2 .hdr needs magic 'ni2'" : "only single-file NIfTI-2 (magic 'n+2') is supported") +
+                                    ": " + quote(path));
   }
   return h;
 }
@@ -103,7 +126,7 @@ bool is_gzip(const std::string& path) {
 }
 
 // Validates the raw header; returns the voxel count.
-int64_t check_header(const RawHeader& h, const std::string& path, const NiftiReadOptions& opts) {
+int64_t check_header(const RawHeader& h, const std::string& path, const std::string& image, const NiftiReadOptions& opts) {
   const std::string where = " in " + quote(path);
   int64_t rank = h.dim[0];
   if (rank < 1 || rank > 7) fail(Status::corrupt_file, "invalid dim[0] = " + std::to_string(rank) + where);
@@ -135,18 +158,19 @@ int64_t check_header(const RawHeader& h, const std::string& path, const NiftiRea
                                      "x" + std::to_string(h.dim[3]) + " voxels (" + std::to_string(stored) +
                                      " bytes), more than the limit of " + std::to_string(opts.max_bytes) + where);
   int64_t nvox = h.dim[1] * h.dim[2] * h.dim[3];
-  int64_t min_offset = h.version == 1 ? 348 : 540;
+  const int64_t min_offset = h.pair ? 0 : h.version == 1 ? 348 : 540;
   if (h.vox_offset < min_offset)
     fail(Status::corrupt_file, "vox_offset " + std::to_string(h.vox_offset) + " lies inside the header" + where);
   // nvox * bpv <= max_bytes here; vox_offset is bounded before adding so the sum cannot overflow.
   const int64_t payload = nvox * bpv;
-  if (!is_gzip(path)) {
+  if (!is_gzip(image)) {
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) fail(Status::io_error, "cannot stat " + quote(path));
+    if (::stat(image.c_str(), &st) != 0)
+      fail(Status::io_error, "cannot open " + quote(image) + (h.pair ? ", the voxel file of the header " + quote(path) : ""));
     const int64_t have = static_cast<int64_t>(st.st_size);
     if (h.vox_offset > have || payload > have - h.vox_offset)
       fail(Status::corrupt_file, "NIfTI file is truncated: needs vox_offset " + std::to_string(h.vox_offset) + " + " +
-                                     std::to_string(payload) + " bytes, has " + std::to_string(have) + where);
+                                     std::to_string(payload) + " bytes, has " + std::to_string(have) + " in " + quote(image));
   } else if (h.vox_offset > static_cast<int64_t>(std::min<size_t>(opts.max_bytes, size_t(INT64_MAX))) - payload) {
     // Compressed: the header extensions before vox_offset are decompressed (and allocated by
     // nifti_clib) too, so they count against the same limit.
@@ -219,17 +243,18 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 Volume read_nifti(const std::string& path, const NiftiReadOptions& opts) {
-  RawHeader raw = read_raw_header(path);
-  const int64_t nvox = check_header(raw, path, opts);
+  const NiftiFiles files = nifti_files(path);
+  RawHeader raw = read_raw_header(files.header, files.pair);
+  const int64_t nvox = check_header(raw, files.header, files.image, opts);
 
   // nifti_clib decodes the header (quaternion, sform, codes); the voxels are read here
   // because nifti_clib silently replaces NaN/Inf floats by 0, which must be reported.
   nifti_set_debug_level(0);
-  std::unique_ptr<nifti_image, NimDeleter> nim(nifti_image_read(path.c_str(), 0));
+  std::unique_ptr<nifti_image, NimDeleter> nim(nifti_image_read(files.header.c_str(), 0));
   if (!nim) fail(Status::corrupt_file, "nifti_clib cannot parse the header of " + quote(path));
   if (nim->nx * nim->ny * nim->nz != nvox || nim->datatype != raw.datatype)
     fail(Status::corrupt_file, "nifti_clib disagrees with the header of " + quote(path));
-  std::vector<unsigned char> bytes = read_voxel_bytes(path, raw, nvox);
+  std::vector<unsigned char> bytes = read_voxel_bytes(files.image, raw, nvox);
 
   Volume v;
   VolumeHeader& h = v.header;
@@ -240,8 +265,8 @@ Volume read_nifti(const std::string& path, const NiftiReadOptions& opts) {
   h.xyz_units = nim->xyz_units;
   h.source_datatype = nim->datatype;
   h.nifti_version = raw.version;
-  h.scl_slope = nim->scl_slope;
-  h.scl_inter = nim->scl_inter;
+  h.scl_slope = raw.scl_slope;
+  h.scl_inter = raw.scl_inter;
   h.descrip.assign(nim->descrip, strnlen(nim->descrip, sizeof(nim->descrip)));
 
   if (h.sform_code > 0) {
@@ -252,20 +277,26 @@ Volume read_nifti(const std::string& path, const NiftiReadOptions& opts) {
     // nibabel's shape_zoom_affine with default_x_flip: centred, x flipped.
     const double n[3] = {double(raw.dim[1]), double(raw.dim[2]), double(raw.dim[3])};
     const double z[3] = {-raw.pixdim[1], raw.pixdim[2], raw.pixdim[3]};
+    // Analyze: SPM's origin (1-based voxel) when set and within (-dim, 2 dim), as nibabel.
+    bool spm = raw.analyze && (raw.origin[0] || raw.origin[1] || raw.origin[2]);
+    for (int i = 0; i < 3; ++i) spm = spm && raw.origin[i] > -n[i] && raw.origin[i] < 2 * n[i];
     v.affine = mat4_identity();
     for (int i = 0; i < 3; ++i) {
       v.affine[i * 4 + i] = z[i];
-      v.affine[i * 4 + 3] = -(n[i] - 1) / 2.0 * z[i];
+      v.affine[i * 4 + 3] = -(spm ? raw.origin[i] - 1.0 : (n[i] - 1) / 2.0) * z[i];
     }
   }
   for (double x : v.affine)
     if (!std::isfinite(x)) fail(Status::corrupt_file, "non-finite affine in " + quote(path));
   if (!(voxel_volume_mm3(v.affine) > 0)) fail(Status::corrupt_file, "singular affine in " + quote(path));
 
-  double slope = nim->scl_slope, inter = nim->scl_inter;
-  bool scale = slope != 0 && std::isfinite(slope);
+  // nibabel's rule (Nifti1Header.get_slope_inter): slope 0 or non-finite = no scaling; a
+  // valid slope with a non-finite intercept is refused.
+  const double slope = raw.scl_slope, inter = raw.scl_inter;
+  const bool scale = slope != 0 && std::isfinite(slope);
   if (scale && !std::isfinite(inter))
-    fail(Status::corrupt_file, "valid scl_slope but non-finite scl_inter in " + quote(path));
+    fail(Status::corrupt_file, "valid scl_slope " + std::to_string(slope) + " but non-finite scl_inter in " + quote(path) +
+                                   " (nibabel refuses it too)");
 
   v.data = Tensor::empty(Shape{raw.dim[3], raw.dim[2], raw.dim[1]});
   float* dst = v.data.f32();

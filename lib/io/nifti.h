@@ -1,7 +1,9 @@
-// NIfTI-1 / NIfTI-2 reading and writing (.nii, .nii.gz) on top of nifti_clib.
+// NIfTI-1 / NIfTI-2 reading and writing (.nii, .nii.gz) on top of nifti_clib; reading also takes
+// .hdr/.img pairs (NIfTI 'ni1'/'ni2' and Analyze 7.5, io/nifti_pair.h).
 //
 // Reading: uint8/int8/int16/uint16/int32/uint32/float32/float64 -> float32, with
-// scl_slope/scl_inter applied as nibabel does (slope 0 or non-finite = no scaling). The
+// scl_slope/scl_inter applied as nibabel does (slope 0 or non-finite = no scaling; a valid slope
+// with a NaN/Inf intercept is refused, as nibabel refuses it). The
 // affine is nibabel's img.affine (sform if sform_code > 0, else qform if qform_code > 0,
 // else the pixdim fallback centred on the volume with x flipped). Header extensions, any
 // vox_offset and big-endian files are handled by nifti_clib.

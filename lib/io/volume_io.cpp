@@ -3,6 +3,9 @@
 #include <cctype>
 #include <filesystem>
 
+#include "io/dicom_series.h"
+#include "io/nifti_pair.h"
+
 namespace vx {
 
 static bool ends_with_nocase(const std::string& s, const std::string& tail) {
@@ -14,11 +17,13 @@ static bool ends_with_nocase(const std::string& s, const std::string& tail) {
 
 Volume read_volume(const std::string& path, const NiftiReadOptions& nifti, const DicomReadOptions& dicom) {
   if (path.empty()) fail(Status::invalid_argument, "path is empty");
+  if (!split_series_selector(path).second.empty()) return read_dicom(path, dicom);  // DIR#series=...
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(st)) fail(Status::io_error, "cannot read '" + path + "': no such file or folder");
   if (std::filesystem::is_directory(st)) return read_dicom(path, dicom);
-  if (ends_with_nocase(path, ".nii") || ends_with_nocase(path, ".nii.gz")) return read_nifti(path, nifti);
+  if (ends_with_nocase(path, ".nii") || ends_with_nocase(path, ".nii.gz") || is_nifti_pair_name(path))
+    return read_nifti(path, nifti);
   if (std::filesystem::is_regular_file(st)) return read_dicom(path, dicom);
   fail(Status::io_error, "'" + path + "' is neither a file nor a folder");
 }

@@ -8,9 +8,18 @@
 
 namespace vx {
 
-// A folder -> read_dicom (a series); a name ending in .nii or .nii.gz (any case) -> read_nifti;
+// A folder, or a folder with a series selector (DIR#series=UID, io/dicom_series.h) -> read_dicom
+// (one series); a name ending in .nii, .nii.gz, .hdr or .img (any case) ->
+// read_nifti;
 // any other regular file -> read_dicom (an enhanced multi-frame or extension-less DICOM file).
 // Throws Error(io_error) for a missing path or one that is neither file nor folder.
 Volume read_volume(const std::string& path, const NiftiReadOptions& nifti = {}, const DicomReadOptions& dicom = {});
+
+// Both readers' options, as the pipelines and the CLI pass them on.
+struct VolumeReadOptions {
+  NiftiReadOptions nifti;
+  DicomReadOptions dicom;
+};
+inline Volume read_volume(const std::string& path, const VolumeReadOptions& o) { return read_volume(path, o.nifti, o.dicom); }
 
 }  // namespace vx

@@ -92,7 +92,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   stage("read", 0, 2);
   std::vector<Volume> original;
   for (int i = 0; i < 2; ++i) {
-    original.push_back(read_volume(inputs[i]));
+    original.push_back(read_volume(inputs[i], opt.read));
     stage("read", i + 1, 2);
   }
   std::vector<Volume> aligned{original[0], resample_to_reference(original[1], original[0], Interp::linear)};
@@ -227,7 +227,8 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
     const auto sp = spacing(original[i]);
     report["inputs"].push_back({{"path", inputs[i]}, {"sequence", seq[i]},
                                 {"size_ijk", original[i].size_ijk()}, {"spacing_mm", sp},
-                                {"orientation", axcodes(original[i].affine)}});
+                                {"orientation", axcodes(original[i].affine)},
+                                {"warnings", original[i].header.warnings}});
   }
   auto model_entry = [](const std::shared_ptr<const Model>& m) {
     return m ? nlohmann::json{{"name", model_name(*m)}, {"sha256", m->sha256}} : nlohmann::json(nullptr);

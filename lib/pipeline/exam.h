@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exec/executor.h"
+#include "io/volume_io.h"
 #include "model/model.h"
 
 namespace vx::pipeline {
@@ -39,6 +40,7 @@ std::string default_model_dir(const std::string& executable_path);
 using StageProgress = std::function<bool(const std::string& stage, int64_t done, int64_t total)>;
 
 struct ExamOptions {
+  VolumeReadOptions read;         // how the inputs are read (uneven DICOM slices, NaN voxels)
   bool gradcam = true;
   bool png = true;
   bool denoise = true;            // run the denoiser when one is given

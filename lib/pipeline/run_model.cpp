@@ -46,7 +46,7 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
   auto t0 = Clock::now();
   std::vector<Volume> original, net;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    original.push_back(read_volume(inputs[i]));
+    original.push_back(read_volume(inputs[i], opt.read));
     stage("read", i + 1, inputs.size());
   }
   // Every scan on the first scan's grid, then on the model's grid when it has one.
@@ -158,7 +158,7 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
   timings["write"] = seconds_since(t0);
   for (size_t i = 0; i < inputs.size(); ++i)
     summary["inputs"].push_back({{"path", inputs[i]}, {"size_ijk", original[i].size_ijk()}, {"spacing_mm", spacing(original[i])},
-                                 {"orientation", axcodes(original[i].affine)}});
+                                 {"orientation", axcodes(original[i].affine)}, {"warnings", original[i].header.warnings}});
   summary["model"] = {{"sha256", model.sha256}, {"name", model.metadata.value("name", "")}};
   timings["total"] = seconds_since(t_all);
   summary["timings_s"] = timings;

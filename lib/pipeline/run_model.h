@@ -17,6 +17,7 @@
 namespace vx::pipeline {
 
 struct RunOptions {
+  VolumeReadOptions read;         // how the inputs are read (uneven DICOM slices, NaN voxels)
   bool gradcam = false;
   bool png = true;
   StageProgress progress;

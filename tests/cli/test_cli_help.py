@@ -25,11 +25,15 @@ def listed_commands():
 
 def parser_options(command):
     """The options the command's parser accepts, from its source: the C++ CommandSpec table (or
-    an Args(..., {options}, {flags}) call) in tools/voxinfer/cmd_NAME.cpp, else the Python
+    an Args(..., {options}, {flags}) call) in tools/voxinfer/cmd_NAME.cpp, with the read flags of
+    read_flags.cpp where the table adds them, else the Python
     argparse parser whose prog is "voxinfer NAME"."""
     cpp = os.path.join(SRC, "tools", "voxinfer", f"cmd_{command}.cpp")
     with open(cpp) as f:
         text = f.read()
+    if "with_read_flags(" in text:  # the read flags' table lives in read_flags.cpp
+        with open(os.path.join(SRC, "tools", "voxinfer", "read_flags.cpp")) as f:
+            text += f.read()
     names = set(re.findall(r'\{"([a-z0-9-]+)", (?:nullptr|"[^"]*"), "', text))
     for sets in re.findall(r"Args \w+\(argc, argv, \d+, (\{[^}]*\}), (\{[^}]*\})\)", text):
         for s in sets:

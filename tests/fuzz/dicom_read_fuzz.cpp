@@ -1,4 +1,6 @@
-// libFuzzer target: vx::read_dicom on one file of arbitrary bytes must either return a
+// libFuzzer target: vx::read_dicom on one file of arbitrary bytes (through the series listing,
+// the CSA header of Siemens files and mosaic unpacking, the slice-grid check and, for odd-sized inputs, the
+// resampling of uneven slices) must either return a
 // volume or throw vx::Error; never crash, leak or allocate past DicomReadOptions::max_voxels.
 // GDCM itself is an uninstrumented system library: ASan still sees the memory it gets from
 // malloc and what our code reads from its buffers.
@@ -24,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = vx_fuzz::write_file("input.dcm", data, size);
   vx::DicomReadOptions opts;
   opts.max_voxels = size_t(1) << 22;  // 16 MiB of float voxels at most
+  opts.resample_uneven_slices = size % 2 == 1;  // both answers to uneven slices, by input
   try {
     vx::Volume v = vx::read_dicom(path, opts);
     if (v.data.numel() <= 0) std::abort();

@@ -8,6 +8,7 @@ from tests/data to 8x8 pixels (single-frame implicit VR, big endian, signed 12-b
 enhanced multi-frame explicit VR).
 Usage: /usr/bin/python3 tests/fuzz/make_seed_corpus.py [SHARED_DATA_DIR]
 """
+import copy
 import gzip
 import pathlib
 import shutil
@@ -116,4 +117,31 @@ for kw in ("ReferencedImageEvidenceSequence", "ReferencedPerformedProcedureStepS
     if kw in ds:
         delattr(ds, kw)
 ds.save_as(str(dcm_dir / "enhanced_2frames.dcm"))
+# The same with a third frame 4.8 mm on where the others are 2.4 mm apart: the uneven-slice
+# check and (the fuzz target turns resampling on for odd-sized inputs) the resampling plan.
+first = ds.PerFrameFunctionalGroupsSequence[0]
+third = copy.deepcopy(ds.PerFrameFunctionalGroupsSequence[1])
+pos = [float(x) for x in third.PlanePositionSequence[0].ImagePositionPatient]
+third.PlanePositionSequence[0].ImagePositionPatient = [pos[0], pos[1], pos[2] + 4.8]
+ds.PerFrameFunctionalGroupsSequence.append(third)
+ds.NumberOfFrames = 3
+ds.PixelData = np.concatenate([px, px[:1]]).tobytes()
+ds.save_as(str(dcm_dir / "enhanced_uneven_3frames.dcm"))
+
+# A Siemens image with its real CSA headers (private tags kept), cropped to 8x8, and as a
+# mosaic (ImageType MOSAIC): the CSA parser and the mosaic refusal.
+ds = pydicom.dcmread(str(sorted((data / "dicom-brain-t1-sag-35sl").glob("*.dcm"))[0]))
+ds.PixelData = ds.pixel_array[100:108, 100:108].copy().tobytes()
+ds.Rows, ds.Columns = 8, 8
+for t in [t for t in ds.keys() if t.group in (0x0029,) and t.element >= 0x1000 and t.element != 0x1010]:
+    del ds[t]
+ds.save_as(str(dcm_dir / "single_siemens_csa.dcm"))
+ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "MOSAIC"]
+ds.save_as(str(dcm_dir / "single_siemens_mosaic.dcm"))
+# A mosaic that unpacks: 4 tiles of 4x4 in the 8x8 image, the count in a CSA2 header.
+sys.path.insert(0, str(here.parent / "io"))
+from dicom_writer import csa2  # noqa: E402
+ds.private_block(0x0029, "SIEMENS CSA HEADER", create=True).add_new(
+    0x10, "OB", csa2({"NumberOfImagesInMosaic": ("US", ["4"]), "SliceNormalVector": ("FD", ["1", "0", "0"])}))
+ds.save_as(str(dcm_dir / "single_siemens_mosaic_4.dcm"))
 print("seeds:", sorted(p.name for p in nii_dir.iterdir()), sorted(p.name for p in dcm_dir.iterdir()))

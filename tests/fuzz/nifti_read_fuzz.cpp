@@ -2,7 +2,8 @@
 // throw vx::Error; never crash, leak, hang or allocate past NiftiReadOptions::max_bytes.
 // Each input is read twice: as given (named .nii; gzip inputs are decoded transparently) and
 // gzip-compressed (named .nii.gz), so header mutations also reach the .gz path, where the
-// decompressed size is unknown until read.
+// decompressed size is unknown until read. A third read takes the bytes as a two-file pair
+// (input.hdr and input.img, both the input), for the 'ni1'/'ni2' and Analyze 7.5 paths.
 // Build: CC=clang CXX=clang++ cmake -S . -B build-fuzz -DVX_FUZZ=ON && cmake --build build-fuzz --target nifti_read_fuzz
 // Run:   build-fuzz/tests/fuzz/nifti_read_fuzz -max_total_time=60 -rss_limit_mb=2048 tests/fuzz/corpus/nifti_read
 #include <zlib.h>
@@ -53,5 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   read_one(vx_fuzz::write_file("input.nii", data, size));
   std::vector<uint8_t> gz = gzip(data, size);
   read_one(vx_fuzz::write_file("input.nii.gz", gz.data(), gz.size()));
+  vx_fuzz::write_file("input.img", data, size);
+  read_one(vx_fuzz::write_file("input.hdr", data, size));
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "pipeline/exam.h"
 #include "progress.h"
+#include "read_flags.h"
 
 namespace vx::cli {
 
@@ -22,7 +23,7 @@ const CommandSpec kExamSpec{
     "The published two-sequence examination: reads both scans, aligns and resizes them, denoises,\n"
     "classifies with the dual encoder, writes one Grad-CAM map per sequence and segments lesions;\n"
     "results and report.json go into DIR atomically.",
-    {{"input", "SCAN", "a sequence (NIfTI file or DICOM folder): give exactly two, T1 then STIR"},
+    with_read_flags({{"input", "SCAN", "a sequence (NIfTI file or DICOM folder): give exactly two, T1 then STIR"},
      {"out", "DIR", "the output folder, created if needed (required)"},
      {"models", "DIR", "folder of demo_classifier.vxm (+ demo_denoiser.vxm, demo_segmenter.vxm);\n"
                        "                        default: $VOXINFER_MODELS, then the installed or source models"},
@@ -31,7 +32,7 @@ const CommandSpec kExamSpec{
      {"no-png", nullptr, "no PNG montages (default: written)"},
      {"no-denoise", nullptr, "skip the denoiser (default: run when the model folder has one)"},
      {"quiet", nullptr, "no progress on stderr"},
-     {"json", nullptr, "print the report as JSON instead of text"}},
+     {"json", nullptr, "print the report as JSON instead of text"}}),
     "voxinfer exam --input t1.nii.gz --input stir.nii.gz --out exam1/"};
 
 int cmd_exam(int argc, char** argv) {
@@ -48,9 +49,11 @@ int cmd_exam(int argc, char** argv) {
   opt.gradcam = !args.flag("no-gradcam");
   opt.png = !args.flag("no-png");
   opt.denoise = !args.flag("no-denoise");
+  opt.read = read_options(args);
   opt.progress = [&](const std::string& stage, int64_t done, int64_t total) { return progress.update(stage, done, total); };
   nlohmann::json r = exam.run(inputs, out, opt);
   progress.finish();
+  print_input_warnings(r, "exam");
 
   if (args.flag("json")) {
     std::printf("%s\n", r.dump(2).c_str());

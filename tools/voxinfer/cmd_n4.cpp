@@ -8,6 +8,7 @@
 #include "io/volume_io.h"
 #include "pipeline/staging.h"
 #include "preprocess/n4.h"
+#include "read_flags.h"
 
 namespace vx::cli {
 
@@ -15,7 +16,7 @@ const CommandSpec kN4Spec{
     "n4", "--input IN --out OUT.nii.gz [options]",
     "N4 bias-field correction (Tustison 2010, as ITK's filter with SimpleITK's defaults): voxels\n"
     "<= 0 are left out of the fit and unchanged, every other voxel is divided by the field.",
-    {{"input", "IN", "a NIfTI file or DICOM folder (required)"},
+    with_read_flags({{"input", "IN", "a NIfTI file or DICOM folder (required)"},
      {"out", "OUT.nii.gz", "the corrected volume (required)"},
      {"shrink", "N", "fit the field on the volume shrunk by N (default 1)"},
      {"iterations", "50,50,50,50", "maximum iterations per fitting level (default 50,50,50,50)"},
@@ -23,12 +24,13 @@ const CommandSpec kN4Spec{
      {"otsu", nullptr, "fit inside an Otsu mask (default: all voxels > 0)"},
      {"bias-out", "F.nii.gz", "also write the field, in the same folder as --out (default: not written)"},
      {"threads", "N", "OpenMP threads (default 0 = all cores)"},
-     {"quiet", nullptr, "no progress on stderr"}},
+     {"quiet", nullptr, "no progress on stderr"}}),
     "voxinfer n4 --input t1.nii.gz --out t1_n4.nii.gz --shrink 2 --bias-out t1_bias.nii.gz"};
 
 int cmd_n4(int argc, char** argv) {
   Args args(argc, argv, 2, kN4Spec);
-  const Volume in = read_volume(args.need("input"));
+  const VolumeReadOptions ro = read_options(args);
+  const Volume in = read_input(args.need("input"), ro, "n4");
   const std::string out = args.need("out");
   preprocess::N4Options opt;
   opt.shrink_factor = args.get_int("shrink", 1);
@@ -37,7 +39,7 @@ int cmd_n4(int argc, char** argv) {
   const auto sp = spacing(in);  // i, j, k
   Tensor mask;
   if (args.has("mask")) {
-    Volume m = read_volume(args.get("mask"));
+    Volume m = read_input(args.get("mask"), ro, "n4");
     if (m.data.shape() != in.data.shape())
       fail(Status::shape_mismatch, "mask " + m.data.shape().str() + " does not match the image " + in.data.shape().str());
     mask = m.data;

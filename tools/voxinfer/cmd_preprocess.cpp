@@ -13,6 +13,7 @@
 #include "io/volume_io.h"
 #include "pipeline/staging.h"
 #include "preprocess/sij_recipe.h"
+#include "read_flags.h"
 
 namespace vx::cli {
 
@@ -20,7 +21,7 @@ const CommandSpec kPreprocessSpec{
     "preprocess", "--input IN --out OUT.nii.gz (--target denoiser|classifier | --plan P.json) [options]",
     "The published sacroiliac-joint preprocessing chain (resample to 1 x 1 x 3.5 mm, clip, N4,\n"
     "resize, normalise) or a saved plan, with the time of each step.",
-    {{"input", "IN", "a NIfTI file or DICOM folder (required)"},
+    with_read_flags({{"input", "IN", "a NIfTI file or DICOM folder (required)"},
      {"out", "OUT.nii.gz", "the preprocessed volume (required)"},
      {"target", "NAME", "denoiser or classifier: the chain for that model (this or --plan)"},
      {"plan", "P.json", "run the steps of this plan instead (a report's \"plan\" or the plan itself)"},
@@ -28,7 +29,7 @@ const CommandSpec kPreprocessSpec{
      {"iterations", "50,50,50,50", "N4 maximum iterations per level (default 50,50,50,50)"},
      {"no-n4", nullptr, "leave N4 out of the chain (default: run it)"},
      {"threads", "N", "OpenMP threads (default 0 = all cores)"},
-     {"quiet", nullptr, "no progress on stderr"}},
+     {"quiet", nullptr, "no progress on stderr"}}),
     "voxinfer preprocess --input stir.nii.gz --out stir_pre.nii.gz --target classifier"};
 
 int cmd_preprocess(int argc, char** argv) {
@@ -51,7 +52,7 @@ int cmd_preprocess(int argc, char** argv) {
     if (args.has("iterations")) n4.iterations = args.get_int_list("iterations");
     plan = preprocess::sij_plan(args.need("target"), !args.flag("no-n4"), n4);
   }
-  const Volume in = read_volume(args.need("input"));
+  const Volume in = read_input(args.need("input"), read_options(args), "preprocess");
   const auto res = preprocess::run_plan(plan, in);
 
   const auto slash = out.find_last_of('/');

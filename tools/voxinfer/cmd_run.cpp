@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "pipeline/run_model.h"
 #include "progress.h"
+#include "read_flags.h"
 
 namespace vx::cli {
 
@@ -14,7 +15,7 @@ const CommandSpec kRunSpec{
     "Runs one model on NIfTI files or DICOM folders (one --input per model input, in its order)\n"
     "and writes each output on the input's grid (NIfTI) or its probabilities, plus summary.json,\n"
     "into DIR atomically.",
-    {{"model", "M.vxm", "the model file (required)"},
+    with_read_flags({{"model", "M.vxm", "the model file (required)"},
      {"input", "SCAN", "a NIfTI file or DICOM folder; repeat for each model input (required)"},
      {"out", "DIR", "the output folder, created if needed (required)"},
      {"threads", "N", "OpenMP threads (default 0 = all cores)"},
@@ -22,7 +23,7 @@ const CommandSpec kRunSpec{
      {"gradcam", nullptr, "also write a Grad-CAM map per input (default: off)"},
      {"no-png", nullptr, "no PNG montages of the maps (default: written with --gradcam)"},
      {"quiet", nullptr, "no progress on stderr"},
-     {"json", nullptr, "print the summary as JSON instead of text"}},
+     {"json", nullptr, "print the summary as JSON instead of text"}}),
     "voxinfer run --model seg.vxm --input t2.nii.gz --out results/ --threads 4"};
 
 int cmd_run(int argc, char** argv) {
@@ -38,9 +39,11 @@ int cmd_run(int argc, char** argv) {
   pipeline::RunOptions opt;
   opt.gradcam = args.flag("gradcam");
   opt.png = !args.flag("no-png");
+  opt.read = read_options(args);
   opt.progress = [&](const std::string& s, int64_t d, int64_t t) { return progress.update(s, d, t); };
   nlohmann::json r = pipeline::run_model_on_scans(*model, inputs, out, opt);
   progress.finish();
+  print_input_warnings(r, "run");
   if (args.flag("json")) {
     std::printf("%s\n", r.dump(2).c_str());
   } else {

@@ -28,6 +28,7 @@ const Command kCommands[] = {
     {"cohort", vx::cli::cmd_cohort, nullptr,
      "--manifest M.csv --out DIR [--models DIR] [--scheduler ADDR | --workers 2] [--threads-per-worker 1]\n"
      "        many examinations on Dask (resumable), result table and validation report"},
+    {"series", vx::cli::cmd_series, &vx::cli::kSeriesSpec, nullptr},
     {"info", vx::cli::cmd_info, &vx::cli::kInfoSpec, nullptr},
 };
 
