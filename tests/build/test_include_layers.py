@@ -27,9 +27,6 @@ ALLOWED = {
     # The conv weight cache's clear_conv_cache() call; removed by the weight-prepacking work
     # (issue 21, part 4: weights prepacked per model), which deletes this include.
     ("lib/model/model.cpp", "kernels/cpu/cpu_kernels.h"),
-    # Grad-CAM's backward ops call the reference kernels directly: the kernel table has no
-    # backward entries yet.
-    ("lib/explain/backward.h", "kernels/ref/backward_ref.h"),
 }
 
 
