@@ -77,6 +77,46 @@ struct KernelTable {
   // callers use the entries above (as PreparedConvs in lib/ops/conv_prepared.h does).
   std::shared_ptr<const PreparedConv> (*prepare_conv)(const ConvParams& p, const ConvPostOps& post, bool transpose,
                                                       const float* wei, const float* bias, WeightPacks* packs) = nullptr;
+
+  // Appended. Backward kernels (Grad-CAM, lib/explain/backward.cpp): the gradient of each
+  // forward op with respect to its DATA input (never its weights), as PyTorch autograd
+  // computes it. `dy` is the gradient of the op's output, `dx` (da, db, dxs) that of its
+  // input(s), in the forward kernel's layouts (plain); each kernel OVERWRITES its outputs.
+  // Max-pooling ties go to the first maximal element in scan order (PyTorch's CPU rule).
+  // The reference table sets every one (ref/kernel_table_ref.cpp, from ref/backward_ref.cpp);
+  // a fast table inherits them. NULL means "not on this backend" (the CUDA table: its data
+  // lives on the device): Grad-CAM refuses such a table with Status::unsupported before it
+  // runs anything (explain::require_backward_kernels).
+  // dx[m, k] = sum_n dy[m, n] * w[n, k]   (forward: y = x . w^T + b)
+  void (*linear_backward)(int64_t m, int64_t k, int64_t n, const float* dy, const float* w, float* dx) = nullptr;
+  // dx[n, c, i] = dy[n, c, i] * scale[c]
+  void (*channel_affine_backward)(int64_t n, int64_t c, int64_t inner, const float* scale, const float* dy,
+                                  float* dx) = nullptr;
+  // x: forward input, y: forward output (either may be used, both must be given).
+  void (*unary_backward)(Unary op, float alpha, int64_t count, const float* x, const float* y, const float* dy,
+                         float* dx) = nullptr;
+  // da / db reduce over the axes the operand was broadcast along; either may be NULL.
+  void (*binary_backward)(Binary op, const BroadcastParams& p, const float* a, const float* b, const float* dy,
+                          float* da, float* db) = nullptr;
+  // y: the forward softmax output. dx = y * (dy - sum_c dy * y)
+  void (*softmax_backward)(int64_t outer, int64_t c, int64_t inner, const float* y, const float* dy,
+                           float* dx) = nullptr;
+  void (*pool_backward)(const PoolParams& p, const float* x, const float* dy, float* dx) = nullptr;
+  void (*adaptive_pool_backward)(const AdaptivePoolParams& p, const float* x, const float* dy, float* dx) = nullptr;
+  void (*resize_backward)(const ResizeParams& p, const float* dy, float* dx) = nullptr;
+  void (*pad_backward)(const PadParams& p, const float* dy, float* dx) = nullptr;
+  // p describes the FORWARD op (p.in = its input); dx has p.in's extents.
+  void (*conv_backward)(const ConvParams& p, const float* dy, const float* wei, float* dx) = nullptr;
+  void (*conv_transpose_backward)(const ConvParams& p, const float* dy, const float* wei, float* dx) = nullptr;
+  // Concat along one axis of [outer, sum(sizes), inner]: dxs[i] = the i-th block of dy.
+  void (*concat_backward)(int64_t outer, int64_t inner, int count, const int64_t* sizes, const float* dy,
+                          float** dxs) = nullptr;
+  // Slice of [outer, in_len, inner] along the middle axis (elements start, start+step, ...;
+  // out_len of them; step may be negative): dx is zero except at the taken positions.
+  void (*slice_backward)(int64_t outer, int64_t in_len, int64_t inner, int64_t start, int64_t step,
+                         int64_t out_len, const float* dy, float* dx) = nullptr;
+  // Pass-through ops (identity, dropout at inference, flatten, reshape, squeeze): dx = dy.
+  void (*copy_backward)(int64_t count, const float* dy, float* dx) = nullptr;
 };
 
 // Fused convolution through table `t`: its conv_fused entry when set, else conv, then an

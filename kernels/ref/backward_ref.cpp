@@ -11,8 +11,7 @@
 #include "pool_window.h"
 #include "ref/ref_kernels.h"
 
-namespace vx::kern {
-namespace ref {
+namespace vx::kern::ref {
 
 void linear_backward(int64_t m, int64_t k, int64_t n, const float* dy, const float* w, float* dx) {
   for (int64_t i = 0; i < m; ++i)
@@ -290,24 +289,4 @@ void copy_backward(int64_t count, const float* dy, float* dx) {
   if (dx != dy) std::memcpy(dx, dy, sizeof(float) * count);
 }
 
-}  // namespace ref
-
-const BackwardTable& ref_backward_kernels() {
-  static const BackwardTable table = {
-      "ref",
-      ref::linear_backward,
-      ref::channel_affine_backward,
-      ref::unary_backward,
-      ref::binary_backward,
-      ref::softmax_backward,
-      ref::pool_backward,
-      ref::adaptive_pool_backward,
-      ref::resize_backward,
-      ref::pad_backward,
-      ref::conv_backward_data,
-      ref::conv_transpose_backward_data,
-  };
-  return table;
-}
-
-}  // namespace vx::kern
+}  // namespace vx::kern::ref

@@ -1,44 +1,17 @@
 // Reference backward kernels: the gradient of each forward op with respect to its DATA
-// input (never its weights), as PyTorch autograd computes it. Used by Grad-CAM to carry
-// d(logit)/d(activation) from a network's output back to a chosen layer.
+// input (never its weights), as PyTorch autograd computes it. They are the reference
+// table's *_backward entries (kernel_table.h states each one's contract); Grad-CAM reaches
+// them only through a KernelTable, so this header is for kernels/ and their tests.
 //
-// Conventions: `dy` is the gradient of the op's output, `dx` (da, db, ...) the gradient
-// of its input(s), same layout as the forward kernel's src/dst. Every kernel OVERWRITES its
-// outputs (no accumulation across calls); callers sum gradients of tensors read by several
-// nodes themselves. Ties in max pooling go to the first maximal element in scan order, as
-// PyTorch's CPU kernels (`val > max` keeps the first one).
+// Every kernel OVERWRITES its outputs (no accumulation across calls); callers sum gradients
+// of tensors read by several nodes themselves. Ties in max pooling go to the first maximal
+// element in scan order, as PyTorch's CPU kernels (`val > max` keeps the first one).
 #pragma once
 #include <cstdint>
 
 #include "kernel_table.h"
 
-namespace vx::kern {
-
-struct BackwardTable {
-  const char* name;
-  // dx[m, k] = sum_n dy[m, n] * w[n, k]   (forward: y = x . w^T + b)
-  void (*linear)(int64_t m, int64_t k, int64_t n, const float* dy, const float* w, float* dx);
-  // dx[n, c, i] = dy[n, c, i] * scale[c]
-  void (*channel_affine)(int64_t n, int64_t c, int64_t inner, const float* scale, const float* dy, float* dx);
-  // x: forward input, y: forward output (either may be used, both must be given).
-  void (*unary)(Unary op, float alpha, int64_t count, const float* x, const float* y, const float* dy, float* dx);
-  // da / db reduce over the axes the operand was broadcast along; either may be NULL.
-  void (*binary)(Binary op, const BroadcastParams& p, const float* a, const float* b, const float* dy, float* da,
-                 float* db);
-  // y: the forward softmax output. dx = y * (dy - sum_c dy * y)
-  void (*softmax)(int64_t outer, int64_t c, int64_t inner, const float* y, const float* dy, float* dx);
-  void (*pool)(const PoolParams& p, const float* x, const float* dy, float* dx);
-  void (*adaptive_pool)(const AdaptivePoolParams& p, const float* x, const float* dy, float* dx);
-  void (*resize)(const ResizeParams& p, const float* dy, float* dx);
-  void (*pad)(const PadParams& p, const float* dy, float* dx);
-  // p describes the FORWARD op (p.in = its input); dx has p.in's extents.
-  void (*conv)(const ConvParams& p, const float* dy, const float* wei, float* dx);
-  void (*conv_transpose)(const ConvParams& p, const float* dy, const float* wei, float* dx);
-};
-
-const BackwardTable& ref_backward_kernels();
-
-namespace ref {
+namespace vx::kern::ref {
 
 void linear_backward(int64_t m, int64_t k, int64_t n, const float* dy, const float* w, float* dx);
 void channel_affine_backward(int64_t n, int64_t c, int64_t inner, const float* scale, const float* dy, float* dx);
@@ -63,5 +36,4 @@ void slice_backward(int64_t outer, int64_t in_len, int64_t inner, int64_t start,
 // Pass-through (identity, dropout at inference, flatten, reshape, squeeze): dx = dy.
 void copy_backward(int64_t count, const float* dy, float* dx);
 
-}  // namespace ref
-}  // namespace vx::kern
+}  // namespace vx::kern::ref

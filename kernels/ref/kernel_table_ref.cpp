@@ -1,9 +1,11 @@
+#include "ref/backward_ref.h"
 #include "ref/ref_kernels.h"
 
 namespace vx::kern {
+namespace {
 
-const KernelTable& ref_kernels() {
-  static const KernelTable table = {
+KernelTable make_ref() {
+  KernelTable t = {
       "ref",
       ref::conv_f32__scalar_direct,
       ref::conv_transpose_f32__scalar_direct,
@@ -17,6 +19,28 @@ const KernelTable& ref_kernels() {
       ref::linear_f32__scalar_ref,
       ref::pad_f32__scalar_ref,
   };
+  // Backward entries: every table built from this one inherits them (kernel_table.h).
+  t.linear_backward = ref::linear_backward;
+  t.channel_affine_backward = ref::channel_affine_backward;
+  t.unary_backward = ref::unary_backward;
+  t.binary_backward = ref::binary_backward;
+  t.softmax_backward = ref::softmax_backward;
+  t.pool_backward = ref::pool_backward;
+  t.adaptive_pool_backward = ref::adaptive_pool_backward;
+  t.resize_backward = ref::resize_backward;
+  t.pad_backward = ref::pad_backward;
+  t.conv_backward = ref::conv_backward_data;
+  t.conv_transpose_backward = ref::conv_transpose_backward_data;
+  t.concat_backward = ref::concat_backward;
+  t.slice_backward = ref::slice_backward;
+  t.copy_backward = ref::copy_backward;
+  return t;
+}
+
+}  // namespace
+
+const KernelTable& ref_kernels() {
+  static const KernelTable table = make_ref();
   return table;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <utility>
 
 #include "ops/spatial.h"
 
@@ -70,6 +71,36 @@ void extents3(const Shape& s, int64_t ext[3]) {
 }  // namespace
 
 bool has_backward(const std::string& op) { return supported_ops().count(op) != 0; }
+
+const char* missing_backward_kernel(const kern::KernelTable& t) {
+  // Every *_backward entry of kern::KernelTable, in its order (node_backward uses them all).
+  const std::pair<const char*, bool> entries[] = {
+      {"linear_backward", t.linear_backward != nullptr},
+      {"channel_affine_backward", t.channel_affine_backward != nullptr},
+      {"unary_backward", t.unary_backward != nullptr},
+      {"binary_backward", t.binary_backward != nullptr},
+      {"softmax_backward", t.softmax_backward != nullptr},
+      {"pool_backward", t.pool_backward != nullptr},
+      {"adaptive_pool_backward", t.adaptive_pool_backward != nullptr},
+      {"resize_backward", t.resize_backward != nullptr},
+      {"pad_backward", t.pad_backward != nullptr},
+      {"conv_backward", t.conv_backward != nullptr},
+      {"conv_transpose_backward", t.conv_transpose_backward != nullptr},
+      {"concat_backward", t.concat_backward != nullptr},
+      {"slice_backward", t.slice_backward != nullptr},
+      {"copy_backward", t.copy_backward != nullptr},
+  };
+  for (const auto& [name, set] : entries)
+    if (!set) return name;
+  return nullptr;
+}
+
+void require_backward_kernels(const kern::KernelTable& t) {
+  if (const char* missing = missing_backward_kernel(t))
+    fail(Status::unsupported, std::string("Grad-CAM needs backward kernels, and kernel table '") +
+                                  (t.name ? t.name : "?") + "' has no " + missing +
+                                  " (not on this backend): run Grad-CAM with a host table (cpu or ref)");
+}
 
 BackwardPlan plan_backward(const Graph& g, const std::vector<int>& order, const std::string& seed,
                            const std::vector<std::string>& targets) {
@@ -141,7 +172,7 @@ void accumulate(std::map<std::string, Tensor>& grads, const std::string& name, T
 
 // Gradient of every differentiable input of `n`, given the gradient of its first output.
 void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const std::set<std::string>& wants,
-                   std::map<std::string, Tensor>& grads, const kern::BackwardTable& k) {
+                   std::map<std::string, Tensor>& grads, const kern::KernelTable& k) {
   const auto& shapes = ex.shapes();
   auto shape_of = [&](const std::string& t) { return shapes.at(t); };
   auto value = [&](const std::string& t) { return ex.tensor(t); };
@@ -153,7 +184,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
 
   if (pass_through_ops().count(n.op)) {
     Tensor dx = fresh(0);
-    kern::ref::copy_backward(dx.numel(), g, dx.f32());
+    k.copy_backward(dx.numel(), g, dx.f32());
     accumulate(grads, n.inputs[0], dx);
     return;
   }
@@ -163,7 +194,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
                           : n.op == "Sigmoid"   ? kern::Unary::sigmoid
                                                 : kern::Unary::tanh;
     Tensor dx = fresh(0);
-    k.unary(u, static_cast<float>(n.attrs.get_float("alpha", 0.01)), dx.numel(), value(n.inputs[0]).f32(),
+    k.unary_backward(u, static_cast<float>(n.attrs.get_float("alpha", 0.01)), dx.numel(), value(n.inputs[0]).f32(),
             value(out).f32(), g, dx.f32());
     accumulate(grads, n.inputs[0], dx);
     return;
@@ -173,8 +204,8 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     kern::ConvParams p = conv_geometry(n, shape_of(n.inputs[0]), shape_of(n.inputs[1]), ys, tr);
     Tensor dx = fresh(0);
     Tensor w = value(n.inputs[1]);
-    if (tr) k.conv_transpose(p, g, w.f32(), dx.f32());
-    else k.conv(p, g, w.f32(), dx.f32());
+    if (tr) k.conv_transpose_backward(p, g, w.f32(), dx.f32());
+    else k.conv_backward(p, g, w.f32(), dx.f32());
     accumulate(grads, n.inputs[0], dx);
     return;
   }
@@ -186,7 +217,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     for (int64_t c = 0; c < xs[1]; ++c)
       scale[c] = static_cast<float>(gamma.f32()[c] / std::sqrt(static_cast<double>(var.f32()[c]) + eps));
     Tensor dx = fresh(0);
-    k.channel_affine(xs[0], xs[1], xs.prod(2, xs.rank), scale.data(), g, dx.f32());
+    k.channel_affine_backward(xs[0], xs[1], xs.prod(2, xs.rank), scale.data(), g, dx.f32());
     accumulate(grads, n.inputs[0], dx);
     return;
   }
@@ -200,7 +231,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     extents3(ys, p.out);
     p.kind = n.op.find("Max") != std::string::npos ? kern::PoolKind::max : kern::PoolKind::avg;
     Tensor dx = fresh(0);
-    k.adaptive_pool(p, value(n.inputs[0]).f32(), g, dx.f32());
+    k.adaptive_pool_backward(p, value(n.inputs[0]).f32(), g, dx.f32());
     accumulate(grads, n.inputs[0], dx);
     return;
   }
@@ -220,7 +251,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     p.kind = n.op == "MaxPool" ? kern::PoolKind::max : kern::PoolKind::avg;
     p.count_include_pad = n.attrs.get_int("count_include_pad", 0) != 0;
     Tensor dx = fresh(0);
-    k.pool(p, value(n.inputs[0]).f32(), g, dx.f32());
+    k.pool_backward(p, value(n.inputs[0]).f32(), g, dx.f32());
     accumulate(grads, n.inputs[0], dx);
     return;
   }
@@ -234,8 +265,8 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
       parts.push_back(fresh(i));
     }
     for (auto& t : parts) ptrs.push_back(t.f32());
-    kern::ref::concat_backward(ys.prod(0, axis), ys.prod(axis + 1, ys.rank), static_cast<int>(sizes.size()),
-                               sizes.data(), g, ptrs.data());
+    k.concat_backward(ys.prod(0, axis), ys.prod(axis + 1, ys.rank), static_cast<int>(sizes.size()), sizes.data(),
+                      g, ptrs.data());
     for (size_t i = 0; i < n.inputs.size(); ++i)
       if (wants_input(i)) accumulate(grads, n.inputs[i], parts[i]);
     return;
@@ -253,7 +284,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
     if (wants_input(0)) da = fresh(0);
     if (wants_input(1)) db = fresh(1);
     Tensor a = value(n.inputs[0]), bb = value(n.inputs[1]);
-    k.binary(b, p, a.f32(), bb.f32(), g, da.defined() ? da.f32() : nullptr, db.defined() ? db.f32() : nullptr);
+    k.binary_backward(b, p, a.f32(), bb.f32(), g, da.defined() ? da.f32() : nullptr, db.defined() ? db.f32() : nullptr);
     // Add(x, x) reads one tensor twice: both halves accumulate.
     if (da.defined()) accumulate(grads, n.inputs[0], da);
     if (db.defined()) accumulate(grads, n.inputs[1], db);
@@ -277,7 +308,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
       w = wt.data();
     }
     Tensor dx = fresh(0);
-    k.linear(m, kk, nn, g, w, dx.f32());
+    k.linear_backward(m, kk, nn, g, w, dx.f32());
     if (alpha != 1.f)
       for (int64_t i = 0; i < dx.numel(); ++i) dx.f32()[i] *= alpha;
     accumulate(grads, n.inputs[0], dx);
@@ -302,7 +333,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
       p.ratio[i] = has ? 1.0 / scales[i - off] : static_cast<double>(p.in[i]) / static_cast<double>(p.out[i]);
     }
     Tensor dx = fresh(0);
-    k.resize(p, g, dx.f32());
+    k.resize_backward(p, g, dx.f32());
     accumulate(grads, n.inputs[0], dx);
     return;
   }
@@ -323,7 +354,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
       p.begin[i] = pads[axis];
     }
     Tensor dx = fresh(0);
-    k.pad(p, g, dx.f32());
+    k.pad_backward(p, g, dx.f32());
     accumulate(grads, n.inputs[0], dx);
     return;
   }
@@ -345,7 +376,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
       Shape next = cur;
       next[a] = len;
       Tensor ng = Tensor::empty(next);
-      kern::ref::slice_backward(cur.prod(0, a), len, cur.prod(a + 1, cur.rank), st, 1, cur[a], cur_g.f32(), ng.f32());
+      k.slice_backward(cur.prod(0, a), len, cur.prod(a + 1, cur.rank), st, 1, cur[a], cur_g.f32(), ng.f32());
       cur = next;
       cur_g = ng;
     }
@@ -355,7 +386,7 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
   if (n.op == "Softmax") {
     const int axis = norm_axis(n.attrs.get_int("axis", 1), ys.rank);
     Tensor dx = fresh(0);
-    k.softmax(ys.prod(0, axis), ys[axis], ys.prod(axis + 1, ys.rank), value(out).f32(), g, dx.f32());
+    k.softmax_backward(ys.prod(0, axis), ys[axis], ys.prod(axis + 1, ys.rank), value(out).f32(), g, dx.f32());
     accumulate(grads, n.inputs[0], dx);
     return;
   }
@@ -365,7 +396,8 @@ void node_backward(const Node& n, const Executor& ex, const Tensor& dy, const st
 }  // namespace
 
 std::map<std::string, Tensor> run_backward(const BackwardPlan& plan, const Executor& ex, const Tensor& dseed,
-                                           const kern::BackwardTable& kernels) {
+                                           const kern::KernelTable& kernels) {
+  require_backward_kernels(kernels);
   const Graph& g = ex.graph();
   const Shape seed_shape = ex.shapes().at(plan.seed);
   if (dseed.shape() != seed_shape)

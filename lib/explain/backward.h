@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "exec/executor.h"
-#include "ref/backward_ref.h"
+#include "kernel_table.h"
 
 namespace vx::explain {
 
@@ -24,10 +24,19 @@ struct BackwardPlan {
 BackwardPlan plan_backward(const Graph& g, const std::vector<int>& order, const std::string& seed,
                            const std::vector<std::string>& targets);
 
-// Runs the plan after `ex` ran forward with ExecOptions.keep ⊇ plan.needed. `dseed` has the
-// seed's shape. Returns the gradient of every target (same shape as the target).
+// Runs the plan after `ex` ran forward with ExecOptions.keep ⊇ plan.needed, with the
+// *_backward entries of `kernels` (host memory: ex's tensors are read on the host). `dseed`
+// has the seed's shape. Returns the gradient of every target (same shape as the target).
+// Throws Error(unsupported) naming the table and the entry when `kernels` lacks one.
 std::map<std::string, Tensor> run_backward(const BackwardPlan& plan, const Executor& ex, const Tensor& dseed,
-                                           const kern::BackwardTable& kernels = kern::ref_backward_kernels());
+                                           const kern::KernelTable& kernels = kern::ref_kernels());
+
+// The first *_backward entry `t` lacks (NULL: "not on this backend"), by name, or NULL when
+// it has them all.
+const char* missing_backward_kernel(const kern::KernelTable& t);
+// Throws Error(unsupported) naming `t` and the entry when missing_backward_kernel(t) is set.
+// Grad-CAM calls it before it runs anything on `t`.
+void require_backward_kernels(const kern::KernelTable& t);
 
 // Op types with a backward rule.
 bool has_backward(const std::string& op);

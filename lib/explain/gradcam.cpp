@@ -253,6 +253,7 @@ std::vector<std::string> resolve_cam_layers(const Model& model, const CamOptions
 
 CamResult grad_cam(const Model& model, const std::vector<Tensor>& inputs, const CamOptions& options,
                    const kern::KernelTable& kernels) {
+  require_backward_kernels(kernels);  // a device table: refused before anything runs on it
   const std::vector<std::string> layers = resolve_cam_layers(model, options);
   const Graph& g = *model.graph;
   const auto prod = producers(g);
@@ -271,7 +272,7 @@ CamResult grad_cam(const Model& model, const std::vector<Tensor>& inputs, const 
       fail(Status::shape_mismatch, "Grad-CAM layer '" + t + "' must be [N, C, (D,) H, W], it is " + s.str());
   }
   Target target = make_target(ex.tensor(seed), options.target_class, options.region);
-  std::map<std::string, Tensor> grads = run_backward(plan, ex, target.dseed);
+  std::map<std::string, Tensor> grads = run_backward(plan, ex, target.dseed, kernels);
 
   CamResult r;
   r.target_class = target.cls;

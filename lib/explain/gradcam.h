@@ -60,6 +60,9 @@ struct CamResult {
   std::vector<float> score;           // the differentiated score, per sample
 };
 
+// Runs forward and backward with `kernels` (its *_backward entries for the gradients). A
+// table without them (the CUDA table: device memory) throws Error(unsupported) before any
+// work; a CUDA session's Grad-CAM runs on the host tables (capi/gradcam_capi.cpp).
 CamResult grad_cam(const Model& model, const std::vector<Tensor>& inputs, const CamOptions& options = {},
                    const kern::KernelTable& kernels = kern::default_kernels());
 

@@ -23,11 +23,9 @@ MAY_INCLUDE = {
 }
 
 # Known breaks, each with why it is allowed and until when (delete an entry with its include).
-ALLOWED = {
-    # Grad-CAM's backward ops call the reference kernels directly: the kernel table has no
-    # backward entries yet.
-    ("lib/explain/backward.h", "kernels/ref/backward_ref.h"),
-}
+# None today: the last two (the global conv cache's call and Grad-CAM's direct use of the
+# reference backward kernels) went with the owned weight packs and the table's backward entries.
+ALLOWED = set()
 
 
 def layer_of(rel):

@@ -1,7 +1,8 @@
 """`voxinfer --help`, `voxinfer help [CMD]` and `voxinfer CMD --help` print usage on stdout and
 exit 0, for every command `voxinfer --help` lists; each command's usage names every option its
-parser accepts (read from the parser's source, so a new option without help fails here); an
-unknown option still exits 2 with the usage on stderr."""
+parser accepts (read from the parser's source, so a new option without help fails here), each
+with help text (the Python cohort runner's: with its default, plus a description and an
+example); an unknown option still exits 2 with the usage on stderr."""
 import glob
 import os
 import re
@@ -46,6 +47,22 @@ def parser_options(command):
     return names
 
 
+def argparse_entries(usage):
+    """{option: its help text} from argparse's option list: an entry starts "  --name [METAVAR]"
+    and its help continues on the lines indented further (argparse moves it there for a long name)."""
+    entries, name = {}, None
+    for line in usage.splitlines():
+        m = re.match(r"^  (?:-\w, )?--([a-z0-9-]+)(?: [A-Z_]+)?(.*)$", line)
+        if m:
+            name = m.group(1)
+            entries[name] = m.group(2).strip()
+        elif name and re.match(r"^ {3,}\S", line):
+            entries[name] += " " + line.strip()
+        else:
+            name = None
+    return entries
+
+
 def test_the_top_level_help_lists_the_commands():
     commands = listed_commands()
     assert {"exam", "run", "n4", "info", "preprocess", "cohort"} <= set(commands)
@@ -70,6 +87,15 @@ def test_command_help_names_every_option(command):
         assert "example:" in p.stdout
         assert voxinfer("help", command).stdout == p.stdout
         assert voxinfer(command, "-h").stdout == p.stdout
+    else:  # argparse's usage: every option has help saying its default (or that it is required)
+        entries = argparse_entries(p.stdout)
+        for o in options:
+            text = entries.get(o)
+            assert text is not None, f"--{o} has no entry in the options list"
+            assert re.search(r"[a-z]{3,}", text), f"--{o} has no help text"
+            assert "default" in text or "required" in text, f"--{o}'s help does not say its default: {text!r}"
+        assert not p.stdout.split("\n\n")[1].startswith("options:"), "no description"
+        assert "example:" in p.stdout and "voxinfer cohort --manifest" in p.stdout
 
 
 @pytest.mark.parametrize("command", listed_commands())

@@ -20,6 +20,8 @@
 
 #include "backend/cuda_loader.h"
 #include "exec/executor.h"
+#include "explain/backward.h"
+#include "explain/gradcam.h"
 #include "model/vxm_writer.h"
 #include "voxinfer/voxinfer.h"
 
@@ -411,6 +413,24 @@ TEST_CASE("cuda: pool, adaptive pool, resize, pad, copy" * doctest::skip(!have_d
 TEST_CASE("cuda: small 3-D U-Net and 3-D ResNet against the CPU executor" * doctest::skip(!have_device())) {
   check_graph(small_unet(), Shape{1, 1, 16, 20, 12}, "3-D U-Net");
   check_graph(small_resnet(), Shape{2, 1, 24, 24, 24}, "3-D ResNet");
+}
+
+// The CUDA table has no backward kernels (NULL: "not on this backend", kernel_table.h), so
+// Grad-CAM refuses it before running anything; a cuda session's Grad-CAM uses the host tables.
+TEST_CASE("cuda: Grad-CAM on the device table fails clearly" * doctest::skip(!have_device())) {
+  const kern::KernelTable& K = g_backend->kernels();
+  REQUIRE(explain::missing_backward_kernel(K) != nullptr);
+  Model m;
+  m.graph = std::make_shared<Graph>(small_resnet());
+  m.order = m.graph->topological_order();
+  Tensor x = Tensor::zeros(Shape{1, 1, 24, 24, 24});
+  try {
+    explain::grad_cam(m, {x}, {}, K);
+    FAIL("grad_cam ran on the CUDA table");
+  } catch (const Error& e) {
+    CHECK(e.status() == Status::unsupported);
+    CHECK(std::string(e.what()).find("kernel table 'cuda'") != std::string::npos);
+  }
 }
 
 // Last: runs everywhere. Without a device it checks the error path, then exits 77 (Skipped).

@@ -61,7 +61,7 @@ TEST_CASE("binary backward reduces over broadcast axes and accepts a null operan
   p.b_stride[4] = 1;
   const float a[6] = {1, 2, 3, 4, 5, 6}, b[3] = {1, 2, 3}, dy[6] = {1, 1, 1, 1, 1, 1};
   float db[3];
-  kern::ref::binary_backward(kern::Binary::mul, p, a, b, dy, nullptr, db);
+  kern::ref_kernels().binary_backward(kern::Binary::mul, p, a, b, dy, nullptr, db);
   CHECK(db[0] == 5.f);
   CHECK(db[1] == 7.f);
   CHECK(db[2] == 9.f);

@@ -211,17 +211,44 @@ def write_table(rows: list, out_dir: str):
         pass
 
 
+_EXAMPLES = """example:
+  voxinfer cohort --manifest cohort.csv --out run1/ --workers 4
+  voxinfer cohort --manifest cohort.csv --out run1/ --scheduler tcp://10.0.0.5:8786 --cutoff 0.42
+  (rerun the same command to resume: finished examinations are skipped)"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    # The module docstring's summary, manifest and outputs paragraphs are the description.
+    parts = __doc__.split("\n\n")
+    p = argparse.ArgumentParser(prog="voxinfer cohort", description="\n\n".join([parts[0], parts[2], parts[3]]),
+                                epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--manifest", required=True, metavar="CSV",
+                   help="the cohort's CSV: exam_id, t1, stir [, label, split, mask, rater_*] (required)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder: exams/<exam_id>/, results.csv, report/ (required; created if needed)")
+    p.add_argument("--models", default=os.environ.get("VOXINFER_MODELS"), metavar="DIR",
+                   help="folder of the demo_*.vxm models (default: $VOXINFER_MODELS, which `voxinfer cohort` "
+                        "sets to the shipped models)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: none, a local "
+                        "cluster of --workers processes)")
+    p.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="worker processes of the local cluster; ignored with --scheduler (default: %(default)s)")
+    p.add_argument("--threads-per-worker", type=int, default=1, metavar="N",
+                   help="OpenMP threads per examination, 0 = all cores (default: %(default)s)")
+    p.add_argument("--validation-split", default="validation", metavar="NAME",
+                   help="manifest split whose examinations choose the cut-off (Youden's J); the report is "
+                        "computed on the others (default: %(default)s)")
+    p.add_argument("--cutoff", type=float, metavar="P",
+                   help="probability cut-off for the report's sensitivity and specificity (default: chosen "
+                        "on --validation-split, else 0.5)")
+    p.add_argument("--no-report", action="store_true",
+                   help="write results.csv only, no report/ (default: the report is written)")
+    return p
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="voxinfer cohort", description=__doc__.split("\n\n")[0])
-    p.add_argument("--manifest", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--models", default=os.environ.get("VOXINFER_MODELS"))
-    p.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--threads-per-worker", type=int, default=1)
-    p.add_argument("--validation-split", default="validation")
-    p.add_argument("--cutoff", type=float)
-    p.add_argument("--no-report", action="store_true")
+    p = _parser()
     a = p.parse_args(argv)
     if not a.models:
         p.error("--models (or VOXINFER_MODELS) is required")
