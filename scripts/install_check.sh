@@ -8,7 +8,7 @@
 #   4. R CMD INSTALL of bindings/r against P (pkg-config), then examples/r/run_model.R
 #   5. every output equal to the C example's (same library, same input; max |diff| <= 1e-5)
 #   6. ldd: the engine library links no OpenCV, the application library does
-#   7. P/bin/voxinfer exam --help, and a real `voxinfer exam` on the shipped sample examination
+#   7. P/bin/voxinfer COMMAND --help (every command), and a real `voxinfer exam` on the shipped sample examination
 #      finding the installed models (no --models, no VOXINFER_MODELS); `voxinfer cohort --help`
 #      finding the installed Python package
 #   8. a .deb from CPack with those files and its Debian dependencies
@@ -107,14 +107,11 @@ for name, o in outs.items():
     assert d <= 1e-5, f"{name} differs from the C example's output"
 PYEOF
 
-step "$P/bin/voxinfer exam --help and a real examination with the installed models"
-if "$P/bin/voxinfer" exam --help >"$WORK/help.txt" 2>&1; then
-  grep -qi "usage" "$WORK/help.txt" || die "voxinfer exam --help printed no usage"
-else
-  # Until `voxinfer CMD --help` exists (issue 21, part 6), the version must answer.
-  echo "  (voxinfer exam --help is not supported by this build; checking --version)"
-  "$P/bin/voxinfer" --version
-fi
+step "$P/bin/voxinfer COMMAND --help for every command, and a real examination with the installed models"
+for cmd in exam run n4 preprocess info series; do
+  "$P/bin/voxinfer" "$cmd" --help >"$WORK/help-$cmd.txt" 2>&1 || { cat "$WORK/help-$cmd.txt"; die "voxinfer $cmd --help did not exit 0"; }
+  grep -q "^usage: voxinfer $cmd" "$WORK/help-$cmd.txt" || die "voxinfer $cmd --help printed no usage"
+done
 (cd "$WORK" && "$P/bin/voxinfer" exam --input "$SRC/examples/data/spine-cervical-sct/t1w.nii.gz" \
   --input "$SRC/examples/data/spine-cervical-sct/t2.nii.gz" --out "$WORK/exam" >"$WORK/exam.log" 2>&1) \
   || { cat "$WORK/exam.log"; die "voxinfer exam"; }
