@@ -2,7 +2,7 @@
 // are skipped (the read of a folder holding them finishes within a second, with the same voxels
 // as the clean folder); a series two folders down is found; a symbolic-link loop ends (each
 // folder entered once, so no slice is read twice); a series deeper than kMaxDirDepth is not
-// searched for. The series is the real 3-slice one in shared/data/mri.
+// searched for. The series is the real 3-slice one in tests/data/mri.
 #include <doctest/doctest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """DICOM series whose slice positions are not on a regular grid, written by pydicom from the
-real data (the sagittal T1 series in shared/data/mri and a NIfTI volume), with the expected
+real data (the sagittal T1 series in tests/data/mri and a NIfTI volume), with the expected
 result computed independently here (numpy / scipy), for tests/io/dicom_geometry_test.cpp and
 tests/cli/test_cli_dicom_geometry.py:
 
@@ -29,8 +29,7 @@ from dicom_writer import write_series  # noqa: E402
 
 out = pathlib.Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
-data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR",
-                                        pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
 mri = data_dir / "mri"
 LPS2RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 man = {}

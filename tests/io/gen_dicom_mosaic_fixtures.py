@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Siemens mosaics written by pydicom from a real volume (16 slices of the NIfTI abdomen scan
-in shared/data/mri tiled 4 x 4 into one 468 x 364 image), for tests/io/dicom_mosaic_test.cpp,
+in tests/data/mri tiled 4 x 4 into one 468 x 364 image), for tests/io/dicom_mosaic_test.cpp,
 each marked in one of the ways scanners mark them:
   full      ImageType ...\\MOSAIC, CSA image header (0029,1010) with NumberOfImagesInMosaic 16 and
             the private (0019,100A) = 16
@@ -32,8 +32,7 @@ from nibabel.nicom import dicomwrappers  # noqa: E402
 out = pathlib.Path(sys.argv[1])
 shutil.rmtree(out, ignore_errors=True)
 out.mkdir(parents=True)
-data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR",
-                                        pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
 mri = data_dir / "mri"
 
 

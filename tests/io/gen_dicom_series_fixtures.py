@@ -28,8 +28,7 @@ from dicom_writer import write_series  # noqa: E402
 out = pathlib.Path(sys.argv[1])
 shutil.rmtree(out, ignore_errors=True)
 exam = out / "exam"
-data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR",
-                                        pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
 mri = data_dir / "mri"
 
 

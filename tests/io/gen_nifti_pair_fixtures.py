@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Two-file images and NaN scaling fields, written and read by nibabel (the oracle) from a real
-volume in shared/data/mri, for tests/io/nifti_pair_test.cpp:
+volume in tests/data/mri, for tests/io/nifti_pair_test.cpp:
   nifti-pair    Nifti1Pair (.hdr 'ni1' + .img), qform/sform from the source
   analyze       AnalyzeImage (.hdr + .img, no orientation: nibabel's centred, x-flipped affine)
   analyze-spm   Analyze with SPM's origin field set (nibabel's Spm2AnalyzeImage uses it)
@@ -22,8 +22,7 @@ import numpy as np
 out = pathlib.Path(sys.argv[1])
 shutil.rmtree(out, ignore_errors=True)
 out.mkdir(parents=True)
-data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR",
-                                        pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"))
+data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
 src = nib.load(str(data_dir / "mri" / "brain-t1-tiny-monai" / "anatomical.nii"))
 raw = np.asarray(src.dataobj).astype("<i2")
 man = {}
