@@ -51,11 +51,9 @@ VX_API vx_status vx_exam_options_init(vx_exam_options* options) {
   return forward([&](const vx_pipeline_entry_v1& p) { return p.exam_options_init(options); });
 }
 
-#ifdef VX_EXAM_OPTIONS_SIZE_V1  // a header with sized option inits
 VX_API vx_status vx_exam_options_init_sized(vx_exam_options* options, size_t struct_size) {
   return forward([&](const vx_pipeline_entry_v1& p) { return p.exam_options_init_sized(options, struct_size); });
 }
-#endif
 
 VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out) {
   return forward([&](const vx_pipeline_entry_v1& p) { return p.exam_create(models_dir, out); });

@@ -6,9 +6,7 @@ static vx_pipeline_entry_v1 make_entry() {
   vx_pipeline_entry_v1 e{};
   e.struct_size = sizeof e;
   e.exam_options_init = &vx_exam_options_init;
-#ifdef VX_EXAM_OPTIONS_SIZE_V1
   e.exam_options_init_sized = &vx_exam_options_init_sized;
-#endif
   e.exam_create = &vx_exam_create;
   e.exam_run = &vx_exam_run;
   e.exam_free = &vx_exam_free;

@@ -18,9 +18,7 @@
 typedef struct vx_pipeline_entry_v1 {
   size_t struct_size;  // sizeof(vx_pipeline_entry_v1) of the application library
   decltype(&vx_exam_options_init) exam_options_init;
-#ifdef VX_EXAM_OPTIONS_SIZE_V1  // a header with sized option inits
   decltype(&vx_exam_options_init_sized) exam_options_init_sized;
-#endif
   decltype(&vx_exam_create) exam_create;
   decltype(&vx_exam_run) exam_run;
   decltype(&vx_exam_free) exam_free;
