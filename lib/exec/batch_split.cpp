@@ -1,27 +1,10 @@
 #include "exec/batch_split.h"
 
 #include <algorithm>
-#include <set>
+
+#include "graph/op.h"
 
 namespace vx {
-
-namespace {
-
-// Ops that never mix samples, whatever their attributes (axis-taking ops are checked below).
-const std::set<std::string>& per_sample_ops() {
-  static const std::set<std::string> ops = {
-      "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-      "AdaptiveAveragePool", "AdaptiveMaxPool", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid",
-      "Tanh", "Add", "Sub", "Mul", "Div", "Resize", "Pad", "Identity", "Concat", "Softmax", "Flatten", "Gemm"};
-  return ops;
-}
-
-int64_t axis_attr(const Node& n, int64_t def, int rank) {
-  const int64_t a = n.attrs.get_int("axis", def);
-  return a < 0 ? a + rank : a;
-}
-
-}  // namespace
 
 bool samples_independent(const Graph& g, const std::map<std::string, Shape>& shapes, int64_t n) {
   auto batch_of = [&](const std::string& t) {
@@ -29,24 +12,14 @@ bool samples_independent(const Graph& g, const std::map<std::string, Shape>& sha
     return it == shapes.end() || it->second.rank < 1 ? -1 : it->second[0];
   };
   for (const Node& node : g.nodes) {
-    if (!per_sample_ops().count(node.op)) return false;
+    const OpDef* op = find_op(node.op);
+    if (!op) return false;
     for (const auto& o : node.outputs)
       if (batch_of(o) != n) return false;
+    for (const auto& t : node.inputs)
+      if (!t.empty() && !g.weights.count(t) && batch_of(t) != n) return false;
     const int rank = shapes.count(node.outputs.at(0)) ? shapes.at(node.outputs[0]).rank : 0;
-    for (size_t k = 0; k < node.inputs.size(); ++k) {
-      const std::string& t = node.inputs[k];
-      if (t.empty()) continue;
-      auto w = g.weights.find(t);
-      if (w == g.weights.end()) {
-        if (batch_of(t) != n) return false;
-      } else if (k == 1 && node.op != "Gemm" && node.op != "Conv" && node.op != "ConvTranspose") {
-        // A constant operand of an elementwise op must not vary along the batch axis.
-        if (w->second.rank() >= rank && w->second.dim(0) != 1) return false;
-      }
-    }
-    if ((node.op == "Concat" || node.op == "Flatten") && axis_attr(node, 1, rank) == 0) return false;
-    if (node.op == "Softmax" && axis_attr(node, 1, rank) == 0) return false;
-    if (node.op == "Gemm" && (node.attrs.get_int("transA", 0) != 0 || !g.weights.count(node.inputs.at(1)))) return false;
+    if (!op->keeps_samples_apart(node, BatchQuery{g, shapes, rank})) return false;  // the op's own rule
   }
   for (const auto& in : g.inputs)
     if (batch_of(in.name) != n) return false;

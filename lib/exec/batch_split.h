@@ -1,6 +1,6 @@
 // Whether a batch can run a few samples at a time with the same results: every op treats the
-// samples of a batch independently (convolutions, pooling, normalisation, activations,
-// channel concat/softmax, per-row Gemm, ...) and every activation carries the batch as its
+// samples of a batch independently (each op says so: OpDef::keeps_samples_apart; convolutions,
+// pooling, normalisation, activations, channel concat/softmax, per-row Gemm, ...) and every activation carries the batch as its
 // first axis. Then a batch of n needs the activations of one chunk of samples, not of n.
 #pragma once
 #include <map>

@@ -39,6 +39,8 @@ void Executor::prepare(const std::vector<Shape>& input_shapes, const ExecOptions
   planned_keep_ = options.keep;
   states_.clear();  // per-node state is for the old graph and shapes
   states_.resize(run_graph_->nodes.size());
+  run_ops_.clear();  // each node's op, resolved once per plan
+  for (const Node& n : run_graph_->nodes) run_ops_.push_back(find_op(n.op));
 }
 
 std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecOptions& options) {
@@ -77,7 +79,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
   const int64_t total = static_cast<int64_t>(run_order_.size());
   for (int64_t step = 0; step < total; ++step) {
     const Node& n = g.nodes[run_order_[step]];
-    const OpDef* op = find_op(n.op);
+    const OpDef* op = run_ops_[run_order_[step]];
     std::vector<const Tensor*> in;
     std::vector<Tensor> in_none;  // placeholder for omitted optional inputs
     in_none.reserve(n.inputs.size());
@@ -128,6 +130,8 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const ExecO
         ctx.scratch = reinterpret_cast<float*>(arena_.get() + sc->second.offset);
         ctx.scratch_floats = sc->second.shape.numel();
       }
+      auto ip = plan_.in_place.find(static_cast<int>(step));
+      if (ip != plan_.in_place.end()) ctx.in_place_input = ip->second;
       try {
         op->run(n, in, out, ctx);
       } catch (const Error& e) {

@@ -108,6 +108,7 @@ class Executor {
   size_t arena_capacity_ = 0;
   std::map<std::string, Tensor> values_;
   std::vector<std::unique_ptr<OpState>> states_;  // indexed like run_graph_ nodes
+  std::vector<const OpDef*> run_ops_;             // each run_graph_ node's op (resolved in prepare)
 };
 
 }  // namespace vx

@@ -5,6 +5,8 @@
 #include <set>
 
 #include "core/error.h"
+#include "graph/op.h"
+#include "ops/conv_activation.h"
 
 namespace vx {
 
@@ -35,14 +37,6 @@ bool same_shape(const std::vector<std::optional<std::map<std::string, Shape>>>& 
     if (ia == p->end() || ib == p->end() || ia->second != ib->second) return false;
   }
   return true;
-}
-
-const char* activation_of(const Node& n) {
-  if (n.op == "Relu") return "relu";
-  if (n.op == "LeakyRelu") return "leaky_relu";
-  if (n.op == "Sigmoid") return "sigmoid";
-  if (n.op == "Tanh") return "tanh";
-  return nullptr;
 }
 
 // A tensor name not used in `g`, made from `base`.
@@ -87,7 +81,11 @@ bool fuse_once(Graph& g, const std::set<std::string>& keep,
     const int ni = consumer[t];
     const Node& next = g.nodes[ni];
     const bool has_residual = conv.inputs.size() == 4 && !conv.inputs[3].empty();
-    if (next.op == "MaxPool") {
+    const OpDef* next_op = find_op(next.op);
+    if (!next_op) continue;
+    const ConvEpilogue epi = next_op->conv_epilogue(next);  // the consumer's own rule (OpDef::conv_epilogue)
+    const char* act = epi.kind == ConvEpilogue::Kind::activation ? conv_activation_name(epi.act) : nullptr;
+    if (epi.kind == ConvEpilogue::Kind::max_pool) {
       if (!slab_pools || has_residual || next.outputs.size() != 1 || next.inputs.size() != 1) continue;
       Node fused = conv;
       if (!take_pool_attrs(fused, next)) continue;
@@ -97,10 +95,10 @@ bool fuse_once(Graph& g, const std::set<std::string>& keep,
       return true;
     }
     if (conv.attrs.has("activation")) continue;
-    if (const char* act = activation_of(next)) {
+    if (act) {
       conv.attrs.set_str("activation", act);
-      if (next.op == "LeakyRelu") conv.attrs.set_float("alpha", next.attrs.get_float("alpha", 0.01));
-    } else if (next.op == "Add" && !has_residual && next.inputs.size() == 2) {
+      if (epi.has_alpha) conv.attrs.set_float("alpha", epi.alpha);
+    } else if (epi.kind == ConvEpilogue::Kind::residual_add && !has_residual && next.inputs.size() == 2) {
       const std::string& other = next.inputs[0] == t ? next.inputs[1] : next.inputs[0];
       if (other == t || !same_shape(probes, t, other) || !same_shape(probes, t, next.outputs[0])) continue;
       conv.inputs.resize(4);  // X, W, bias or "", residual

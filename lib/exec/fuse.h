@@ -11,6 +11,7 @@
 namespace vx {
 
 // Returns a copy of `g` with these rewrites, repeated until none applies:
+// (which consumer takes which is that op's OpDef::conv_epilogue, lib/graph/op.h)
 //   Conv -> Add(other)              => Conv with residual `other`   (conv has no activation yet)
 //   Conv -> Relu|LeakyRelu|Sigmoid|Tanh => Conv with `activation`   (conv has no activation yet)
 //   Conv -> MaxPool                 => Conv with vx_pool_* attributes and a scratch output,

@@ -3,8 +3,6 @@
 #include <algorithm>
 
 #include "graph/op.h"
-#include "ops/conv_in_place.h"
-#include "ops/spatial.h"
 
 namespace vx {
 
@@ -18,14 +16,14 @@ static size_t aligned_bytes(const Shape& s) {
 // each at its byte offset; the output then lives from the first slice's producer to the last
 // reader of any slice. An input qualifies when it is an arena tensor with no slices of its own
 // and is not a slice of another Concat already; the others are copied by the Concat as usual.
-static void plan_concats_in_place(const Graph& g, const std::vector<int>& order, MemoryPlan& plan) {
+static void plan_concats_in_place(const Graph& g, const std::vector<int>& order, const std::vector<InPlace>& rules,
+                                  MemoryPlan& plan) {
   for (int step = 0; step < static_cast<int>(order.size()); ++step) {
     const Node& n = g.nodes[order[step]];
-    if (n.op != "Concat" || n.outputs.size() != 1) continue;
+    if (rules[step].kind != InPlace::Kind::slices || n.outputs.size() != 1) continue;
     TensorPlan& out = plan.tensors.at(n.outputs[0]);
     if (out.where != TensorPlan::Where::arena || out.shape.rank < 2) continue;
-    int64_t axis = n.attrs.get_int("axis", 0);
-    if (axis < 0) axis += out.shape.rank;
+    const int64_t axis = rules[step].axis;
     if (axis < 0 || axis >= out.shape.rank || out.shape.prod(0, static_cast<int>(axis)) != 1) continue;
     const int64_t inner = out.shape.prod(static_cast<int>(axis) + 1, out.shape.rank);
     std::set<std::string> seen;
@@ -57,57 +55,37 @@ static int dependents(const MemoryPlan& plan, const std::string& name) {
   return n;
 }
 
-// The scratch of a Conv computed over its input (lib/ops/conv_in_place.h), planned in the
-// arena for its step: from its input `x`, output `y` and weight `w` shapes and attributes.
-static TensorPlan in_place_scratch(const Node& n, const Shape& x, const Shape& y, const Shape& w, int step) {
-  const Spatial s = spatial_of(x, "conv input");
-  kern::ConvParams p;
-  p.ic = x[1];
-  p.oc = y[1];
-  int64_t pad_end[3];
-  spatial_pads(n, s.nd, p.pad, pad_end);
-  spatial_attr(n, "dilations", s.nd, 1, 1, p.dil);
-  const int off = 3 - s.nd;
-  for (int i = 0; i < 3; ++i) p.in[i] = p.out[i] = s.ext[i], p.k[i] = i < off ? 1 : w[2 + i - off];
-  p.src_layout = p.dst_layout = n.attrs.get_int(kLayoutX, 0) == 1 ? kern::Layout::blocked16 : kern::Layout::plain;
+// Arena bytes for `floats` of scratch at one step.
+static TensorPlan scratch_plan(int64_t floats, int step) {
   TensorPlan t;
-  t.shape = Shape{conv_in_place_scratch_floats(p)};
+  t.shape = Shape{floats};
   t.bytes = aligned_bytes(t.shape);
   t.first_step = t.last_step = step;
   return t;
 }
 
-// A Conv whose input no later step reads shares its bytes with its output
-// (lib/ops/conv_in_place.h computes it in place): one sample, strides 1, the same spatial
-// extents, no more output than input channels, one layout, no residual, and a scratch (planned
-// in the arena for that step) under a quarter of the output. Either the output becomes
+// An op that offers to compute its output over an input (InPlace::Kind::gathered: a Conv,
+// lib/ops/conv_in_place.h, when one sample, strides 1, the same spatial extents, no more output
+// than input channels, one layout, no residual) shares those bytes when no later step reads the
+// input and its scratch (planned in the arena for that step) is under a quarter of the output. Either the output becomes
 // a slice over the input (whose root then lives as long as the output), or, when the
 // output is already a slice of a Concat (a U-Net skip) and the input is a free tensor of the
 // same size, the input becomes a slice under it (the root's bytes are then reserved from the
 // input's producer on). Kept tensors are never overwritten.
-static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, const std::map<std::string, Shape>& shapes,
+static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, const std::vector<InPlace>& rules,
                                 const std::set<std::string>& keep, MemoryPlan& plan) {
   using W = TensorPlan::Where;
   for (int step = 0; step < static_cast<int>(order.size()); ++step) {
     const Node& n = g.nodes[order[step]];
-    if (n.op != "Conv" || n.outputs.size() != 1 || n.inputs.size() < 2 || n.inputs[0].empty() ||
-        (n.inputs.size() >= 4 && !n.inputs[3].empty()))
-      continue;
-    if (n.attrs.get_int(kLayoutX, 0) != n.attrs.get_int(kLayoutY, 0)) continue;
-    bool unit_strides = true;
-    for (int64_t v : n.attrs.get_ints("strides")) unit_strides = unit_strides && v == 1;
-    const std::string& xn = n.inputs[0];
+    const InPlace& rule = rules[step];
+    if (rule.kind != InPlace::Kind::gathered || n.outputs.size() != 1) continue;
+    const std::string& xn = n.inputs.at(rule.input);
     const std::string& yn = n.outputs[0];
-    if (!unit_strides || xn == yn || keep.count(xn)) continue;
+    if (xn.empty() || xn == yn || keep.count(xn)) continue;
     TensorPlan& x = plan.tensors.at(xn);
     TensorPlan& y = plan.tensors.at(yn);
-    const Shape& xs = x.shape;
-    const Shape& ys = y.shape;
-    bool same_grid = xs.rank == ys.rank && (xs.rank == 4 || xs.rank == 5) && xs[0] == 1 && ys[0] == 1 && ys[1] <= xs[1];
-    for (int d = 2; same_grid && d < xs.rank; ++d) same_grid = xs[d] == ys[d];
-    if (!same_grid) continue;
     // Only where it pays: the slabs' scratch must be well under the bytes it saves.
-    const TensorPlan scratch = in_place_scratch(n, xs, ys, shapes.at(n.inputs[1]), step);
+    const TensorPlan scratch = scratch_plan(rule.scratch_floats, step);
     if (scratch.bytes * 4 > y.bytes) continue;
     if (y.where == W::arena && dependents(plan, yn) == 0 && (x.where == W::arena || x.where == W::slice)) {
       const std::string root_name = x.where == W::slice ? x.alias_of : xn;
@@ -118,6 +96,7 @@ static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, c
       y.offset = x.where == W::slice ? x.offset : 0;
       root.last_step = std::max(root.last_step, y.last_step);
       plan.scratch[step] = scratch;
+      plan.in_place[step] = rule.input;
     } else if (y.where == W::slice && x.where == W::arena && dependents(plan, xn) == 0 && x.last_step == step &&
                x.bytes == y.bytes) {
       TensorPlan& root = plan.tensors.at(y.alias_of);
@@ -126,22 +105,25 @@ static void plan_convs_in_place(const Graph& g, const std::vector<int>& order, c
       x.offset = y.offset;
       root.first_step = std::min(root.first_step, x.first_step);
       plan.scratch[step] = scratch;
+      plan.in_place[step] = rule.input;
     }
   }
 }
 
-// A Conv that adds a residual nothing reads after it writes its output over the residual: the
-// kernels add each residual value into the output element at the same place, after reading it
+// An op whose output may take an input's bytes elementwise (InPlace::Kind::elementwise: a Conv
+// that adds a residual, whose kernels add each residual value into the output element at the
+// same place, after reading it) writes its output over that input when nothing reads it after
 // (a ResNet block's output then takes the bytes of the shortcut it sums). The output becomes a
 // slice over the residual's root, which then lives as long as the output. Not when the
 // convolution's input shares those bytes, or the residual is kept.
-static void plan_residuals_in_place(const Graph& g, const std::vector<int>& order, const std::set<std::string>& keep,
-                                    MemoryPlan& plan) {
+static void plan_residuals_in_place(const Graph& g, const std::vector<int>& order, const std::vector<InPlace>& rules,
+                                    const std::set<std::string>& keep, MemoryPlan& plan) {
   using W = TensorPlan::Where;
   for (int step = 0; step < static_cast<int>(order.size()); ++step) {
     const Node& n = g.nodes[order[step]];
-    if (n.op != "Conv" || n.outputs.size() != 1 || n.inputs.size() < 4 || n.inputs[3].empty()) continue;
-    const std::string& rn = n.inputs[3];
+    const InPlace& rule = rules[step];
+    if (rule.kind != InPlace::Kind::elementwise || n.outputs.size() != 1 || n.inputs.at(rule.input).empty()) continue;
+    const std::string& rn = n.inputs[rule.input];
     const std::string& yn = n.outputs[0];
     TensorPlan& r = plan.tensors.at(rn);
     TensorPlan& y = plan.tensors.at(yn);
@@ -159,6 +141,7 @@ static void plan_residuals_in_place(const Graph& g, const std::vector<int>& orde
     y.alias_of = root_name;
     y.offset = r.where == W::slice ? r.offset : 0;
     root.last_step = std::max(root.last_step, y.last_step);
+    plan.in_place[step] = rule.input;
   }
 }
 
@@ -175,9 +158,22 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std:
   };
 
   const int last = static_cast<int>(order.size());
+  // Each step's op, resolved once, and what its output may share with an input (OpDef::in_place).
+  std::vector<InPlace> rules(order.size());
+  auto shape_of = [&](const std::string& t) {
+    auto it = t.empty() ? shapes.end() : shapes.find(t);
+    Shape s;
+    if (it != shapes.end()) s = it->second;
+    else s.rank = -1;
+    return s;
+  };
   for (int step = 0; step < last; ++step) {
     const Node& n = g.nodes[order[step]];
     const OpDef* op = find_op(n.op);
+    std::vector<Shape> in, out;
+    for (const auto& t : n.inputs) in.push_back(shape_of(t));
+    for (const auto& t : n.outputs) out.push_back(shape_of(t));
+    rules[step] = op->in_place(n, in, out);
     for (size_t k = 0; k < n.outputs.size(); ++k) {
       TensorPlan& t = plan.tensors[n.outputs[k]];
       t.shape = shapes.at(n.outputs[k]);
@@ -202,12 +198,12 @@ MemoryPlan plan_memory(const Graph& g, const std::vector<int>& order, const std:
     auto it = plan.tensors.find(k);
     if (it != plan.tensors.end()) plan.tensors[root_of(k)].last_step = last;
   }
-  plan_concats_in_place(g, order, plan);
+  plan_concats_in_place(g, order, rules, plan);
   for (const auto& kv : plan.tensors)  // without reuse: slices counted in their Concat
     if (kv.second.where == TensorPlan::Where::arena) plan.activation_bytes += kv.second.bytes;
   if (convs_in_place) {
-    plan_convs_in_place(g, order, shapes, keep, plan);
-    plan_residuals_in_place(g, order, keep, plan);
+    plan_convs_in_place(g, order, rules, keep, plan);
+    plan_residuals_in_place(g, order, rules, keep, plan);
   }
 
   // Place the largest tensors first; each takes the lowest offset that does not overlap

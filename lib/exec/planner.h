@@ -3,7 +3,7 @@
 // Concat of one sample is done in place: its inputs are planned as slices of its output
 // (the U-Net skip is written once, where the decoder reads it), and the Concat copies nothing.
 // A Conv may also write over an input that nothing reads after it, or over the residual it
-// adds (see plan_memory).
+// adds (see plan_memory). Which op may do what is the op's OpDef::in_place (lib/graph/op.h).
 #pragma once
 #include <map>
 #include <set>
@@ -28,6 +28,8 @@ struct TensorPlan {
 struct MemoryPlan {
   std::map<std::string, TensorPlan> tensors;
   std::map<int, TensorPlan> scratch;  // execution step -> arena bytes its op computes with
+  std::map<int, int> in_place;        // execution step -> the input its output 0 was planned over
+                                      // (granted from OpDef::in_place; RunContext::in_place_input)
   size_t arena_bytes = 0;         // planned peak of intermediate activations
   size_t activation_bytes = 0;    // what they would take without reuse (slices counted in their Concat)
 };

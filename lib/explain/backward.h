@@ -38,7 +38,8 @@ const char* missing_backward_kernel(const kern::KernelTable& t);
 // Grad-CAM calls it before it runs anything on `t`.
 void require_backward_kernels(const kern::KernelTable& t);
 
-// Op types with a backward rule.
+// Op types with a backward rule (OpDef::gradient() == Gradient::rule; the rule is the op's
+// OpDef::backward, in its file under lib/ops/).
 bool has_backward(const std::string& op);
 
 }  // namespace vx::explain

@@ -32,9 +32,10 @@ std::string resolve_name(const Graph& g, const std::map<std::string, int>& prod,
   fail(Status::invalid_argument, "unknown Grad-CAM layer '" + name + "': no node or tensor has that name");
 }
 
-bool is_global_pool(const std::string& op) {
-  return op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "AdaptiveAveragePool" ||
-         op == "AdaptiveAvgPool" || op == "AdaptiveMaxPool" || op == "ReduceMean" || op == "ReduceMax";
+// The op's Grad-CAM role (OpDef::explain_traits, in its file under lib/ops/).
+ExplainTraits traits_of(const Node& n) {
+  const OpDef* op = find_op(n.op);
+  return op ? op->explain_traits() : ExplainTraits{};
 }
 
 // The default layer: the input of the first global pooling; without one, the last Conv's
@@ -42,14 +43,12 @@ bool is_global_pool(const std::string& op) {
 std::string default_layer(const Model& model, const std::map<std::string, int>& prod) {
   const Graph& g = *model.graph;
   for (int idx : model.order)
-    if (is_global_pool(g.nodes[idx].op)) return g.nodes[idx].inputs[0];
+    if (traits_of(g.nodes[idx]).global_pool) return g.nodes[idx].inputs[0];
   int last_conv = -1;
   for (int idx : model.order)
-    if (g.nodes[idx].op == "Conv" || g.nodes[idx].op == "ConvTranspose") last_conv = idx;
+    if (traits_of(g.nodes[idx]).feature_map) last_conv = idx;
   if (last_conv < 0)
     fail(Status::invalid_argument, "no Grad-CAM layer given and the model has no convolution to choose one from");
-  static const std::set<std::string> stage = {"BatchNormalization", "Relu", "LeakyRelu", "Add", "Mul", "Sub",
-                                              "Sigmoid", "Tanh", "Identity", "Dropout"};
   std::string t = g.nodes[last_conv].outputs[0];
   for (;;) {
     int consumer = -1, count = 0;
@@ -59,7 +58,7 @@ std::string default_layer(const Model& model, const std::map<std::string, int>& 
           consumer = idx;
           ++count;
         }
-    if (count != 1 || !stage.count(g.nodes[consumer].op)) break;
+    if (count != 1 || !traits_of(g.nodes[consumer]).stage) break;
     t = g.nodes[consumer].outputs[0];
   }
   (void)prod;
@@ -103,8 +102,7 @@ std::string logit_tensor(const Graph& g, const std::map<std::string, int>& prod)
   std::string out = g.outputs[0];
   auto it = prod.find(out);
   if (it != prod.end()) {
-    const std::string& op = g.nodes[it->second].op;
-    if (op == "Softmax" || op == "Sigmoid" || op == "LogSoftmax") return g.nodes[it->second].inputs[0];
+    if (traits_of(g.nodes[it->second]).squashes_logits) return g.nodes[it->second].inputs[0];
   }
   return out;
 }

@@ -73,6 +73,32 @@ class BatchNormOp : public OpDef {
     const float* shift = st->dev_shift ? st->dev_shift->get() : st->shift.data();
     ctx.kernels.channel_affine(x[0], c, x.prod(2, x.rank), scale, shift, in[0]->f32(), out[0]->f32());
   }
+
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return q.constant_operand_per_sample(node);
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, channel_affine), VX_KERNEL_USE(t, channel_affine_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  ExplainTraits explain_traits() const override {
+    ExplainTraits e;
+    e.stage = true;
+    return e;
+  }
+  Gradient gradient() const override { return Gradient::rule; }
+  // Inference batch norm is a per-channel scale: gamma / sqrt(var + eps).
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape xs = ctx.shape(n.inputs[0]);
+    const double eps = n.attrs.get_float("epsilon", 1e-5);
+    Tensor gamma = ctx.value(n.inputs[1]), var = ctx.value(n.inputs[4]);
+    std::vector<float> scale(static_cast<size_t>(xs[1]));
+    for (int64_t c = 0; c < xs[1]; ++c)
+      scale[c] = static_cast<float>(gamma.f32()[c] / std::sqrt(static_cast<double>(var.f32()[c]) + eps));
+    Tensor dx = Tensor::empty(xs);
+    ctx.kernels().channel_affine_backward(xs[0], xs[1], xs.prod(2, xs.rank), scale.data(), ctx.dy().f32(), dx.f32());
+    ctx.accumulate(0, dx);
+  }
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "graph/op.h"
+#include "ops/backward_util.h"
 #include "ops/registry.h"
 #include "ops/spatial.h"
 
@@ -73,6 +74,57 @@ class ConcatOp : public OpDef {
         std::memcpy(dst + b * o[axis] * inner + offset, src + b * block, static_cast<size_t>(block) * sizeof(float));
       offset += block;
     }
+  }
+
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return q.constant_operand_per_sample(node) && q.axis(node, 1) != 0;
+  }
+  // The forward pass only moves bytes; the backward pass has a kernel.
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, concat_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+
+  // Along channels: blocked when the output may be and every input is (per sample each
+  // input is then [C_k/16][spatial][16], the same bytes as plain), every input as the output.
+  void layout(const Node& n, const LayoutQuery& q, LayoutChoice& c) const override {
+    if (n.outputs.size() != 1 || !n.attrs.has("axis")) return;
+    auto y = q.shapes.find(n.outputs[0]);
+    if (y == q.shapes.end()) return;
+    const int64_t a = n.attrs.get_int("axis", 0);
+    if (a != 1 && a != 1 - y->second.rank) return;
+    bool all = q.can_block(n.outputs[0]);
+    for (const auto& t : n.inputs) all = all && q.is_blocked(t);
+    c.out = all;
+    for (auto& w : c.want) w = c.out;
+  }
+  // The inputs are runs of the output along the concat axis.
+  InPlace in_place(const Node& n, const std::vector<Shape>&, const std::vector<Shape>& out) const override {
+    InPlace r;
+    if (out.size() != 1) return r;
+    int64_t axis = n.attrs.get_int("axis", 0);
+    if (axis < 0) axis += out[0].rank;
+    r.kind = InPlace::Kind::slices;
+    r.axis = static_cast<int>(axis);
+    return r;
+  }
+
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape ys = ctx.shape(n.outputs[0]);
+    const int axis = norm_axis(n.attrs.get_int("axis", 0), ys.rank);
+    std::vector<int64_t> sizes;
+    std::vector<Tensor> parts;
+    std::vector<float*> ptrs;
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      sizes.push_back(ctx.shape(n.inputs[i])[axis]);
+      parts.push_back(Tensor::empty(ctx.shape(n.inputs[i])));
+    }
+    for (auto& t : parts) ptrs.push_back(t.f32());
+    ctx.kernels().concat_backward(ys.prod(0, axis), ys.prod(axis + 1, ys.rank), static_cast<int>(sizes.size()),
+                                  sizes.data(), ctx.dy().f32(), ptrs.data());
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      if (ctx.wants(i)) ctx.accumulate(i, parts[i]);
   }
 };
 

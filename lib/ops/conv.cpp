@@ -8,9 +8,13 @@
 //   vx_pool_dilations, vx_pool_ceil_mode as MaxPool's; no residual then): output 0 is the
 //   pooled tensor and output 1 scratch [N, floats per sample] the op computes slab by slab in
 //   (lib/ops/conv_pool.h), so the convolution's whole output is never stored.
-// An output the memory planner put over the input (the input's last reader) is computed in
-// place (lib/ops/conv_in_place.h).
+// An output the memory planner put over the input (the input's last reader; in_place() offers
+// it, RunContext::in_place_input says it was granted) is computed in place
+// (lib/ops/conv_in_place.h); one put over the residual needs nothing (the kernels read each
+// residual value before they write its place).
 #include "graph/op.h"
+#include "ops/backward_util.h"
+#include "ops/conv_activation.h"
 #include "ops/conv_in_place.h"
 #include "ops/conv_pool.h"
 #include "ops/conv_prepared.h"
@@ -56,13 +60,7 @@ kern::ConvParams conv_params(const Node& node, const Shape& x, const Shape& w, i
 kern::ConvPostOps post_ops(const Node& node, bool has_residual) {
   kern::ConvPostOps post;
   post.has_residual = has_residual;
-  const std::string act = node.attrs.get_str("activation", "");
-  if (act.empty() || act == "none") post.act = kern::Unary::identity;
-  else if (act == "relu") post.act = kern::Unary::relu;
-  else if (act == "leaky_relu") post.act = kern::Unary::leaky_relu;
-  else if (act == "sigmoid") post.act = kern::Unary::sigmoid;
-  else if (act == "tanh") post.act = kern::Unary::tanh;
-  else fail(Status::invalid_argument, "unknown activation '" + act + "' (relu, leaky_relu, sigmoid, tanh)");
+  post.act = conv_activation(node.attrs.get_str("activation", ""));
   post.alpha = static_cast<float>(node.attrs.get_float("alpha", 0.01));
   return post;
 }
@@ -120,13 +118,82 @@ class ConvOp : public OpDef {
     }
     const float* x = in[0]->f32();
     float* y = out[0]->f32();
-    if (x < y + out[0]->numel() && y < x + in[0]->numel()) {  // planned over its own input
-      if (x != y || ctx.kernels.memory) fail(Status::internal, "a convolution's output overlaps its input");
+    if (ctx.in_place_input == 0) {  // planned over its own input
+      if (x != y || ctx.kernels.memory) fail(Status::internal, "a convolution planned over its input got other bytes");
       run_conv_in_place(ctx.kernels, p, post, in[1]->f32(), bias, y, ctx.scratch, ctx.scratch_floats,
                         &prepared_convs(ctx), ctx.packs);
       return;
     }
+    if (x < y + out[0]->numel() && y < x + in[0]->numel())
+      fail(Status::internal, "a convolution's output overlaps its input without a plan for it");
     prepared_convs(ctx).run(ctx.kernels, ctx.packs, p, post, false, in[1]->f32(), bias, x, residual, y);
+  }
+
+  bool keeps_samples_apart(const Node&, const BatchQuery&) const override { return true; }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, conv), VX_KERNEL_USE(t, conv_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  ExplainTraits explain_traits() const override {
+    ExplainTraits e;
+    e.feature_map = true;
+    return e;
+  }
+
+  // Blocked output for one group; any input layout (the kernels reorder); the residual in
+  // the output's layout. A fused pooling's scratch (output 1) has no layout.
+  void layout(const Node& n, const LayoutQuery& q, LayoutChoice& c) const override {
+    c.records_input_layout = true;
+    if (n.outputs.size() != 1 && n.outputs.size() != 2) return;
+    c.out = n.attrs.get_int("group", 1) == 1 && q.can_block(n.outputs[0]);
+    c.want[0] = kAnyLayout;
+    if (n.inputs.size() == 4 && !n.inputs[3].empty()) c.want[3] = c.out;
+  }
+
+  // Over the residual, elementwise; else over the input when it meets conv_in_place.h's
+  // conditions: one sample, strides 1, the same spatial extents, no more output than input
+  // channels, one layout.
+  InPlace in_place(const Node& n, const std::vector<Shape>& in, const std::vector<Shape>& out) const override {
+    InPlace r;
+    if (n.inputs.size() >= 4 && !n.inputs[3].empty()) {
+      r.kind = InPlace::Kind::elementwise;
+      r.input = 3;
+      return r;
+    }
+    if (n.inputs.size() < 2 || n.inputs[0].empty() || out.size() != 1) return r;
+    if (n.attrs.get_int(kLayoutX, 0) != n.attrs.get_int(kLayoutY, 0)) return r;
+    for (int64_t v : n.attrs.get_ints("strides"))
+      if (v != 1) return r;
+    const Shape& xs = in[0];
+    const Shape& ys = out[0];
+    bool same_grid = xs.rank == ys.rank && (xs.rank == 4 || xs.rank == 5) && xs[0] == 1 && ys[0] == 1 && ys[1] <= xs[1];
+    for (int d = 2; same_grid && d < xs.rank; ++d) same_grid = xs[d] == ys[d];
+    if (!same_grid) return r;
+    const Shape& w = in[1];
+    const Spatial s = spatial_of(xs, "conv input");
+    kern::ConvParams p;
+    p.ic = xs[1];
+    p.oc = ys[1];
+    int64_t pad_end[3];
+    spatial_pads(n, s.nd, p.pad, pad_end);
+    spatial_attr(n, "dilations", s.nd, 1, 1, p.dil);
+    const int off = 3 - s.nd;
+    for (int i = 0; i < 3; ++i) p.in[i] = p.out[i] = s.ext[i], p.k[i] = i < off ? 1 : w[2 + i - off];
+    p.src_layout = p.dst_layout = n.attrs.get_int(kLayoutX, 0) == 1 ? kern::Layout::blocked16 : kern::Layout::plain;
+    r.kind = InPlace::Kind::gathered;
+    r.input = 0;
+    r.scratch_floats = conv_in_place_scratch_floats(p);
+    return r;
+  }
+
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const kern::ConvParams p =
+        conv_geometry(n, ctx.shape(n.inputs[0]), ctx.shape(n.inputs[1]), ctx.shape(n.outputs[0]));
+    Tensor dx = Tensor::empty(ctx.shape(n.inputs[0]));
+    Tensor w = ctx.value(n.inputs[1]);
+    ctx.kernels().conv_backward(p, ctx.dy().f32(), w.f32(), dx.f32());
+    ctx.accumulate(0, dx);
   }
 };
 

@@ -2,6 +2,7 @@
 // B [OC]. Attributes: strides, pads (begins then ends), dilations, group, output_padding.
 // out = (in-1)*stride - pad_begin - pad_end + dilation*(k-1) + output_padding + 1.
 #include "graph/op.h"
+#include "ops/backward_util.h"
 #include "ops/conv_prepared.h"
 #include "ops/registry.h"
 #include "ops/spatial.h"
@@ -66,6 +67,33 @@ class ConvTransposeOp : public OpDef {
     const float* bias = in.size() == 3 && in[2]->defined() ? in[2]->f32() : nullptr;
     prepared_convs(ctx).run(ctx.kernels, ctx.packs, p, kern::ConvPostOps{}, true, in[1]->f32(), bias, in[0]->f32(),
                             nullptr, out[0]->f32());
+  }
+
+  bool keeps_samples_apart(const Node&, const BatchQuery&) const override { return true; }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, conv_transpose), VX_KERNEL_USE(t, conv_transpose_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  ExplainTraits explain_traits() const override {
+    ExplainTraits e;
+    e.feature_map = true;
+    return e;
+  }
+  // Blocked only from a blocked input (one group); otherwise any input layout.
+  void layout(const Node& n, const LayoutQuery& q, LayoutChoice& c) const override {
+    c.records_input_layout = true;
+    if (n.outputs.size() != 1) return;
+    c.out = n.attrs.get_int("group", 1) == 1 && q.can_block(n.outputs[0]) && q.is_blocked(n.inputs[0]);
+    c.want[0] = c.out ? 1 : kAnyLayout;
+  }
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const kern::ConvParams p =
+        conv_geometry(n, ctx.shape(n.inputs[0]), ctx.shape(n.inputs[1]), ctx.shape(n.outputs[0]));
+    Tensor dx = Tensor::empty(ctx.shape(n.inputs[0]));
+    Tensor w = ctx.value(n.inputs[1]);
+    ctx.kernels().conv_transpose_backward(p, ctx.dy().f32(), w.f32(), dx.f32());
+    ctx.accumulate(0, dx);
   }
 };
 

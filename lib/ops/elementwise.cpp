@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "graph/op.h"
+#include "ops/backward_util.h"
 #include "ops/registry.h"
 
 namespace vx {
@@ -19,6 +20,36 @@ class UnaryOp : public OpDef {
            RunContext& ctx) const override {
     const float alpha = static_cast<float>(node.attrs.get_float("alpha", 0.01));
     ctx.kernels.unary(kind_, alpha, in[0]->numel(), in[0]->f32(), out[0]->f32());
+  }
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return q.constant_operand_per_sample(node);
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, unary), VX_KERNEL_USE(t, unary_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  ConvEpilogue conv_epilogue(const Node& node) const override {
+    ConvEpilogue e;
+    e.kind = ConvEpilogue::Kind::activation;
+    e.act = kind_;
+    if (kind_ == kern::Unary::leaky_relu) {
+      e.alpha = node.attrs.get_float("alpha", 0.01);
+      e.has_alpha = true;
+    }
+    return e;
+  }
+  ExplainTraits explain_traits() const override {
+    ExplainTraits e;
+    e.stage = true;
+    e.squashes_logits = kind_ == kern::Unary::sigmoid;
+    return e;
+  }
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    Tensor dx = Tensor::empty(ctx.shape(n.inputs[0]));
+    ctx.kernels().unary_backward(kind_, static_cast<float>(n.attrs.get_float("alpha", 0.01)), dx.numel(),
+                                 ctx.value(n.inputs[0]).f32(), ctx.value(n.outputs[0]).f32(), ctx.dy().f32(), dx.f32());
+    ctx.accumulate(0, dx);
   }
 
  private:
@@ -67,6 +98,40 @@ class BinaryOp : public OpDef {
     fill_strides(in[0]->shape(), o, p.a_stride);
     fill_strides(in[1]->shape(), o, p.b_stride);
     ctx.kernels.binary(kind_, p, in[0]->f32(), in[1]->f32(), out[0]->f32());
+  }
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return q.constant_operand_per_sample(node);
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, binary), VX_KERNEL_USE(t, binary_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  ConvEpilogue conv_epilogue(const Node&) const override {
+    ConvEpilogue e;
+    if (kind_ == kern::Binary::add) e.kind = ConvEpilogue::Kind::residual_add;
+    return e;
+  }
+  ExplainTraits explain_traits() const override {
+    ExplainTraits e;
+    e.stage = kind_ != kern::Binary::div;
+    return e;
+  }
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape ys = ctx.shape(n.outputs[0]);
+    kern::BroadcastParams p;
+    for (int i = 0; i < 5; ++i) p.out[i] = i - (5 - ys.rank) >= 0 ? ys[i - (5 - ys.rank)] : 1;
+    fill_strides(ctx.shape(n.inputs[0]), ys, p.a_stride);
+    fill_strides(ctx.shape(n.inputs[1]), ys, p.b_stride);
+    Tensor da, db;
+    if (ctx.wants(0)) da = Tensor::empty(ctx.shape(n.inputs[0]));
+    if (ctx.wants(1)) db = Tensor::empty(ctx.shape(n.inputs[1]));
+    Tensor a = ctx.value(n.inputs[0]), b = ctx.value(n.inputs[1]);
+    ctx.kernels().binary_backward(kind_, p, a.f32(), b.f32(), ctx.dy().f32(), da.defined() ? da.f32() : nullptr,
+                                  db.defined() ? db.f32() : nullptr);
+    // Add(x, x) reads one tensor twice: both halves accumulate.
+    if (da.defined()) ctx.accumulate(0, da);
+    if (db.defined()) ctx.accumulate(1, db);
   }
 
  private:

@@ -101,6 +101,39 @@ class GemmOp : public OpDef {
                        out[0]->f32());
   }
 
+  // Gemm of an activation by a weight keeps each row (sample) apart; MatMul is not known to.
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return is_gemm_ && node.attrs.get_int("transA", 0) == 0 && q.is_weight(node.inputs.at(1));
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, linear), VX_KERNEL_USE(t, linear_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape as = ctx.shape(n.inputs[0]), bs = ctx.shape(n.inputs[1]);
+    if (as.rank != 2 || bs.rank != 2)
+      fail(Status::unsupported, "backward of " + n.op + " supports 2-D operands only, got " + as.str());
+    if (n.attrs.get_int("transA", 0)) fail(Status::unsupported, "backward of Gemm with transA=1");
+    const bool trans_b = is_gemm_ && n.attrs.get_int("transB", 0) != 0;
+    const float alpha = is_gemm_ ? static_cast<float>(n.attrs.get_float("alpha", 1.0)) : 1.f;
+    const int64_t m = as[0], kk = as[1], nn = ctx.shape(n.outputs[0])[1];
+    Tensor bw = ctx.value(n.inputs[1]);
+    std::vector<float> wt;  // B as [N, K]
+    const float* w = bw.f32();
+    if (!trans_b) {
+      wt.resize(static_cast<size_t>(nn * kk));
+      for (int64_t i = 0; i < kk; ++i)
+        for (int64_t j = 0; j < nn; ++j) wt[j * kk + i] = w[i * nn + j];
+      w = wt.data();
+    }
+    Tensor dx = Tensor::empty(as);
+    ctx.kernels().linear_backward(m, kk, nn, ctx.dy().f32(), w, dx.f32());
+    if (alpha != 1.f)
+      for (int64_t i = 0; i < dx.numel(); ++i) dx.f32()[i] *= alpha;
+    ctx.accumulate(0, dx);
+  }
+
  private:
   bool is_gemm_;
 };

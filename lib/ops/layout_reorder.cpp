@@ -23,6 +23,13 @@ class LayoutReorderOp : public OpDef {
     require(ctx.kernels.reorder != nullptr, Status::invalid_argument, "these kernels have no layout reorder");
     ctx.kernels.reorder(s.n, s.c, s.ext[0] * s.ext[1] * s.ext[2], from, to, in[0]->f32(), out[0]->f32());
   }
+  // Only the layout pass inserts it, after batch splitting and never in a graph Grad-CAM
+  // differentiates; it only moves bytes (the `reorder` entry exists in tables that take
+  // blocked layouts, the reference table has none and so never gets this op).
+  bool keeps_samples_apart(const Node&, const BatchQuery&) const override { return false; }
+  std::vector<KernelUse> kernels(const kern::KernelTable&) const override { return {}; }
+  const char* parity_test() const override { return "tests/exec/planner_test.cpp"; }
+  Gradient gradient() const override { return Gradient::none; }
 };
 
 }  // namespace

@@ -3,7 +3,10 @@
 // value (constant mode). Inputs of rank 3 to 5.
 // Slice: attributes starts, ends, optional axes (default 0..), steps (all 1); negative
 // indices count from the end and out-of-range ones are clamped, as ONNX does.
+#include <algorithm>
+
 #include "graph/op.h"
+#include "ops/backward_util.h"
 #include "ops/registry.h"
 
 namespace vx {
@@ -56,6 +59,34 @@ class PadOp : public OpDef {
   void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            RunContext& ctx) const override {
     ctx.kernels.pad(pad_params(node, in[0]->shape()), in[0]->f32(), out[0]->f32());
+  }
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return q.constant_operand_per_sample(node);
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, pad), VX_KERNEL_USE(t, pad_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  Gradient gradient() const override { return Gradient::rule; }
+  // pads attribute (2*rank, begins then ends), spatial axes only.
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape xs = ctx.shape(n.inputs[0]), ys = ctx.shape(n.outputs[0]);
+    const std::vector<int64_t> pads = n.attrs.get_ints("pads");
+    if (static_cast<int>(pads.size()) != 2 * xs.rank) fail(Status::invalid_argument, "Pad needs 2*rank pads");
+    const std::string mode = n.attrs.get_str("mode", "constant");
+    kern::PadParams p;
+    p.mode = mode == "reflect" ? kern::PadMode::reflect : mode == "edge" ? kern::PadMode::edge : kern::PadMode::constant;
+    p.nc = xs[0] * xs[1];
+    const int nd = xs.rank - 2, off = 3 - nd;
+    for (int i = off; i < 3; ++i) {
+      const int axis = 2 + i - off;
+      p.in[i] = xs[axis];
+      p.out[i] = ys[axis];
+      p.begin[i] = pads[axis];
+    }
+    Tensor dx = Tensor::empty(xs);
+    ctx.kernels().pad_backward(p, ctx.dy().f32(), dx.f32());
+    ctx.accumulate(0, dx);
   }
 };
 
@@ -124,6 +155,37 @@ class SliceOp : public OpDef {
       return;
     }
     out[0]->copy_from(view);
+  }
+  bool keeps_samples_apart(const Node&, const BatchQuery&) const override { return false; }  // may slice axis 0
+  // The forward pass only moves bytes (a view, copied); the backward pass has a kernel.
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, slice_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  Gradient gradient() const override { return Gradient::rule; }
+  // Attributes starts, ends, axes, steps (1); ONNX clamping. Expands one sliced axis at a
+  // time, from the output shape back to the input shape.
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape xs = ctx.shape(n.inputs[0]);
+    const std::vector<int64_t> starts = n.attrs.get_ints("starts");
+    std::vector<int64_t> axes = n.attrs.get_ints("axes");
+    if (axes.empty())
+      for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+    Shape cur = ctx.shape(n.outputs[0]);
+    Tensor cur_g = ctx.dy();
+    for (size_t i = 0; i < axes.size() && i < starts.size(); ++i) {
+      const int a = norm_axis(axes[i], xs.rank);
+      const int64_t len = xs[a];
+      int64_t st = starts[i] < 0 ? starts[i] + len : starts[i];
+      st = std::clamp<int64_t>(st, 0, len);
+      Shape next = cur;
+      next[a] = len;
+      Tensor ng = Tensor::empty(next);
+      ctx.kernels().slice_backward(cur.prod(0, a), len, cur.prod(a + 1, cur.rank), st, 1, cur[a], cur_g.f32(), ng.f32());
+      cur = next;
+      cur_g = ng;
+    }
+    ctx.accumulate(0, cur_g.clone());
   }
 };
 

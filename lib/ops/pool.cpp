@@ -4,6 +4,7 @@
 // GlobalAveragePool / GlobalMaxPool reduce every spatial axis to 1. AdaptiveAveragePool /
 // AdaptiveMaxPool (ours; attribute output_size, one int per spatial axis) follow PyTorch.
 #include "graph/op.h"
+#include "ops/backward_util.h"
 #include "ops/registry.h"
 #include "ops/spatial.h"
 
@@ -67,6 +68,48 @@ class PoolOp : public OpDef {
     ctx.kernels.pool(p, in[0]->f32(), out[0]->f32());
   }
 
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return q.constant_operand_per_sample(node);
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, pool), VX_KERNEL_USE(t, pool_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  // Blocked from a blocked input, in the same layout.
+  void layout(const Node& n, const LayoutQuery& q, LayoutChoice& c) const override {
+    c.records_input_layout = true;
+    if (n.outputs.size() != 1) return;
+    c.out = q.can_block(n.outputs[0]) && q.is_blocked(n.inputs[0]);
+    c.want[0] = c.out;
+  }
+  // A Conv before a MaxPool may compute in slabs, pooling each (lib/ops/conv_pool.h).
+  ConvEpilogue conv_epilogue(const Node&) const override {
+    ConvEpilogue e;
+    if (kind_ == kern::PoolKind::max) e.kind = ConvEpilogue::Kind::max_pool;
+    return e;
+  }
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape xs = ctx.shape(n.inputs[0]);
+    const Shape ys = ctx.shape(n.outputs[0]);
+    Spatial s = spatial_of(xs, "pool input");
+    kern::PoolParams p;
+    p.n = s.n;
+    p.c = s.c;
+    extents3(xs, p.in);
+    extents3(ys, p.out);
+    spatial_attr(n, "kernel_shape", s.nd, 1, 1, p.k);
+    spatial_attr(n, "strides", s.nd, 1, 1, p.stride);
+    spatial_attr(n, "dilations", s.nd, 1, 1, p.dil);
+    int64_t end[3];
+    spatial_pads(n, s.nd, p.pad, end);
+    p.kind = kind_;
+    p.count_include_pad = n.attrs.get_int("count_include_pad", 0) != 0;
+    Tensor dx = Tensor::empty(xs);
+    ctx.kernels().pool_backward(p, ctx.value(n.inputs[0]).f32(), ctx.dy().f32(), dx.f32());
+    ctx.accumulate(0, dx);
+  }
+
  private:
   kern::PoolKind kind_;
 };
@@ -102,6 +145,32 @@ class AdaptivePoolOp : public OpDef {
   void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
            RunContext& ctx) const override {
     ctx.kernels.adaptive_pool(adaptive_params(node, in[0]->shape(), kind_, global_), in[0]->f32(), out[0]->f32());
+  }
+
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return q.constant_operand_per_sample(node);
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, adaptive_pool), VX_KERNEL_USE(t, adaptive_pool_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  ExplainTraits explain_traits() const override {
+    ExplainTraits e;
+    e.global_pool = true;
+    return e;
+  }
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape xs = ctx.shape(n.inputs[0]);
+    kern::AdaptivePoolParams p;
+    p.n = xs[0];
+    p.c = xs[1];
+    extents3(xs, p.in);
+    extents3(ctx.shape(n.outputs[0]), p.out);
+    p.kind = kind_;
+    Tensor dx = Tensor::empty(xs);
+    ctx.kernels().adaptive_pool_backward(p, ctx.value(n.inputs[0]).f32(), ctx.dy().f32(), dx.f32());
+    ctx.accumulate(0, dx);
   }
 
  private:

@@ -22,6 +22,11 @@ static const OpRegistry& registry() {
   return r;
 }
 
+void OpDef::backward(const Node& node, BackwardContext&) const {
+  fail(Status::internal, "op " + node.op + " declares a Grad-CAM backward rule (Gradient::rule) but implements "
+                         "no backward()");
+}
+
 const OpDef* find_op(const std::string& type) { return registry().find(type); }
 
 std::vector<std::string> registered_ops() {

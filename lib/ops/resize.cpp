@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "graph/op.h"
+#include "ops/backward_util.h"
 #include "ops/registry.h"
 #include "ops/spatial.h"
 
@@ -77,6 +78,36 @@ class ResizeOp : public OpDef {
       shapes.push_back(s);
     }
     ctx.kernels.resize(resize_params(node, shapes), in[0]->f32(), out[0]->f32());
+  }
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return q.constant_operand_per_sample(node);
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, resize), VX_KERNEL_USE(t, resize_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  Gradient gradient() const override { return Gradient::rule; }
+  // mode, align_corners (0/1), scales (one per spatial axis) or sizes / a "like" input
+  // (ratio = in / out).
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape xs = ctx.shape(n.inputs[0]);
+    Spatial s = spatial_of(xs, "Resize input");
+    kern::ResizeParams p;
+    p.n = s.n;
+    p.c = s.c;
+    extents3(xs, p.in);
+    extents3(ctx.shape(n.outputs[0]), p.out);
+    p.mode = n.attrs.get_str("mode", "nearest") == "nearest" ? kern::ResizeMode::nearest : kern::ResizeMode::linear;
+    p.align_corners = n.attrs.get_int("align_corners", 0) != 0;
+    const std::vector<double> scales = n.attrs.get_floats("scales");
+    const int off = 3 - s.nd;
+    for (int i = 0; i < 3; ++i) {
+      const bool has = i >= off && static_cast<int>(scales.size()) == s.nd;
+      p.ratio[i] = has ? 1.0 / scales[i - off] : static_cast<double>(p.in[i]) / static_cast<double>(p.out[i]);
+    }
+    Tensor dx = Tensor::empty(xs);
+    ctx.kernels().resize_backward(p, ctx.dy().f32(), dx.f32());
+    ctx.accumulate(0, dx);
   }
 };
 

@@ -1,5 +1,6 @@
 // Softmax over one axis (ONNX opset 13 semantics): attribute axis, default 1, may be negative.
 #include "graph/op.h"
+#include "ops/backward_util.h"
 #include "ops/registry.h"
 
 namespace vx {
@@ -24,6 +25,27 @@ class SoftmaxOp : public OpDef {
     const Shape& x = in[0]->shape();
     const int a = softmax_axis(node, x);
     ctx.kernels.softmax(x.prod(0, a), x[a], x.prod(a + 1, x.rank), in[0]->f32(), out[0]->f32());
+  }
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    return q.constant_operand_per_sample(node) && q.axis(node, 1) != 0;
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, softmax), VX_KERNEL_USE(t, softmax_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  ExplainTraits explain_traits() const override {
+    ExplainTraits e;
+    e.squashes_logits = true;
+    return e;
+  }
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {
+    const Shape ys = ctx.shape(n.outputs[0]);
+    const int axis = norm_axis(n.attrs.get_int("axis", 1), ys.rank);
+    Tensor dx = Tensor::empty(ctx.shape(n.inputs[0]));
+    ctx.kernels().softmax_backward(ys.prod(0, axis), ys[axis], ys.prod(axis + 1, ys.rank), ctx.value(n.outputs[0]).f32(),
+                                   ctx.dy().f32(), dx.f32());
+    ctx.accumulate(0, dx);
   }
 };
 

@@ -1,5 +1,7 @@
 #include "ops/spatial.h"
 
+#include "ops/backward_util.h"
+
 namespace vx {
 
 Spatial spatial_of(const Shape& s, const char* what) {
@@ -49,6 +51,27 @@ kern::Layout layout_attr(const Node& node, const char* key, int64_t channels, co
   if (!kernels.reorder) fail(Status::invalid_argument, std::string("kernels '") + kernels.name + "' have no blocked layout");
   if (channels % 16) fail(Status::invalid_argument, "a blocked layout needs channels in multiples of 16, not " + std::to_string(channels));
   return kern::Layout::blocked16;
+}
+
+kern::ConvParams conv_geometry(const Node& node, const Shape& x, const Shape& w, const Shape& y) {
+  Spatial s = spatial_of(x, "input");
+  Spatial so = spatial_of(y, "output");
+  kern::ConvParams p;
+  p.n = s.n;
+  p.ic = s.c;
+  p.oc = so.c;
+  p.groups = node.attrs.get_int("group", 1);
+  const int off = 3 - s.nd;
+  for (int i = 0; i < 3; ++i) {
+    p.in[i] = s.ext[i];
+    p.out[i] = so.ext[i];
+    p.k[i] = i < off ? 1 : w[2 + i - off];
+  }
+  spatial_attr(node, "strides", s.nd, 1, 1, p.stride);
+  spatial_attr(node, "dilations", s.nd, 1, 1, p.dil);
+  int64_t end[3];
+  spatial_pads(node, s.nd, p.pad, end);
+  return p;
 }
 
 }  // namespace vx

@@ -80,6 +80,28 @@ class ViewOp : public OpDef {
     out[0]->copy_from(in[0]->clone().reshape(out[0]->shape()));
   }
 
+  // Flatten keeps samples apart unless it flattens from axis 0; Identity does; Dropout and
+  // Reshape are not known to (a Reshape may move samples).
+  bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
+    if (kind_ == ViewKind::flatten) return q.constant_operand_per_sample(node) && q.axis(node, 1) != 0;
+    return kind_ == ViewKind::identity && q.constant_operand_per_sample(node);
+  }
+  std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
+    return {VX_KERNEL_USE(t, copy_backward)};
+  }
+  const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
+  ExplainTraits explain_traits() const override {
+    ExplainTraits e;
+    e.stage = kind_ == ViewKind::identity || kind_ == ViewKind::dropout;
+    return e;
+  }
+  Gradient gradient() const override { return Gradient::rule; }
+  void backward(const Node& n, BackwardContext& ctx) const override {  // the same values under another shape
+    Tensor dx = Tensor::empty(ctx.shape(n.inputs[0]));
+    ctx.kernels().copy_backward(dx.numel(), ctx.dy().f32(), dx.f32());
+    ctx.accumulate(0, dx);
+  }
+
  private:
   ViewKind kind_;
 };
