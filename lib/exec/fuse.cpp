@@ -75,6 +75,7 @@ bool fuse_once(Graph& g, const std::set<std::string>& keep,
 
   for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
     Node& conv = g.nodes[ci];
+    // The absorber is the Conv: the fused attributes below are its format (lib/ops/conv.cpp).
     if (conv.op != "Conv" || conv.outputs.size() != 1) continue;
     const std::string& t = conv.outputs[0];
     if (uses[t] != 1 || keep.count(t) || !consumer.count(t)) continue;

@@ -67,8 +67,8 @@ static TensorPlan scratch_plan(int64_t floats, int step) {
 // An op that offers to compute its output over an input (InPlace::Kind::gathered: a Conv,
 // lib/ops/conv_in_place.h, when one sample, strides 1, the same spatial extents, no more output
 // than input channels, one layout, no residual) shares those bytes when no later step reads the
-// input and its scratch (planned in the arena for that step) is under a quarter of the output. Either the output becomes
-// a slice over the input (whose root then lives as long as the output), or, when the
+// input and its scratch (planned in the arena for that step) is under a quarter of the output.
+// Either the output becomes a slice over the input (whose root then lives as long as the output), or, when the
 // output is already a slice of a Concat (a U-Net skip) and the input is a free tensor of the
 // same size, the input becomes a slice under it (the root's bytes are then reserved from the
 // input's producer on). Kept tensors are never overwritten.
