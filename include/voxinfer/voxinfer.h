@@ -76,7 +76,7 @@ extern "C" {
 #define VX_ROUND8(n) (((n) + 7u) / 8u * 8u)
 
 #define VX_VERSION_MAJOR 0
-#define VX_VERSION_MINOR 2
+#define VX_VERSION_MINOR 3
 #define VX_VERSION_PATCH 0
 /* API version as one number: major * 10000 + minor * 100 + patch. */
 #define VX_VERSION_NUMBER (VX_VERSION_MAJOR * 10000 + VX_VERSION_MINOR * 100 + VX_VERSION_PATCH)
@@ -436,6 +436,17 @@ VX_NODISCARD VX_API vx_status vx_volume_spacing(const vx_volume* volume, double 
 /* Orientation of the voxel axes as nibabel's aff2axcodes, e.g. "RAS", "LPS": three letters
  * and a NUL written into the caller's out[4]. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_axcodes(const vx_volume* volume, char out[4]);
+
+/* The reader's warnings about this volume, one sentence each, for the caller's log and report:
+ * e.g. that a DICOM series with uneven slices was resampled onto a regular grid (with
+ * resample_uneven_slices), naming the gaps. *count receives their number (0 for a volume
+ * read without warnings or made by vx_volume_create*). Thread-safe. Since 300. */
+VX_NODISCARD VX_API vx_status vx_volume_warning_count(const vx_volume* volume, size_t* count);
+
+/* Warning `index` (0 <= index < count) as a NUL-terminated UTF-8 string owned by the volume and
+ * valid as long as it lives. Errors: VX_ERR_INVALID_ARGUMENT (NULL, index out of range; *text
+ * is then NULL). Thread-safe. Since 300. */
+VX_NODISCARD VX_API vx_status vx_volume_warning(const vx_volume* volume, size_t index, const char** text);
 
 /* A new volume with voxel axes permuted/flipped so that its axcodes are `axcodes` (three
  * letters, one of R/L, A/P, S/I each, e.g. "RAS"); values are moved, not interpolated, and

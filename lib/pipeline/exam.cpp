@@ -236,6 +236,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   report["models"] = {{"denoiser", model_entry(models_.denoiser)}, {"classifier", model_entry(models_.classifier)},
                       {"segmenter", model_entry(models_.segmenter)}};
   report["network_grid_dhw"] = g;
+  if (!opt.input_match.is_null()) report["input_match"] = opt.input_match;
   timings["total"] = seconds_since(t_all);
   report["timings_s"] = timings;
   std::vector<std::string> files = out.names();

@@ -45,6 +45,7 @@ struct ExamOptions {
   bool png = true;
   bool denoise = true;            // run the denoiser when one is given
   bool classify_denoised = true;  // the published chain feeds the denoised images to the classifier
+  nlohmann::json input_match;     // how the inputs were chosen from a study (match_study), for the report
   StageProgress progress;
 };
 
@@ -53,6 +54,7 @@ class Exam {
   explicit Exam(ExamModels models);
   // inputs: NIfTI files or DICOM folders/files, in the classifier's sequence order.
   nlohmann::json run(const std::vector<std::string>& inputs, const std::string& out_dir, const ExamOptions& options);
+  const Model& classifier() const { return *models_.classifier; }
 
  private:
   ExamModels models_;

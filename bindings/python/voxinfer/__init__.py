@@ -407,6 +407,19 @@ class Volume:
         _check(lib.vx_volume_axcodes(self._h.handle, b))
         return b.value.decode()
 
+    @property
+    def warnings(self):
+        """The reader's warnings about this volume (e.g. an uneven DICOM series resampled onto a
+        regular grid), one sentence each; empty when there were none."""
+        n = ctypes.c_size_t()
+        _check(lib.vx_volume_warning_count(self._h.handle, ctypes.byref(n)))
+        out = []
+        for i in range(n.value):
+            t = ctypes.c_char_p()
+            _check(lib.vx_volume_warning(self._h.handle, i, ctypes.byref(t)))
+            out.append(t.value.decode())
+        return tuple(out)
+
     def reorient(self, axcodes="RAS"):
         h = ctypes.c_void_p()
         _check(lib.vx_volume_reorient(self._h.handle, str(axcodes).encode(), ctypes.byref(h)))

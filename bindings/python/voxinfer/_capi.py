@@ -152,6 +152,8 @@ _SIGNATURES = {
     "vx_volume_affine": (_status, [_vp, _p(ctypes.c_double)]),
     "vx_volume_spacing": (_status, [_vp, _p(ctypes.c_double)]),
     "vx_volume_axcodes": (_status, [_vp, ctypes.c_char_p]),
+    "vx_volume_warning_count": (_status, [_vp, ctypes.POINTER(ctypes.c_size_t)]),
+    "vx_volume_warning": (_status, [_vp, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p)]),
     "vx_volume_reorient": (_status, [_vp, ctypes.c_char_p, _p(_vp)]),
     "vx_volume_resample": (_status, [_vp, _p(ctypes.c_double), ctypes.c_int, _p(_vp)]),
     "vx_volume_resize": (_status, [_vp, _dims, ctypes.c_int, ctypes.c_int32, _p(_vp)]),
