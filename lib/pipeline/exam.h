@@ -7,7 +7,8 @@
 // Outputs in `out_dir` (each written atomically; on any error or cancellation nothing new
 // is left there): <seq>_denoised.nii.gz, <seq>_gradcam.nii.gz and <seq>_gradcam.png per
 // sequence (seq = the classifier's sequence names, lower case), lesion_mask.nii.gz and
-// report.json (probabilities, class, lesion volume and score, per-stage timings, model hashes).
+// lesion_mask.png, and report.json (probabilities, class, lesion volume and score, per-stage
+// timings, model hashes). The PNGs are montages of the scan as read (pipeline/scan_montage.h).
 #pragma once
 #include <functional>
 #include <memory>

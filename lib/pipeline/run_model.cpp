@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "explain/gradcam.h"
-#include "pipeline/overlay.h"
+#include "pipeline/scan_montage.h"
 #include "image/geometry.h"
 #include "io/nifti.h"
 #include "io/volume_io.h"
@@ -149,7 +149,11 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
       write_nifti(out.path(base + ".nii.gz"), back);
       nlohmann::json e = {{"input", map.input}, {"layer", map.layer}, {"raw_max", map.raw_max.at(0)}, {"nifti", base + ".nii.gz"}};
       if (opt.png) {
-        explain::write_montage_png(out.path(base + ".png"), x[i], map.map.reshape(x[i].shape()));
+        explain::ScanMontageOptions mo;
+        mo.title = sequence_name(model, static_cast<int>(i)) + "  Grad-CAM for class " +
+                   std::to_string(cam.target_class.at(0)) + "   layer " + map.layer;
+        mo.bar_label = "Grad-CAM (relative to its maximum)";
+        e["png_slices"] = explain::write_scan_montage_png(out.path(base + ".png"), original[i], back, mo);
         e["png"] = base + ".png";
       }
       summary["gradcam"].push_back(e);
