@@ -485,6 +485,18 @@ def n4(volume, shrink=1, iterations=(50, 50, 50, 50), otsu=False, histogram_bins
     return Volume(corrected), Volume(bias)
 
 
+def preprocess(volume, plan):
+    """Runs a declared preprocessing plan on a Volume and returns a new Volume (its affine follows
+    every step). `plan`: a list of steps ({"op": ..., parameters}), a dict holding one at "plan"
+    (a model's metadata["preprocessing"], or a report's), or its JSON text. The steps and their
+    parameters are those of vx_volume_preprocess in voxinfer.h; an unknown step or parameter
+    raises VoxinferError naming it."""
+    text = plan if isinstance(plan, str) else json.dumps(plan)
+    h = ctypes.c_void_p()
+    _check(lib.vx_volume_preprocess(volume._h.handle, text.encode(), ctypes.byref(h)))
+    return Volume(h)
+
+
 def preprocess_sij(volume, target, n4=True):
     """The published sacroiliac-joint preprocessing chain on a Volume: resample to 224 x 224 x 20
     at 1 x 1 x 3.5 mm, clip to [min, p99], N4 (unless n4=False), then target "denoiser" (resize to

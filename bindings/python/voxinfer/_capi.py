@@ -160,6 +160,7 @@ _SIGNATURES = {
     "vx_volume_free": (_status, [_vp]),
     "vx_n4_options_init_sized": (_status, [_p(N4Options), _sz]),
     "vx_volume_n4": (_status, [_vp, _p(N4Options), _p(_vp), _p(_vp)]),
+    "vx_volume_preprocess": (_status, [_vp, ctypes.c_char_p, ctypes.POINTER(_vp)]),
     "vx_volume_preprocess_sij": (_status, [_vp, ctypes.c_char_p, ctypes.c_int, _p(_vp)]),
     "vx_gradcam_options_init_sized": (_status, [_p(GradcamOptions), _sz]),
     "vx_session_gradcam_num_maps": (_status, [_vp, _p(GradcamOptions), _p(_sz)]),
