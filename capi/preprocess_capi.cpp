@@ -1,4 +1,5 @@
-// C entry points for preprocessing: N4 on a volume and the published sacroiliac-joint chain.
+// C entry points for preprocessing: N4 on a volume, a declared plan, and the published
+// sacroiliac-joint chain (a fixed plan).
 // Both build complete volumes first and register the handles last, so a failure leaves
 // nothing behind and the caller's outputs are NULL.
 // This file defines an exported API 100 initialiser: voxinfer.h declares it only then.
@@ -13,6 +14,8 @@
 #include "capi/options.h"
 #include "preprocess/n4_volume.h"
 #include "preprocess/sij_recipe.h"
+
+#include <nlohmann/json.hpp>
 
 // The published versions of vx_n4_options, oldest first (layouts pinned in voxinfer.h).
 static_assert(offsetof(vx_n4_options, struct_size) == 0, "struct_size must come first");
@@ -104,6 +107,21 @@ VX_API vx_status vx_volume_preprocess_sij(const vx_volume* in, const char* targe
     vx::capi::check_handle(in, HandleKind::volume, "in");
     vx::capi::need(target, "target");
     const auto plan = vx::preprocess::sij_plan(target, run_n4 != 0);
+    *out = make_volume_handle(std::move(vx::preprocess::run_plan(plan, in->volume).volume));
+  });
+}
+
+VX_API vx_status vx_volume_preprocess(const vx_volume* in, const char* plan_json, vx_volume** out) {
+  return vx::capi::guarded([&] {
+    vx::capi::need(out, "out");
+    *out = nullptr;
+    vx::capi::check_handle(in, HandleKind::volume, "in");
+    vx::capi::need(plan_json, "plan_json");
+    const auto doc = nlohmann::json::parse(plan_json, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) vx::fail(Status::invalid_argument, "plan_json is not valid JSON");
+    // A plan, or an object holding one: a model's "preprocessing" block or a report.
+    const auto& steps = doc.is_object() && doc.contains("plan") ? doc["plan"] : doc;
+    const auto plan = vx::preprocess::plan_from_json(steps);
     *out = make_volume_handle(std::move(vx::preprocess::run_plan(plan, in->volume).volume));
   });
 }

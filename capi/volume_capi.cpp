@@ -189,6 +189,26 @@ VX_API vx_status vx_volume_axcodes(const vx_volume* volume, char out[4]) {
   });
 }
 
+VX_API vx_status vx_volume_warning_count(const vx_volume* volume, size_t* count) {
+  return vx::capi::guarded([&] {
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(count, "count");
+    *count = v.header.warnings.size();
+  });
+}
+
+VX_API vx_status vx_volume_warning(const vx_volume* volume, size_t index, const char** text) {
+  if (text) *text = nullptr;
+  return vx::capi::guarded([&] {
+    const vx::Volume& v = volume_of(volume);
+    vx::capi::need(text, "text");
+    if (index >= v.header.warnings.size())
+      vx::fail(Status::invalid_argument, "warning index " + std::to_string(index) + " is out of range (the volume has " +
+                                             std::to_string(v.header.warnings.size()) + ")");
+    *text = v.header.warnings[index].c_str();
+  });
+}
+
 VX_API vx_status vx_volume_reorient(const vx_volume* volume, const char* axcodes, vx_volume** out) {
   return vx::capi::guarded([&] {
     vx::capi::need(out, "out");

@@ -1,7 +1,7 @@
 # `cmake --install build --prefix P` puts under P:
 #   include/voxinfer/voxinfer.h, voxinfer.hpp     the public C (and header-only C++) API
-#   <libdir>/libvoxinfer.so.0.2.0 (+ .so.0, .so)  the engine          (SONAME libvoxinfer.so.0)
-#   <libdir>/libvoxinfer_pipeline.so.0.2.0 ...    the application layer (loaded by vx_exam_*)
+#   <libdir>/libvoxinfer.so.0.3.0 (+ .so.0, .so)  the engine          (SONAME libvoxinfer.so.0)
+#   <libdir>/libvoxinfer_pipeline.so.0.3.0 ...    the application layer (loaded by vx_exam_*)
 #   <libdir>/cmake/voxinfer/                      find_package(voxinfer): voxinfer::voxinfer, voxinfer::pipeline
 #   <libdir>/pkgconfig/voxinfer.pc, voxinfer_pipeline.pc
 #   bin/voxinfer                                  the CLI

@@ -1,5 +1,5 @@
 # A Debian package of what cmake/Install.cmake installs, under /usr:
-#   cpack --config build/CPackConfig.cmake   ->  build/voxinfer_0.2.0_amd64.deb
+#   cpack --config build/CPackConfig.cmake   ->  build/voxinfer_0.3.0_amd64.deb
 # Its Depends come from dpkg-shlibdeps (the Debian packages of oneDNN, GDCM, nifti_clib, OpenCV...).
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME voxinfer)

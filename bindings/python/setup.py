@@ -43,7 +43,7 @@ class BuildPyRecordingLibrary(build_py):
 
 setup(
     name="voxinfer",
-    version="0.2.0",
+    version="0.3.0",
     description="Run voxinfer medical-imaging models (.vxm) on numpy arrays (ctypes over libvoxinfer)",
     packages=["voxinfer"],
     python_requires=">=3.9",

@@ -76,7 +76,7 @@ extern "C" {
 #define VX_ROUND8(n) (((n) + 7u) / 8u * 8u)
 
 #define VX_VERSION_MAJOR 0
-#define VX_VERSION_MINOR 2
+#define VX_VERSION_MINOR 3
 #define VX_VERSION_PATCH 0
 /* API version as one number: major * 10000 + minor * 100 + patch. */
 #define VX_VERSION_NUMBER (VX_VERSION_MAJOR * 10000 + VX_VERSION_MINOR * 100 + VX_VERSION_PATCH)
@@ -437,6 +437,17 @@ VX_NODISCARD VX_API vx_status vx_volume_spacing(const vx_volume* volume, double 
  * and a NUL written into the caller's out[4]. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_axcodes(const vx_volume* volume, char out[4]);
 
+/* The reader's warnings about this volume, one sentence each, for the caller's log and report:
+ * e.g. that a DICOM series with uneven slices was resampled onto a regular grid (with
+ * resample_uneven_slices), naming the gaps. *count receives their number (0 for a volume
+ * read without warnings or made by vx_volume_create*). Thread-safe. Since 300. */
+VX_NODISCARD VX_API vx_status vx_volume_warning_count(const vx_volume* volume, size_t* count);
+
+/* Warning `index` (0 <= index < count) as a NUL-terminated UTF-8 string owned by the volume and
+ * valid as long as it lives. Errors: VX_ERR_INVALID_ARGUMENT (NULL, index out of range; *text
+ * is then NULL). Thread-safe. Since 300. */
+VX_NODISCARD VX_API vx_status vx_volume_warning(const vx_volume* volume, size_t index, const char** text);
+
 /* A new volume with voxel axes permuted/flipped so that its axcodes are `axcodes` (three
  * letters, one of R/L, A/P, S/I each, e.g. "RAS"); values are moved, not interpolated, and
  * world coordinates are unchanged. On failure *out is NULL. Thread-safe. Since 100. */
@@ -508,7 +519,8 @@ VX_NODISCARD static inline vx_status vx_n4_options_init(vx_n4_options* options) 
 VX_NODISCARD VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_options* options, vx_volume** corrected,
                                            vx_volume** bias);
 
-/* The published sacroiliac-joint preprocessing chain on `in` (not modified): resample to
+/* Deprecated since 300 (use vx_volume_preprocess with the model's declared plan): the
+ * published sacroiliac-joint preprocessing chain on `in` (not modified): resample to
  * 224 x 224 x 20 voxels (i, j, k) at 1 x 1 x 3.5 mm (linear, centred grid, fill 0), clip to
  * [min, 99th percentile], N4 with the defaults of vx_n4_options_init when run_n4 is non-zero,
  * then for target "denoiser": trilinear resize (align_corners) to 192 x 192 x 20 and z-score
@@ -519,6 +531,21 @@ VX_NODISCARD VX_API vx_status vx_volume_n4(const vx_volume* in, const vx_n4_opti
  * voxel). Never produces NaN. Thread-safe. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_preprocess_sij(const vx_volume* in, const char* target, int run_n4,
                                                        vx_volume** out);
+
+/* Runs a declared preprocessing plan on `in` (not modified): `plan_json` is a JSON array of
+ * steps, or an object with a "plan" array (a model's metadata "preprocessing" block, or the
+ * "plan" a report records). Steps, in order, each {"op": NAME, parameters}: "resample"
+ * (spacing, size, interp, fill), "clip_percentile" (lower, upper), "n4" (shrink_factor,
+ * iterations, histogram_bins, convergence_threshold, otsu, threads), "resize" (size, interp,
+ * align_corners), "crop_or_pad" (size, fill), "zscore" (ddof), "max_scale"; axis-indexed
+ * arrays in voxel-axis order (i, j, k); weights/FORMAT.md and lib/preprocess/sij_recipe.h give
+ * the meanings. Parsing is strict: an unknown step or parameter is an error naming it. A
+ * model's own plan is in vx_model_metadata_json at "preprocessing". On success *out is a new
+ * volume (its affine follows every step) the caller frees with vx_volume_free; on failure it
+ * is NULL. Errors: VX_ERR_INVALID_ARGUMENT (malformed plan, a non-finite voxel, N4 on a volume
+ * with no positive voxel). Thread-safe. Since 300; vx_volume_preprocess_sij is this call with
+ * the published plan, kept for API 100 callers (deprecated). */
+VX_NODISCARD VX_API vx_status vx_volume_preprocess(const vx_volume* in, const char* plan_json, vx_volume** out);
 
 /* ------------------------------------------------------------------------------------ */
 /* Grad-CAM (since 100)                                                                 */

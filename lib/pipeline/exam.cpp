@@ -2,10 +2,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "explain/gradcam.h"
-#include "pipeline/overlay.h"
+#include "pipeline/scan_montage.h"
 #include "image/geometry.h"
 #include "io/nifti.h"
 #include "io/volume_io.h"
@@ -24,6 +25,16 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 Tensor batch_of_one(const Tensor& dhw) { return dhw.clone().reshape({1, 1, dhw.dim(0), dhw.dim(1), dhw.dim(2)}); }
+
+std::string label_of(const std::vector<std::string>& classes, int k) {
+  return k >= 0 && k < static_cast<int>(classes.size()) ? classes[k] : std::to_string(k);
+}
+
+std::string fixed3(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  return b;
+}
 
 int index_of(const std::vector<std::string>& names, const std::string& want, int fallback) {
   for (size_t i = 0; i < names.size(); ++i)
@@ -164,8 +175,12 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
       nlohmann::json entry = {{"sequence", seq[i]}, {"layer", map.layer}, {"raw_max", map.raw_max.at(0)},
                               {"nifti", base + ".nii.gz"}, {"target_class", cam.target_class.at(0)}};
       if (opt.png) {
-        explain::write_montage_png(out.path(base + ".png"), cls_in[i].reshape({g[0], g[1], g[2]}),
-                                   map.map.reshape({g[0], g[1], g[2]}));
+        explain::ScanMontageOptions mo;
+        const int target = cam.target_class.at(0);
+        mo.title = seq[i] + "  Grad-CAM for '" + label_of(classes, target) + "'   predicted '" + label_of(classes, predicted) +
+                   "' p = " + fixed3(probs[predicted]);
+        mo.bar_label = "Grad-CAM (relative to its maximum)";
+        entry["png_slices"] = explain::write_scan_montage_png(out.path(base + ".png"), original[i], back, mo);
         entry["png"] = base + ".png";
       }
       report["gradcam"].push_back(entry);
@@ -207,6 +222,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
                                              original[1], Interp::nearest);
     write_nifti(out.path("lesion_mask.nii.gz"), mask_back);
     Components comps = connected_components(mask_back.data, 26);
+    const double lesion_ml = lesion_volume_ml(mask_back.data, spacing(mask_back));
     HipScoreOptions ho;
     ho.head_label = static_cast<float>(body);
     ho.lesion_label = static_cast<float>(lesion);
@@ -215,10 +231,20 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
     else for (int64_t s = 0; s < g[0]; ++s) slices.push_back(s);
     HipScore score = hip_unet_score(labels, slices, &net[1].data, ho);
     report["segmentation"] = {{"sequence", seq[1]}, {"classes", seg_classes}, {"mask", "lesion_mask.nii.gz"},
-                              {"lesion_volume_ml", lesion_volume_ml(mask_back.data, spacing(mask_back))},
+                              {"lesion_volume_ml", lesion_ml},
                               {"lesion_components", comps.count},
                               {"lesion_score", score.score}, {"lesion_score_weighted", score.weighted_score},
                               {"score_slices", slices}};
+    if (opt.png) {
+      explain::ScanMontageOptions mo;
+      mo.kind = explain::ScanMontageOptions::Kind::mask;
+      char line[160];
+      std::snprintf(line, sizeof line, "%s  lesions (red): %lld component(s), %.2f mL, score %.3f", seq[1].c_str(),
+                    static_cast<long long>(comps.count), lesion_ml, score.score);
+      mo.title = line;
+      report["segmentation"]["png_slices"] = explain::write_scan_montage_png(out.path("lesion_mask.png"), original[1], mask_back, mo);
+      report["segmentation"]["png"] = "lesion_mask.png";
+    }
     timings["segment"] = seconds_since(t0);
   }
 
@@ -236,6 +262,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   report["models"] = {{"denoiser", model_entry(models_.denoiser)}, {"classifier", model_entry(models_.classifier)},
                       {"segmenter", model_entry(models_.segmenter)}};
   report["network_grid_dhw"] = g;
+  if (!opt.input_match.is_null()) report["input_match"] = opt.input_match;
   timings["total"] = seconds_since(t_all);
   report["timings_s"] = timings;
   std::vector<std::string> files = out.names();

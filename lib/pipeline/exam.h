@@ -7,7 +7,8 @@
 // Outputs in `out_dir` (each written atomically; on any error or cancellation nothing new
 // is left there): <seq>_denoised.nii.gz, <seq>_gradcam.nii.gz and <seq>_gradcam.png per
 // sequence (seq = the classifier's sequence names, lower case), lesion_mask.nii.gz and
-// report.json (probabilities, class, lesion volume and score, per-stage timings, model hashes).
+// lesion_mask.png, and report.json (probabilities, class, lesion volume and score, per-stage
+// timings, model hashes). The PNGs are montages of the scan as read (pipeline/scan_montage.h).
 #pragma once
 #include <functional>
 #include <memory>
@@ -45,6 +46,7 @@ struct ExamOptions {
   bool png = true;
   bool denoise = true;            // run the denoiser when one is given
   bool classify_denoised = true;  // the published chain feeds the denoised images to the classifier
+  nlohmann::json input_match;     // how the inputs were chosen from a study (match_study), for the report
   StageProgress progress;
 };
 
@@ -53,6 +55,7 @@ class Exam {
   explicit Exam(ExamModels models);
   // inputs: NIfTI files or DICOM folders/files, in the classifier's sequence order.
   nlohmann::json run(const std::vector<std::string>& inputs, const std::string& out_dir, const ExamOptions& options);
+  const Model& classifier() const { return *models_.classifier; }
 
  private:
   ExamModels models_;

@@ -49,21 +49,6 @@ cv::Mat blend(const cv::Mat& scan, float lo, float hi, const cv::Mat& map, float
   return out;
 }
 
-void write_atomic(const std::string& path, const cv::Mat& img) {
-  const std::string tmp = path + ".tmp.png";
-  bool ok = false;
-  try {
-    ok = cv::imwrite(tmp, img);
-  } catch (const cv::Exception& e) {
-    fail(Status::io_error, "cannot write " + tmp + ": " + e.what());
-  }
-  if (!ok) fail(Status::io_error, "cannot write " + tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail(Status::io_error, "cannot rename " + tmp + " to " + path);
-  }
-}
-
 struct Prepared {
   Shape s;
   Tensor scan, map;
@@ -96,10 +81,25 @@ cv::Mat overlay_slice(const Prepared& p, int64_t k, const OverlayOptions& o) {
 
 }  // namespace
 
+void write_png_atomic(const std::string& path, const cv::Mat& img) {
+  const std::string tmp = path + ".tmp.png";
+  bool ok = false;
+  try {
+    ok = cv::imwrite(tmp, img);
+  } catch (const cv::Exception& e) {
+    fail(Status::io_error, "cannot write " + tmp + ": " + e.what());
+  }
+  if (!ok) fail(Status::io_error, "cannot write " + tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    fail(Status::io_error, "cannot rename " + tmp + " to " + path);
+  }
+}
+
 void write_overlay_png(const std::string& path, const Tensor& scan, const Tensor& map, int64_t slice,
                        const OverlayOptions& options) {
   Prepared p = prepare(scan, map, options);
-  write_atomic(path, overlay_slice(p, slice, options));
+  write_png_atomic(path, overlay_slice(p, slice, options));
 }
 
 void write_montage_png(const std::string& path, const Tensor& scan, const Tensor& map,
@@ -117,7 +117,7 @@ void write_montage_png(const std::string& path, const Tensor& scan, const Tensor
     const int r = static_cast<int>(i) / cols, c = static_cast<int>(i) % cols;
     tile.copyTo(canvas(cv::Rect(c * first.cols, r * first.rows, first.cols, first.rows)));
   }
-  write_atomic(path, canvas);
+  write_png_atomic(path, canvas);
 }
 
 }  // namespace vx::explain

@@ -10,6 +10,10 @@
 
 #include "core/tensor.h"
 
+namespace cv {
+class Mat;
+}
+
 namespace vx::explain {
 
 struct OverlayOptions {
@@ -26,5 +30,9 @@ void write_overlay_png(const std::string& path, const Tensor& scan, const Tensor
 // Montage of the given slices (all slices when empty), row-major, `columns` per row.
 void write_montage_png(const std::string& path, const Tensor& scan, const Tensor& map,
                        const std::vector<int64_t>& slices = {}, const OverlayOptions& options = {});
+
+// Writes an OpenCV image as PNG under a temporary name in the same folder, then renames it.
+// Throws Error(io_error).
+void write_png_atomic(const std::string& path, const cv::Mat& image);
 
 }  // namespace vx::explain

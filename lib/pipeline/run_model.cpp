@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "explain/gradcam.h"
-#include "pipeline/overlay.h"
+#include "pipeline/scan_montage.h"
 #include "image/geometry.h"
 #include "io/nifti.h"
 #include "io/volume_io.h"
@@ -11,6 +11,7 @@
 #include "pipeline/postprocess.h"
 #include "pipeline/sliding_window.h"
 #include "pipeline/staging.h"
+#include "preprocess/sij_recipe.h"
 
 namespace vx::pipeline {
 namespace {
@@ -49,10 +50,21 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
     original.push_back(read_volume(inputs[i], opt.read));
     stage("read", i + 1, inputs.size());
   }
-  // Every scan on the first scan's grid, then on the model's grid when it has one.
+  // Every scan on the first scan's grid, then through the declared plan, or else on the
+  // model's grid when it has one.
+  const auto plan = opt.preprocessing ? preprocess::plan_from_metadata(model.metadata) : std::nullopt;
   for (size_t i = 0; i < inputs.size(); ++i) {
     Volume v = i == 0 ? original[0] : resample_to_reference(original[i], original[0], Interp::linear);
-    if (has_fixed_grid(model, static_cast<int>(i))) {
+    if (plan) {
+      v = preprocess::run_plan(*plan, v).volume;
+      if (has_fixed_grid(model, static_cast<int>(i))) {
+        const auto grid = model_grid(model, static_cast<int>(i));
+        if (v.nx() != grid[2] || v.ny() != grid[1] || (rank == 5 && v.nz() != grid[0]))
+          fail(Status::shape_mismatch, "the model's preprocessing plan ends on " + v.data.shape().str() +
+                                           " (D, H, W) but its input takes " + g.inputs[i].shape.str());
+      }
+      stage("preprocess", i + 1, inputs.size());
+    } else if (has_fixed_grid(model, static_cast<int>(i))) {
       const auto grid = model_grid(model, static_cast<int>(i));  // D, H, W (D = 1 for 2-D)
       const int64_t d = rank == 5 ? grid[0] : v.nz();
       v = resize(v, {grid[2], grid[1], d}, Interp::linear, true);
@@ -63,10 +75,12 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
   std::vector<Tensor> x;
   for (size_t i = 0; i < inputs.size(); ++i) {
     Tensor t = net[i].data.clone();
-    undo[i] = normalise_input(model, static_cast<int>(i), t);
+    if (!plan) undo[i] = normalise_input(model, static_cast<int>(i), t);  // a plan normalises itself
     x.push_back(t);
   }
   timings["read_preprocess"] = seconds_since(t0);
+  summary["preprocessing"] = plan ? nlohmann::json{{"plan", preprocess::plan_to_json(*plan)}}
+                                  : nlohmann::json{{"plan", nullptr}, {"declared", preprocess::plan_from_metadata(model.metadata).has_value()}};
 
   t0 = Clock::now();
   Executor ex(model.graph, kern::default_kernels());
@@ -149,7 +163,11 @@ nlohmann::json run_model_on_scans(const Model& model, const std::vector<std::str
       write_nifti(out.path(base + ".nii.gz"), back);
       nlohmann::json e = {{"input", map.input}, {"layer", map.layer}, {"raw_max", map.raw_max.at(0)}, {"nifti", base + ".nii.gz"}};
       if (opt.png) {
-        explain::write_montage_png(out.path(base + ".png"), x[i], map.map.reshape(x[i].shape()));
+        explain::ScanMontageOptions mo;
+        mo.title = sequence_name(model, static_cast<int>(i)) + "  Grad-CAM for class " +
+                   std::to_string(cam.target_class.at(0)) + "   layer " + map.layer;
+        mo.bar_label = "Grad-CAM (relative to its maximum)";
+        e["png_slices"] = explain::write_scan_montage_png(out.path(base + ".png"), original[i], back, mo);
         e["png"] = base + ".png";
       }
       summary["gradcam"].push_back(e);

@@ -1,6 +1,7 @@
 // One model on scans: what `voxinfer run` does. Scans are read (NIfTI or DICOM), brought into
-// the first scan's voxel grid, resized to the model's grid when it declares one, normalised as
-// its metadata says, and run (3-D models on the volume; 2-D models slice by slice along D).
+// the first scan's voxel grid, then either put through the model's declared preprocessing plan
+// (which must end on the model's grid) or resized to the model's grid when it declares one and
+// normalised as its metadata says, and run (3-D models on the volume; 2-D models slice by slice along D).
 // Vector outputs become class probabilities; spatial outputs become volumes on the first
 // scan's grid ("image" outputs in the scan's intensity units, other kinds as argmax labels
 // with per-class volumes in mL). With `gradcam`, one map per input for vector outputs.
@@ -20,6 +21,9 @@ struct RunOptions {
   VolumeReadOptions read;         // how the inputs are read (uneven DICOM slices, NaN voxels)
   bool gradcam = false;
   bool png = true;
+  // Run the preprocessing plan the model declares (metadata "preprocessing"."plan") on each
+  // scan instead of the plain resize + "normalisation"; false skips it (--no-preprocessing).
+  bool preprocessing = true;
   StageProgress progress;
 };
 

@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
   float *input, *expected, *out;
   double max_err = 0.0;
 
-  EXPECT(strcmp(vx_version(), "0.2.0") == 0);
-  EXPECT(VX_VERSION_NUMBER == 200);
+  EXPECT(strcmp(vx_version(), "0.3.0") == 0);
+  EXPECT(VX_VERSION_NUMBER == 300);
   EXPECT(vx_model_load("/nonexistent/model.vxm", NULL, &model) == VX_ERR_IO);
   EXPECT(model == NULL);
   EXPECT(strlen(vx_last_error()) > 0);

@@ -457,7 +457,7 @@ TEST_CASE("an old, shorter options struct still works") {
 }
 
 TEST_CASE("version") {
-  CHECK(std::string(vx_version()) == "0.2.0");
-  CHECK(VX_VERSION_NUMBER == 200);
+  CHECK(std::string(vx_version()) == "0.3.0");
+  CHECK(VX_VERSION_NUMBER == 300);
   CHECK(std::string(vx_status_name(VX_ERR_CANCELLED)) == "VX_ERR_CANCELLED");
 }

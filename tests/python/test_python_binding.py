@@ -49,7 +49,7 @@ def c_api_run(path, arrays):
 
 
 def test_version():
-    assert voxinfer.version() == "0.2.0"
+    assert voxinfer.version() == "0.3.0"
 
 
 def test_tiny3d_matches_torch_and_c_api():

@@ -7,6 +7,7 @@
 #include "args.h"
 #include "commands.h"
 #include "pipeline/exam.h"
+#include "pipeline/input_match.h"
 #include "progress.h"
 #include "read_flags.h"
 
@@ -19,11 +20,16 @@ void set_threads(const Args& args) {
 }
 
 const CommandSpec kExamSpec{
-    "exam", "--input T1 --input STIR --out DIR [options]",
+    "exam", "--input T1 --input STIR --out DIR [options]   or   --study DICOM_DIR --out DIR [options]",
     "The published two-sequence examination: reads both scans, aligns and resizes them, denoises,\n"
     "classifies with the dual encoder, writes one Grad-CAM map per sequence and segments lesions;\n"
-    "results and report.json go into DIR atomically.",
+    "results and report.json go into DIR atomically. With --study, the two series are chosen from\n"
+    "one DICOM folder by the classifier's declared rules (T1: description *t1*, no inversion\n"
+    "recovery, fat suppression or localiser; STIR: a short-TI inversion recovery); the choice is\n"
+    "written in report.json (input_match), and none or several matches is an error listing them.",
     with_read_flags({{"input", "SCAN", "a sequence (NIfTI file or DICOM folder): give exactly two, T1 then STIR"},
+     {"study", "DIR", "a DICOM folder holding the examination: its series are matched to the inputs\n"
+                      "                        by the model's rules instead of --input"},
      {"out", "DIR", "the output folder, created if needed (required)"},
      {"models", "DIR", "folder of demo_classifier.vxm (+ demo_denoiser.vxm, demo_segmenter.vxm);\n"
                        "                        default: $VOXINFER_MODELS, then the installed or source models"},
@@ -37,12 +43,21 @@ const CommandSpec kExamSpec{
 
 int cmd_exam(int argc, char** argv) {
   Args args(argc, argv, 2, kExamSpec);
-  const auto inputs = args.all("input");
-  if (inputs.size() != 2) fail(Status::invalid_argument, "give the two sequences with --input T1 --input STIR (NIfTI files or DICOM folders)");
+  auto inputs = args.all("input");
+  if (args.has("study") && !inputs.empty()) fail(Status::invalid_argument, "give either --study DIR or --input twice, not both");
+  if (!args.has("study") && inputs.size() != 2)
+    fail(Status::invalid_argument, "give the two sequences with --input T1 --input STIR (NIfTI files or DICOM folders), "
+                                   "or a DICOM study folder with --study DIR");
   const std::string out = args.need("out");
   set_threads(args);
   const std::string dir = args.has("models") ? args.get("models") : pipeline::default_model_dir(argv[0]);
   pipeline::Exam exam(pipeline::ExamModels::load_dir(dir));
+  nlohmann::json input_match;
+  if (args.has("study")) {
+    const auto match = pipeline::match_study(args.get("study"), pipeline::input_rules(exam.classifier()));
+    inputs = match.paths;
+    input_match = match.report;
+  }
 
   Progress progress(args.flag("quiet"));
   pipeline::ExamOptions opt;
@@ -50,6 +65,7 @@ int cmd_exam(int argc, char** argv) {
   opt.png = !args.flag("no-png");
   opt.denoise = !args.flag("no-denoise");
   opt.read = read_options(args);
+  opt.input_match = input_match;
   opt.progress = [&](const std::string& stage, int64_t done, int64_t total) { return progress.update(stage, done, total); };
   nlohmann::json r = exam.run(inputs, out, opt);
   progress.finish();
@@ -61,6 +77,11 @@ int cmd_exam(int argc, char** argv) {
   }
   const auto& c = r["classification"];
   std::printf("examination   %s + %s\n", inputs[0].c_str(), inputs[1].c_str());
+  if (!input_match.is_null())
+    for (const auto& m : input_match["inputs"])
+      std::printf("  %-5s = series #%s '%s' (%s)\n", m["sequence"].get<std::string>().c_str(),
+                  m["series_number"].get<std::string>().c_str(), m["series_description"].get<std::string>().c_str(),
+                  m["orientation"].get<std::string>().c_str());
   std::printf("prediction    %s (p = %.3f)\n", c["predicted_label"].get<std::string>().c_str(),
               c["probabilities"][c["predicted_class"].get<int>()].get<float>());
   for (size_t k = 0; k < c["probabilities"].size(); ++k) {

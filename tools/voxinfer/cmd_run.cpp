@@ -22,6 +22,8 @@ const CommandSpec kRunSpec{
      {"expect-sha256", "HEX", "refuse a model file whose SHA-256 differs (default: accept any)"},
      {"gradcam", nullptr, "also write a Grad-CAM map per input (default: off)"},
      {"no-png", nullptr, "no PNG montages of the maps (default: written with --gradcam)"},
+     {"no-preprocessing", nullptr, "do not run the model's declared preprocessing plan (default: run it when\n"
+                                   "                        the model declares one; else resize + its normalisation)"},
      {"quiet", nullptr, "no progress on stderr"},
      {"json", nullptr, "print the summary as JSON instead of text"}}),
     "voxinfer run --model seg.vxm --input t2.nii.gz --out results/ --threads 4"};
@@ -39,6 +41,7 @@ int cmd_run(int argc, char** argv) {
   pipeline::RunOptions opt;
   opt.gradcam = args.flag("gradcam");
   opt.png = !args.flag("no-png");
+  opt.preprocessing = !args.flag("no-preprocessing");
   opt.read = read_options(args);
   opt.progress = [&](const std::string& s, int64_t d, int64_t t) { return progress.update(s, d, t); };
   nlohmann::json r = pipeline::run_model_on_scans(*model, inputs, out, opt);

@@ -407,6 +407,19 @@ class Volume:
         _check(lib.vx_volume_axcodes(self._h.handle, b))
         return b.value.decode()
 
+    @property
+    def warnings(self):
+        """The reader's warnings about this volume (e.g. an uneven DICOM series resampled onto a
+        regular grid), one sentence each; empty when there were none."""
+        n = ctypes.c_size_t()
+        _check(lib.vx_volume_warning_count(self._h.handle, ctypes.byref(n)))
+        out = []
+        for i in range(n.value):
+            t = ctypes.c_char_p()
+            _check(lib.vx_volume_warning(self._h.handle, i, ctypes.byref(t)))
+            out.append(t.value.decode())
+        return tuple(out)
+
     def reorient(self, axcodes="RAS"):
         h = ctypes.c_void_p()
         _check(lib.vx_volume_reorient(self._h.handle, str(axcodes).encode(), ctypes.byref(h)))
@@ -470,6 +483,18 @@ def n4(volume, shrink=1, iterations=(50, 50, 50, 50), otsu=False, histogram_bins
     corrected, bias = ctypes.c_void_p(), ctypes.c_void_p()
     _check(lib.vx_volume_n4(volume._h.handle, ctypes.byref(o), ctypes.byref(corrected), ctypes.byref(bias)))
     return Volume(corrected), Volume(bias)
+
+
+def preprocess(volume, plan):
+    """Runs a declared preprocessing plan on a Volume and returns a new Volume (its affine follows
+    every step). `plan`: a list of steps ({"op": ..., parameters}), a dict holding one at "plan"
+    (a model's metadata["preprocessing"], or a report's), or its JSON text. The steps and their
+    parameters are those of vx_volume_preprocess in voxinfer.h; an unknown step or parameter
+    raises VoxinferError naming it."""
+    text = plan if isinstance(plan, str) else json.dumps(plan)
+    h = ctypes.c_void_p()
+    _check(lib.vx_volume_preprocess(volume._h.handle, text.encode(), ctypes.byref(h)))
+    return Volume(h)
 
 
 def preprocess_sij(volume, target, n4=True):

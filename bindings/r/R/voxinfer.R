@@ -1,4 +1,4 @@
-#' The run-time version of libvoxinfer, e.g. "0.2.0".
+#' The run-time version of libvoxinfer, e.g. "0.3.0".
 voxinfer_version <- function() .Call(vxr_version)
 
 #' Loads a .vxm model and creates one inference session.
@@ -48,10 +48,15 @@ print.voxinfer_model <- function(x, ...) {
 #'   resampled onto one (with a warning) instead of refused
 #' @return list(data = array with dim c(nx, ny, nz) indexed [i, j, k] (1-based) as RNifti /
 #'   oro.nifti and nibabel index the file's voxels, affine = 4x4 voxel (0-based i, j, k, 1) -> RAS+ mm
-#'   matrix, as nibabel's img.affine)
+#'   matrix, as nibabel's img.affine, warnings = the reader's warnings, each also given as an R warning)
+#' @details A folder holding several DICOM series needs a selector appended to its path:
+#'   "DIR#series=UID", "DIR#series-number=N" or "DIR#series-description=GLOB".
 read_volume <- function(path, resample_uneven_slices = FALSE) {
   stopifnot(is.character(path), length(path) == 1)
-  .Call(vxr_read_volume, path.expand(path), isTRUE(resample_uneven_slices))
+  # path.expand only touches a leading "~", so a "#series=..." selector passes through.
+  v <- .Call(vxr_read_volume, path.expand(path), isTRUE(resample_uneven_slices))
+  for (w in v$warnings) warning(w, call. = FALSE)
+  v
 }
 
 #' Grad-CAM heat maps.

@@ -218,6 +218,32 @@ static SEXP vxr_volume_as_list(const vx_volume* v) {
   return out;
 }
 
+/* `list` (data, affine) with a third element, warnings: the reader's warnings about v (a
+ * character vector, empty when none). Returns an unprotected value. */
+static SEXP vxr_with_warnings(SEXP list, const vx_volume* v) {
+  size_t n = 0, k;
+  const char* text = NULL;
+  SEXP out, names, w;
+  PROTECT(list);
+  vxr_check(vx_volume_warning_count(v, &n), "voxinfer: volume warnings");
+  w = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n));
+  for (k = 0; k < n; ++k) {
+    vxr_check(vx_volume_warning(v, k, &text), "voxinfer: volume warning");
+    SET_STRING_ELT(w, (R_xlen_t)k, Rf_mkCharCE(text, CE_UTF8));
+  }
+  out = PROTECT(Rf_allocVector(VECSXP, 3));
+  names = PROTECT(Rf_allocVector(STRSXP, 3));
+  for (k = 0; k < 2; ++k) {
+    SET_VECTOR_ELT(out, (R_xlen_t)k, VECTOR_ELT(list, (R_xlen_t)k));
+    SET_STRING_ELT(names, (R_xlen_t)k, STRING_ELT(Rf_getAttrib(list, R_NamesSymbol), (R_xlen_t)k));
+  }
+  SET_VECTOR_ELT(out, 2, w);
+  SET_STRING_ELT(names, 2, Rf_mkChar("warnings"));
+  Rf_setAttrib(out, R_NamesSymbol, names);
+  UNPROTECT(4);
+  return out;
+}
+
 /* An external pointer that frees the vx_volume it holds when R collects it (or on an R error). */
 static SEXP vxr_volume_guard(void) {
   SEXP guard = R_MakeExternalPtr(NULL, R_NilValue, R_NilValue);
@@ -235,7 +261,7 @@ static SEXP vxr_read_volume(SEXP path, SEXP resample_uneven_slices) {
   guard = PROTECT(vxr_volume_guard());
   vxr_check(vx_volume_read(CHAR(STRING_ELT(path, 0)), &o, &v), "voxinfer: cannot read volume");
   R_SetExternalPtrAddr(guard, v); /* from here on, an R error frees v through the finalizer */
-  out = PROTECT(vxr_volume_as_list(v));
+  out = PROTECT(vxr_with_warnings(vxr_volume_as_list(v), v));
   vxr_drop(vx_volume_free(v));
   R_ClearExternalPtr(guard);
   UNPROTECT(2);

@@ -19,7 +19,7 @@ jsonlite_free_read <- function(path) {
 }
 
 test_that("version", {
-  expect_equal(voxinfer_version(), "0.2.0")
+  expect_equal(voxinfer_version(), "0.3.0")
 })
 
 test_that("tiny3d matches PyTorch and the C API, dims W,H,D,C,N without transposition", {

@@ -19,7 +19,8 @@ read_map <- function(path, dhw) array(read_raw(path, prod(dhw)), dim = rev(dhw))
 
 test_that("read_volume equals nibabel: data [i, j, k] and affine", {
   v <- read_volume(t1w)
-  expect_named(v, c("data", "affine"))
+  expect_named(v, c("data", "affine", "warnings"))
+  expect_length(v$warnings, 0)
   expect_equal(dim(v$data), c(42, 76, 77))
   nib <- array(read_raw(file.path(vfx, "t1w.f32"), 42 * 76 * 77), dim = c(42, 76, 77))
   expect_lt(max(abs(v$data - nib)), 1e-3)

@@ -1,0 +1,106 @@
+"""`voxinfer exam --study DIR`: the T1 and the STIR are chosen from one DICOM folder by the
+classifier's rules (lib/pipeline/input_match.h) and the choice is written in report.json.
+The folders are subsets of the nested four-series export of gen_dicom_series_fixtures.py; which
+series is the T1 and which the STIR is decided here from pydicom's reading of the headers
+(SeriesDescription, ScanningSequence, InversionTime, ImageType), not from our listing. A folder
+where a rule matches two series (a T1 and its copy) or none is refused, listing the series, and
+leaves no output folder."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pydicom
+
+CLI = os.path.join(os.environ["VX_BUILD_DIR"], "bin", "voxinfer")
+EXAM = pathlib.Path(json.load(open(os.path.join(os.environ["VX_FIXTURE_DIR"], "dicom_series", "manifest.json")))["exam"])
+
+
+def headers():
+    """SeriesInstanceUID -> (files, first dataset), by pydicom."""
+    groups = {}
+    for p in sorted(EXAM.rglob("*")):
+        if not p.is_file():
+            continue
+        try:
+            ds = pydicom.dcmread(str(p), stop_before_pixels=True)
+        except pydicom.errors.InvalidDicomError:
+            continue
+        groups.setdefault(ds.SeriesInstanceUID, ([], ds))[0].append(p)
+    return groups
+
+
+def is_t1(ds):
+    ir = "IR" in str(ds.get("ScanningSequence", "")) or "InversionTime" in ds
+    return "t1" in str(ds.SeriesDescription).lower() and not ir and "LOCALIZER" not in list(ds.ImageType)
+
+
+def is_stir(ds):
+    return "InversionTime" in ds and 0 < float(ds.InversionTime) < 300
+
+
+def study(tmp_path, keep):
+    """A copy of the export holding only the series for which keep(ds) is true."""
+    dst = tmp_path / "study"
+    for uid, (files, ds) in headers().items():
+        if keep(ds):
+            for f in files:
+                target = dst / f.relative_to(EXAM)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(f, target)
+    return dst
+
+
+def exam(*args):
+    return subprocess.run([CLI, "exam", *args, "--no-png", "--no-gradcam", "--quiet"], capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_study_inputs_are_matched_by_rule_and_reported(tmp_path):
+    groups = headers()
+    t1 = [uid for uid, (_, ds) in groups.items() if is_t1(ds) and "copy" not in str(ds.SeriesDescription)]
+    stir = [uid for uid, (_, ds) in groups.items() if is_stir(ds)]
+    assert len(t1) == 1 and len(stir) == 1
+    # The localiser (an inversion-recovery MPRAGE) stays in the folder as a distractor.
+    folder = study(tmp_path, lambda ds: ds.SeriesInstanceUID in t1 + stir or "LOCALIZER" in list(ds.ImageType))
+    out = tmp_path / "out"
+    p = exam("--study", str(folder), "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    report = json.loads((out / "report.json").read_text())
+    match = report["input_match"]
+    assert match["study"] == str(folder)
+    assert [m["sequence"] for m in match["inputs"]] == ["T1", "STIR"]
+    assert [m["series_instance_uid"] for m in match["inputs"]] == [t1[0], stir[0]]
+    assert [m["path"] for m in match["inputs"]] == [f"{folder}#series={t1[0]}", f"{folder}#series={stir[0]}"]
+    assert all("rule" in m for m in match["inputs"])
+    assert len(match["unused"]) == 1 and match["unused"][0]["series_description"] == "localizer"
+    # The examination ran on exactly those series.
+    assert [i["path"] for i in report["inputs"]] == [m["path"] for m in match["inputs"]]
+    assert "t1_fl2d_sag" in p.stdout and "stir_tra" in p.stdout  # the text report names the match
+
+
+def test_a_rule_matching_two_series_is_refused_with_them_listed(tmp_path):
+    out = tmp_path / "out"
+    p = exam("--study", str(EXAM), "--out", str(out))
+    assert p.returncode != 0
+    assert "2 series" in p.stderr and "input 'T1'" in p.stderr
+    for uid, (_, ds) in headers().items():
+        if is_t1(ds):
+            assert uid in p.stderr and str(ds.SeriesDescription) in p.stderr
+    assert "#series=UID" in p.stderr
+    assert not out.exists()
+
+
+def test_a_rule_matching_nothing_is_refused(tmp_path):
+    folder = study(tmp_path, lambda ds: not is_stir(ds) and "copy" not in str(ds.SeriesDescription))
+    out = tmp_path / "out"
+    p = exam("--study", str(folder), "--out", str(out))
+    assert p.returncode != 0
+    assert "no series" in p.stderr and "input 'STIR'" in p.stderr and "t1_fl2d_sag" in p.stderr
+    assert not out.exists()
+
+
+def test_study_and_input_together_are_refused(tmp_path):
+    p = exam("--study", str(EXAM), "--input", str(EXAM), "--out", str(tmp_path / "out"))
+    assert p.returncode != 0 and "not both" in p.stderr
