@@ -8,6 +8,11 @@
 // is left there): <seq>_denoised.nii.gz, <seq>_gradcam.nii.gz and <seq>_gradcam.png per
 // sequence (seq = the classifier's sequence names, lower case), lesion_mask.nii.gz and
 // report.json (probabilities, class, lesion volume and score, per-stage timings, model hashes).
+// With dicom_out (DICOM inputs only), for PACS, referencing the series each was computed on:
+// lesion_seg.dcm (the lesion mask as a DICOM Segmentation, io/dicom_seg_write.h, on the second
+// sequence's series) and <seq>_gradcam_sc/IM_0001.dcm ... (the Grad-CAM overlay on each scan's
+// own grid, every slice rendered as the PNG montage renders one, as RGB secondary captures,
+// io/dicom_sc_write.h).
 #pragma once
 #include <functional>
 #include <memory>
@@ -45,6 +50,7 @@ struct ExamOptions {
   bool png = true;
   bool denoise = true;            // run the denoiser when one is given
   bool classify_denoised = true;  // the published chain feeds the denoised images to the classifier
+  bool dicom_out = false;         // also DICOM-SEG and secondary captures (inputs must be DICOM)
   StageProgress progress;
 };
 

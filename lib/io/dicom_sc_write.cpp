@@ -1,0 +1,106 @@
+#include "io/dicom_sc_write.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/error.h"
+#include "io/dicom_out_common.h"
+
+namespace fs = std::filesystem;
+
+namespace vx {
+namespace {
+
+using gdcm::VR;
+using namespace dicom_out;
+
+constexpr const char* kScClass = "1.2.840.10008.5.1.4.1.1.7";
+
+std::string file_name(int64_t k, int64_t n) {
+  const int digits = std::max(4, int(std::to_string(n).size()));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "IM_%0*lld.dcm", digits, static_cast<long long>(k + 1));
+  return buf;
+}
+
+}  // namespace
+
+DicomScResult write_dicom_sc_series(const std::string& dir, const std::vector<uint8_t>& rgb, const Volume& reference,
+                                    const DicomSource& src, const DicomScOptions& o) {
+  const int64_t nx = reference.nx(), ny = reference.ny(), nz = reference.nz(), plane = nx * ny;
+  if (int64_t(rgb.size()) != plane * nz * 3)
+    fail(Status::invalid_argument, "the RGB overlay has " + std::to_string(rgb.size()) + " bytes, the reference grid needs " +
+                                       std::to_string(plane * nz * 3));
+  if (nx > 65535 || ny > 65535) fail(Status::limit_exceeded, "a slice larger than 65535 pixels cannot be a DICOM image");
+  std::error_code ec;
+  if (fs::exists(dir, ec)) fail(Status::io_error, "'" + dir + "' exists; the secondary captures need a new folder");
+  const PlaneGeometry geo = plane_geometry(reference.affine);
+  const std::vector<int> at_slice = source_image_per_slice(src, reference.affine, nz);
+
+  const fs::path target(dir);
+  const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) fail(Status::io_error, "cannot create " + tmp.string() + ": " + ec.message());
+  DicomScResult r;
+  int number = o.series_number;
+  if (number == 0) number = std::atoi(src.series_number.c_str()) + 2000;
+  try {
+    r.series_instance_uid = new_uid();
+    for (int64_t k = 0; k < nz; ++k) {
+      gdcm::DataSet ds;
+      put(ds, 0x0008, 0x0016, VR::UI, kScClass);
+      put(ds, 0x0008, 0x0018, VR::UI, new_uid());
+      put_common_modules(ds, src, "OT", number, o.series_description, o.software_version);
+      put(ds, 0x0020, 0x000e, VR::UI, r.series_instance_uid);  // one series for all slices
+      put(ds, 0x0008, 0x0064, VR::CS, "WSD");                  // ConversionType: workstation
+      put(ds, 0x0008, 0x0008, VR::CS, "DERIVED\\SECONDARY");
+      put(ds, 0x0020, 0x0013, VR::IS, std::to_string(k + 1));  // InstanceNumber
+      put(ds, 0x0020, 0x0020, VR::CS, "");                     // PatientOrientation (type 2)
+      put(ds, 0x0028, 0x2110, VR::CS, "00");
+      if (!o.derivation_description.empty()) put(ds, 0x0008, 0x2111, VR::ST, o.derivation_description);
+      // The slice's image plane (standard extended attributes for the SC IOD).
+      const auto ipp = geo.ipp(k);
+      put_ds(ds, 0x0020, 0x0032, {ipp[0], ipp[1], ipp[2]});
+      put_ds(ds, 0x0020, 0x0037, std::vector<double>(geo.iop.begin(), geo.iop.end()));
+      put_ds(ds, 0x0028, 0x0030, {geo.pixel_spacing[0], geo.pixel_spacing[1]});
+      put_ds(ds, 0x0018, 0x0050, {geo.slice_spacing});
+      const int image = at_slice[size_t(k)];
+      if (image >= 0) {
+        const DicomSourceImage& im = src.images[size_t(image)];
+        gdcm::DataSet source;
+        put(source, 0x0008, 0x1150, VR::UI, im.sop_class_uid);
+        put(source, 0x0008, 0x1155, VR::UI, im.sop_instance_uid);
+        if (im.frame > 0) put(source, 0x0008, 0x1160, VR::IS, std::to_string(im.frame));
+        put_seq(ds, 0x0008, 0x2112, {source});
+      }
+      // Image Pixel: RGB, interleaved.
+      put_us(ds, 0x0028, 0x0002, 3);
+      put(ds, 0x0028, 0x0004, VR::CS, "RGB");
+      put_us(ds, 0x0028, 0x0006, 0);
+      put_us(ds, 0x0028, 0x0010, uint16_t(ny));
+      put_us(ds, 0x0028, 0x0011, uint16_t(nx));
+      put_us(ds, 0x0028, 0x0100, 8);
+      put_us(ds, 0x0028, 0x0101, 8);
+      put_us(ds, 0x0028, 0x0102, 7);
+      put_us(ds, 0x0028, 0x0103, 0);
+      const char* p = reinterpret_cast<const char*>(rgb.data()) + k * plane * 3;
+      put_bytes(ds, 0x7fe0, 0x0010, VR::OB, std::vector<char>(p, p + plane * 3));
+      const std::string name = file_name(k, nz);
+      write_atomic((tmp / name).string(), ds);
+      r.files.push_back(name);
+    }
+    fs::rename(tmp, target, ec);
+    if (ec) fail(Status::io_error, "cannot rename " + tmp.string() + " to " + dir + ": " + ec.message());
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  return r;
+}
+
+}  // namespace vx

@@ -1,0 +1,161 @@
+"""`voxinfer dicom-seg` writes a label mask as a DICOM Segmentation that an independent reader
+places where the scan is: pydicom reads the SEG, every frame's ImagePositionPatient /
+ImageOrientationPatient / PixelSpacing and ReferencedSegmentNumber mapped through the NIfTI
+mask's affine (nibabel) gives exactly the mask's voxels (positions within 1e-3 voxel of the grid);
+the SEG is in the source's study and frame of reference, in a new series, and each frame derives
+from the source image (and frame) at its position, found with pydicom from the source files.
+Sources: the real 35-slice sagittal T1 series and the real enhanced multi-frame file in
+tests/data/mri; masks are thresholds of the scan (pydicom's pixels) written with nibabel.
+dcmdump (dcmtk) and dcm2niix read the SEG without error. A mask off the reference grid, of
+another size, or a NIfTI reference is refused, and nothing is left behind."""
+import os
+import pathlib
+import subprocess
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+
+from dicom_oracle import dcm2niix_run, dcmdump_ok, read_series, seg_frames, seg_on_grid, series_affine, series_voxels
+
+CLI = os.path.join(os.environ["VX_BUILD_DIR"], "bin", "voxinfer")
+DATA = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
+SAG = DATA / "mri" / "dicom-brain-t1-sag-35sl"
+ENH = DATA / "mri" / "dicom-enhanced-multiframe" / "enh.dcm"
+SEG_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+
+
+def voxinfer(*args):
+    return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def threshold_labels(vox):
+    """0 / 1 (above the 90th percentile) / 2 (above the 99th), [slice, row, column]."""
+    lo, hi = np.percentile(vox, [90, 99])
+    return (vox > lo).astype(np.int16) + (vox > hi).astype(np.int16)
+
+
+def write_mask(path, labels_krc, affine):
+    img = nib.Nifti1Image(np.ascontiguousarray(labels_krc.transpose(2, 1, 0)), affine)  # -> [i=column, j=row, k]
+    img.set_sform(affine, 1)
+    img.set_qform(affine, 1)
+    img.header.set_slope_inter(1.0, 0.0)
+    nib.save(img, str(path))
+    return img
+
+
+def enhanced_frames(ds):
+    """(frame numbers sorted along the normal, their IPPs, voxels [slice, row, column], RAS affine)."""
+    shared = ds.SharedFunctionalGroupsSequence[0]
+    pf = ds.PerFrameFunctionalGroupsSequence
+    def attr(f, seq, kw):
+        g = pf[f] if seq in pf[f] else shared
+        return np.array(g[seq][0][kw].value, float)
+    iop = attr(0, "PlaneOrientationSequence", "ImageOrientationPatient")
+    ps = attr(0, "PixelMeasuresSequence", "PixelSpacing")
+    normal = np.cross(iop[:3], iop[3:])
+    ipps = [attr(f, "PlanePositionSequence", "ImagePositionPatient") for f in range(len(pf))]
+    order = sorted(range(len(pf)), key=lambda f: float(np.dot(normal, ipps[f])))
+    pix = ds.pixel_array.astype(np.float32)
+    lps = np.eye(4)
+    lps[:3, 0], lps[:3, 1] = iop[:3] * ps[1], iop[3:] * ps[0]
+    lps[:3, 2] = (ipps[order[-1]] - ipps[order[0]]) / (len(order) - 1)
+    lps[:3, 3] = ipps[order[0]]
+    return [f + 1 for f in order], [ipps[f] for f in order], pix[order], np.diag([-1.0, -1.0, 1, 1]) @ lps
+
+
+def check_common(seg, src, mask_img, names):
+    assert seg.SOPClassUID == SEG_CLASS and seg.file_meta.MediaStorageSOPClassUID == SEG_CLASS
+    assert seg.Modality == "SEG" and seg.SegmentationType == "BINARY"
+    assert seg.BitsAllocated == 1 and seg.SamplesPerPixel == 1 and seg.PhotometricInterpretation == "MONOCHROME2"
+    assert seg.StudyInstanceUID == src.StudyInstanceUID
+    assert seg.FrameOfReferenceUID == src.FrameOfReferenceUID
+    assert seg.PatientID == src.PatientID
+    assert seg.SeriesInstanceUID != src.SeriesInstanceUID and seg.SOPInstanceUID != src.SOPInstanceUID
+    assert [int(s.SegmentNumber) for s in seg.SegmentSequence] == list(range(1, len(names) + 1))
+    assert [s.SegmentLabel for s in seg.SegmentSequence] == names
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == src.SeriesInstanceUID
+    labels = seg_on_grid(seg, mask_img.shape, mask_img.affine)
+    want = np.asarray(mask_img.dataobj).astype(np.int32)
+    assert np.count_nonzero(want) > 0
+    np.testing.assert_array_equal(labels, want)
+    # pydicom's own unpacking of the 1-bit pixels agrees with ours (where pydicom can).
+    np.testing.assert_array_equal(seg.pixel_array.reshape(-1), seg_frames(seg).reshape(-1))
+
+
+def frame_sources(seg):
+    out = []
+    for f in seg.PerFrameFunctionalGroupsSequence:
+        src = f.DerivationImageSequence[0].SourceImageSequence[0]
+        out.append((np.array(f.PlanePositionSequence[0].ImagePositionPatient, float), src.ReferencedSOPInstanceUID,
+                    int(src.get("ReferencedFrameNumber", 0))))
+    return out
+
+
+def test_seg_of_a_real_series_places_every_voxel_as_the_mask(tmp_path):
+    dss = read_series(SAG)
+    affine = series_affine(dss)
+    mask = write_mask(tmp_path / "mask.nii.gz", threshold_labels(series_voxels(dss)), affine)
+    out = tmp_path / "out" / "seg.dcm"
+    out.parent.mkdir()
+    p = voxinfer("dicom-seg", "--mask", tmp_path / "mask.nii.gz", "--reference", SAG, "--out", out, "--label-names", "bright,brightest")
+    assert p.returncode == 0, p.stderr
+    assert sorted(x.name for x in out.parent.iterdir()) == ["seg.dcm"]  # no temporary file left
+    seg = pydicom.dcmread(str(out))
+    check_common(seg, dss[0], mask, ["bright", "brightest"])
+    assert int(seg.NumberOfFrames) == 2 * len(dss)
+    # Each frame derives from the source image at its position (pydicom's IPPs, within 1e-4 mm).
+    by_uid = {d.SOPInstanceUID: np.array(d.ImagePositionPatient, float) for d in dss}
+    for ipp, uid, frame in frame_sources(seg):
+        assert frame == 0 and np.abs(by_uid[uid] - ipp).max() < 1e-4
+    listed = {i.ReferencedSOPInstanceUID for i in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence}
+    assert listed == set(by_uid)
+    # dcmtk and dcm2niix read it.
+    dump = dcmdump_ok(out)
+    if dump is None:
+        pytest.skip("dcmdump (dcmtk) is not installed")
+    assert "SegmentSequence" in dump and "PerFrameFunctionalGroupsSequence" in dump
+    res = dcm2niix_run(out.parent, tmp_path / "niix")
+    if res is None:
+        pytest.skip("dcm2niix is not installed")
+
+
+def test_seg_of_an_enhanced_multiframe_file_references_its_frames(tmp_path):
+    src = pydicom.dcmread(str(ENH))
+    frames, ipps, vox, affine = enhanced_frames(src)
+    mask = write_mask(tmp_path / "mask.nii.gz", (vox > np.percentile(vox, 80)).astype(np.int16), affine)
+    out = tmp_path / "seg.dcm"
+    p = voxinfer("dicom-seg", "--mask", tmp_path / "mask.nii.gz", "--reference", ENH, "--out", out)
+    assert p.returncode == 0, p.stderr
+    seg = pydicom.dcmread(str(out))
+    check_common(seg, src, mask, ["label 1"])
+    got = frame_sources(seg)
+    assert [f for _, _, f in got] == frames
+    for (ipp, uid, _), want in zip(got, ipps):
+        assert uid == src.SOPInstanceUID and np.abs(ipp - want).max() < 1e-4
+    assert dcmdump_ok(out) is not None or pytest.skip("dcmdump (dcmtk) is not installed")
+
+
+@pytest.mark.parametrize("change", ["shifted", "cropped", "nifti-reference", "fractional"])
+def test_a_mask_off_the_reference_grid_is_refused_and_nothing_is_left(tmp_path, change):
+    dss = read_series(SAG)
+    affine = series_affine(dss)
+    labels = threshold_labels(series_voxels(dss)).astype(np.float32)
+    if change == "shifted":
+        affine = affine.copy()
+        affine[:3, 3] += [0.0, 0.0, 2.0]
+    if change == "cropped":
+        labels = labels[:-1]
+    if change == "fractional":
+        labels = labels * 0.5
+    write_mask(tmp_path / "mask.nii.gz", labels, affine)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    ref = tmp_path / "mask.nii.gz" if change == "nifti-reference" else SAG
+    p = voxinfer("dicom-seg", "--mask", tmp_path / "mask.nii.gz", "--reference", ref, "--out", out_dir / "seg.dcm")
+    assert p.returncode != 0
+    expect = {"shifted": "reference series' voxel grid", "cropped": "reference series' voxel grid",
+              "nifti-reference": "is not DICOM", "fractional": "integer labels"}[change]
+    assert expect in p.stderr, p.stderr
+    assert list(out_dir.iterdir()) == []
