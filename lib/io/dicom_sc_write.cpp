@@ -21,10 +21,9 @@ using namespace dicom_out;
 constexpr const char* kScClass = "1.2.840.10008.5.1.4.1.1.7";
 
 std::string file_name(int64_t k, int64_t n) {
-  const int digits = std::max(4, int(std::to_string(n).size()));
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "IM_%0*lld.dcm", digits, static_cast<long long>(k + 1));
-  return buf;
+  const size_t digits = std::max<size_t>(4, std::to_string(n).size());
+  const std::string num = std::to_string(k + 1);
+  return "IM_" + std::string(digits - num.size(), '0') + num + ".dcm";
 }
 
 }  // namespace
@@ -68,7 +67,8 @@ DicomScResult write_dicom_sc_series(const std::string& dir, const std::vector<ui
       put_ds(ds, 0x0020, 0x0032, {ipp[0], ipp[1], ipp[2]});
       put_ds(ds, 0x0020, 0x0037, std::vector<double>(geo.iop.begin(), geo.iop.end()));
       put_ds(ds, 0x0028, 0x0030, {geo.pixel_spacing[0], geo.pixel_spacing[1]});
-      put_ds(ds, 0x0018, 0x0050, {geo.slice_spacing});
+      put_ds(ds, 0x0018, 0x0050, {src.slice_thickness > 0 ? src.slice_thickness : geo.slice_spacing});
+      put_ds(ds, 0x0018, 0x0088, {geo.slice_spacing});
       const int image = at_slice[size_t(k)];
       if (image >= 0) {
         const DicomSourceImage& im = src.images[size_t(image)];

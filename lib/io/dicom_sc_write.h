@@ -4,7 +4,8 @@
 // Why one single-frame SC image (SOP class 1.2.840.10008.5.1.4.1.1.7) per slice rather than one
 // Multi-frame True Color SC: the multi-frame IOD has no place for a position per frame, while a
 // single-frame image can carry its slice's image plane (ImagePositionPatient,
-// ImageOrientationPatient, PixelSpacing, SliceThickness, FrameOfReferenceUID; standard extended
+// ImageOrientationPatient, PixelSpacing, SliceThickness (the source's), SpacingBetweenSlices,
+// FrameOfReferenceUID; standard extended
 // attributes for this IOD), so a viewer sorts and places the slices as it does the scan's.
 // Each image: RGB, 8 bits per sample, PlanarConfiguration 0 (R, G, B interleaved), Rows x
 // Columns = the slice's (rows along the volume's j axis, columns along i); InstanceNumber = slice

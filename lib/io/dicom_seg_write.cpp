@@ -121,7 +121,7 @@ DicomSegResult write_dicom_seg(const std::string& path, const Volume& mask, cons
   // Shared functional groups: pixel measures and plane orientation.
   gdcm::DataSet shared, measures, orient;
   put_ds(measures, 0x0028, 0x0030, {geo.pixel_spacing[0], geo.pixel_spacing[1]});
-  put_ds(measures, 0x0018, 0x0050, {geo.slice_spacing});
+  put_ds(measures, 0x0018, 0x0050, {src.slice_thickness > 0 ? src.slice_thickness : geo.slice_spacing});
   put_ds(measures, 0x0018, 0x0088, {geo.slice_spacing});
   put_seq(shared, 0x0028, 0x9110, {measures});
   put_ds(orient, 0x0020, 0x0037, std::vector<double>(geo.iop.begin(), geo.iop.end()));

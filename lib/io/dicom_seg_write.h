@@ -4,8 +4,8 @@
 // Layout: one segment per label (SegmentSequence; label value v = SegmentNumber v), and for
 // every segment one frame per slice of the source grid, empty ones included (frames ordered by
 // segment, then slice along the normal; DimensionIndexValues = [SegmentNumber, slice number]).
-// Shared functional groups: PixelMeasures (PixelSpacing, SliceThickness = SpacingBetweenSlices =
-// the grid's slice spacing) and PlaneOrientation (the source's direction cosines). Per frame:
+// Shared functional groups: PixelMeasures (PixelSpacing, SpacingBetweenSlices = the grid's slice
+// spacing, SliceThickness = the source's, else the spacing) and PlaneOrientation (the source's direction cosines). Per frame:
 // PlanePosition (the slice's ImagePositionPatient), FrameContent, SegmentIdentification and
 // DerivationImage naming the source image (and frame) at that slice, when one lies there (not
 // after the reader resampled uneven slices, nor for a mosaic). ReferencedSeriesSequence lists every

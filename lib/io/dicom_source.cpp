@@ -55,6 +55,8 @@ bool read_header(const std::string& file, DicomSource& src, bool first) {
     src.modality = tag_string(ds, 0x0008, 0x0060);
     src.frame_of_reference_uid = tag_string(ds, 0x0020, 0x0052);
     src.position_reference = tag_string(ds, 0x0020, 0x1040);
+    const std::vector<double> th = group_value(ds, nullptr, 0x0028, 0x9110, 0x0018, 0x0050);
+    if (th.size() == 1 && th[0] > 0 && std::isfinite(th[0])) src.slice_thickness = th[0];
   }
   DicomSourceImage im;
   im.sop_class_uid = tag_string(ds, 0x0008, 0x0016);

@@ -27,6 +27,7 @@ struct DicomSource {
   std::string study_instance_uid, study_date, study_time, study_id, accession_number, referring_physician,
       study_description;
   std::string series_instance_uid, series_number, modality, frame_of_reference_uid, position_reference;
+  double slice_thickness = 0;  // SliceThickness (top level or shared pixel measures); 0 = not given
   std::vector<DicomSourceImage> images;  // every image/frame of the series, in file order
 };
 

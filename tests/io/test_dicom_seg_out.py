@@ -116,9 +116,16 @@ def test_seg_of_a_real_series_places_every_voxel_as_the_mask(tmp_path):
     if dump is None:
         pytest.skip("dcmdump (dcmtk) is not installed")
     assert "SegmentSequence" in dump and "PerFrameFunctionalGroupsSequence" in dump
+    # dcm2niix (1.0.20220720) converts a binary SEG as one 3-D image of all its frames stacked
+    # ("Support for images that allocate 1 bits is experimental"): the same frames and set pixels.
     res = dcm2niix_run(out.parent, tmp_path / "niix")
     if res is None:
         pytest.skip("dcm2niix is not installed")
+    _, niis = res
+    assert len(niis) == 1
+    conv = np.asarray(nib.load(str(niis[0])).dataobj)
+    assert conv.shape[:3] == (seg.Columns, seg.Rows, int(seg.NumberOfFrames))
+    assert int(np.count_nonzero(conv)) == int(seg_frames(seg).sum())
 
 
 def test_seg_of_an_enhanced_multiframe_file_references_its_frames(tmp_path):

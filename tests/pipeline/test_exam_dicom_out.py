@@ -116,11 +116,35 @@ def test_gradcam_secondary_captures_are_the_overlay_at_each_slice(exam, seq):
         pytest.skip("dcmdump (dcmtk) is not installed")
 
 
+def test_a_mask_on_the_exams_nifti_grid_is_placed_on_the_dicom_series(exam, tmp_path):
+    """The demo segmenter may find no lesion in these scans (lesion_seg.dcm then has empty frames),
+    so a non-empty mask made from the exam's own NIfTI output (the T1 Grad-CAM map above 0.5, on
+    the T1 grid, written with nibabel) goes through `voxinfer dicom-seg` onto the T1 series: the
+    exam's NIfTI grid is the DICOM series' grid, voxel for voxel."""
+    root, out, _ = exam
+    cam = nib.load(str(out / "t1_gradcam.nii.gz"))
+    labels = (np.asarray(cam.dataobj) > 0.5).astype(np.int16)
+    assert labels.any()
+    img = nib.Nifti1Image(labels, cam.affine)
+    img.header.set_slope_inter(1.0, 0.0)
+    nib.save(img, str(tmp_path / "hot.nii.gz"))
+    p = subprocess.run([CLI, "dicom-seg", "--mask", str(tmp_path / "hot.nii.gz"), "--reference", str(SAG),
+                        "--out", str(tmp_path / "hot.dcm")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    seg = pydicom.dcmread(str(tmp_path / "hot.dcm"))
+    np.testing.assert_array_equal(seg_on_grid(seg, labels.shape, cam.affine), labels.astype(np.int32))
+
+
 def test_dcm2niix_reads_the_outputs(exam, tmp_path):
+    """dcm2niix (1.0.20220720) converts the capture folder into one RGB volume of all slices and
+    the SEG into one volume of its frames; both exit 0 without an error line."""
     root, out, _ = exam
     sc = dcm2niix_run(out / "t1_gradcam_sc", tmp_path / "sc")
     if sc is None:
         pytest.skip("dcm2niix is not installed")
+    assert len(sc[1]) == 1
+    src = read_series(SAG)
+    assert nib.load(str(sc[1][0])).shape[:3] == (src[0].Columns, src[0].Rows, len(src))
     seg_dir = tmp_path / "seg_in"
     seg_dir.mkdir()
     (seg_dir / "lesion_seg.dcm").symlink_to(out / "lesion_seg.dcm")
