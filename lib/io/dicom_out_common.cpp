@@ -6,7 +6,11 @@
 #include <gdcmWriter.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <cstdio>
 #include <ctime>
 
@@ -84,6 +88,11 @@ gdcm::DataSet code(const std::string& value, const std::string& scheme, const st
   put(c, 0x0008, 0x0102, gdcm::VR::SH, scheme);
   put(c, 0x0008, 0x0104, gdcm::VR::LO, meaning);
   return c;
+}
+
+std::string unique_suffix() {
+  static std::atomic<unsigned> counter{0};
+  return std::to_string(getpid()) + "-" + std::to_string(counter++);
 }
 
 std::string new_uid() {
@@ -167,25 +176,32 @@ void write_atomic(const std::string& path, const gdcm::DataSet& ds) {
   const size_t slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  const std::string tmp = dir + "/." + base + ".tmp-" + std::to_string(getpid());
+  const std::string tmp = dir + "/." + base + ".tmp-" + unique_suffix();
+  // We open the stream: Debian's GDCM assert()s (aborts the process) in Writer::SetFileName
+  // when the file cannot be created.
+  std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
+  if (!os) fail(Status::io_error, "cannot create DICOM file " + tmp + ": " + std::strerror(errno));
   gdcm::Writer w;
-  w.SetFileName(tmp.c_str());
+  w.SetStream(os);
   w.GetFile().SetDataSet(ds);
   w.GetFile().GetHeader().SetDataSetTransferSyntax(gdcm::TransferSyntax::ExplicitVRLittleEndian);
   bool ok = false;
   try {
     ok = w.Write();
+    os.close();
+    ok = ok && !os.fail();
   } catch (const std::exception& e) {
     std::remove(tmp.c_str());
     fail(Status::io_error, "cannot write DICOM file " + path + ": " + e.what());
   }
   if (!ok) {
     std::remove(tmp.c_str());
-    fail(Status::io_error, "cannot write DICOM file " + path);
+    fail(Status::io_error, "cannot write DICOM file " + path + " (disk full?)");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
     std::remove(tmp.c_str());
-    fail(Status::io_error, "cannot rename " + tmp + " to " + path);
+    fail(Status::io_error, "cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
   }
 }
 

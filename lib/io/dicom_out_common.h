@@ -48,6 +48,8 @@ struct PlaneGeometry {
 PlaneGeometry plane_geometry(const Mat4& ras_affine);
 
 std::string new_uid();
+// "<pid>-<n>", unique within the process, for temporary names beside an output.
+std::string unique_suffix();
 
 // Writes `ds` as a Part 10 file (Explicit VR Little Endian; the meta header from SOPClassUID /
 // SOPInstanceUID) to a temporary file in path's folder, then renames it to `path`; on failure

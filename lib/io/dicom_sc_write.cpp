@@ -1,7 +1,5 @@
 #include "io/dicom_sc_write.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -41,7 +39,7 @@ DicomScResult write_dicom_sc_series(const std::string& dir, const std::vector<ui
   const std::vector<int> at_slice = source_image_per_slice(src, reference.affine, nz);
 
   const fs::path target(dir);
-  const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp-" + unique_suffix());
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
   if (ec) fail(Status::io_error, "cannot create " + tmp.string() + ": " + ec.message());
