@@ -82,6 +82,26 @@ void put_seq(gdcm::DataSet& ds, uint16_t g, uint16_t e, const std::vector<gdcm::
   ds.Replace(de);
 }
 
+void put_image_pixel(gdcm::DataSet& ds, int samples, const std::string& photometric, int64_t rows, int64_t cols, int bits) {
+  put_us(ds, 0x0028, 0x0002, uint16_t(samples));
+  put(ds, 0x0028, 0x0004, gdcm::VR::CS, photometric);
+  if (samples > 1) put_us(ds, 0x0028, 0x0006, 0);  // R, G, B interleaved
+  put_us(ds, 0x0028, 0x0010, uint16_t(rows));
+  put_us(ds, 0x0028, 0x0011, uint16_t(cols));
+  put_us(ds, 0x0028, 0x0100, uint16_t(bits));
+  put_us(ds, 0x0028, 0x0101, uint16_t(bits));
+  put_us(ds, 0x0028, 0x0102, uint16_t(bits - 1));
+  put_us(ds, 0x0028, 0x0103, 0);
+}
+
+gdcm::DataSet image_reference(const DicomSourceImage& im) {
+  gdcm::DataSet r;
+  put(r, 0x0008, 0x1150, gdcm::VR::UI, im.sop_class_uid);
+  put(r, 0x0008, 0x1155, gdcm::VR::UI, im.sop_instance_uid);
+  if (im.frame > 0) put(r, 0x0008, 0x1160, gdcm::VR::IS, std::to_string(im.frame));
+  return r;
+}
+
 gdcm::DataSet code(const std::string& value, const std::string& scheme, const std::string& meaning) {
   gdcm::DataSet c;
   put(c, 0x0008, 0x0100, gdcm::VR::SH, value);

@@ -26,6 +26,13 @@ void put_ds(gdcm::DataSet& ds, uint16_t g, uint16_t e, const std::vector<double>
 void put_bytes(gdcm::DataSet& ds, uint16_t g, uint16_t e, gdcm::VR::VRType vr, std::vector<char> bytes);
 // A sequence of the given items (undefined lengths).
 void put_seq(gdcm::DataSet& ds, uint16_t g, uint16_t e, const std::vector<gdcm::DataSet>& items);
+// Image Pixel module of unsigned samples: SamplesPerPixel, PhotometricInterpretation,
+// (PlanarConfiguration 0 for colour), Rows, Columns, BitsAllocated = BitsStored = bits,
+// HighBit = bits - 1, PixelRepresentation 0.
+void put_image_pixel(gdcm::DataSet& ds, int samples, const std::string& photometric, int64_t rows, int64_t cols, int bits);
+// An image-reference item: ReferencedSOPClassUID, ReferencedSOPInstanceUID and, for a frame of a
+// multi-frame image, ReferencedFrameNumber.
+gdcm::DataSet image_reference(const DicomSourceImage& image);
 // One code-sequence item: CodeValue, CodingSchemeDesignator, CodeMeaning.
 gdcm::DataSet code(const std::string& value, const std::string& scheme, const std::string& meaning);
 

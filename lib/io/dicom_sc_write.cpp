@@ -68,24 +68,9 @@ DicomScResult write_dicom_sc_series(const std::string& dir, const std::vector<ui
       put_ds(ds, 0x0018, 0x0050, {src.slice_thickness > 0 ? src.slice_thickness : geo.slice_spacing});
       put_ds(ds, 0x0018, 0x0088, {geo.slice_spacing});
       const int image = at_slice[size_t(k)];
-      if (image >= 0) {
-        const DicomSourceImage& im = src.images[size_t(image)];
-        gdcm::DataSet source;
-        put(source, 0x0008, 0x1150, VR::UI, im.sop_class_uid);
-        put(source, 0x0008, 0x1155, VR::UI, im.sop_instance_uid);
-        if (im.frame > 0) put(source, 0x0008, 0x1160, VR::IS, std::to_string(im.frame));
-        put_seq(ds, 0x0008, 0x2112, {source});
-      }
+      if (image >= 0) put_seq(ds, 0x0008, 0x2112, {image_reference(src.images[size_t(image)])});  // SourceImageSequence
       // Image Pixel: RGB, interleaved.
-      put_us(ds, 0x0028, 0x0002, 3);
-      put(ds, 0x0028, 0x0004, VR::CS, "RGB");
-      put_us(ds, 0x0028, 0x0006, 0);
-      put_us(ds, 0x0028, 0x0010, uint16_t(ny));
-      put_us(ds, 0x0028, 0x0011, uint16_t(nx));
-      put_us(ds, 0x0028, 0x0100, 8);
-      put_us(ds, 0x0028, 0x0101, 8);
-      put_us(ds, 0x0028, 0x0102, 7);
-      put_us(ds, 0x0028, 0x0103, 0);
+      put_image_pixel(ds, 3, "RGB", ny, nx, 8);
       const char* p = reinterpret_cast<const char*>(rgb.data()) + k * plane * 3;
       put_bytes(ds, 0x7fe0, 0x0010, VR::OB, std::vector<char>(p, p + plane * 3));
       const std::string name = file_name(k, nz);

@@ -92,14 +92,7 @@ DicomSegResult write_dicom_seg(const std::string& path, const Volume& mask, cons
                                     o.software_version));
   put_seq(ds, 0x0062, 0x0002, segments);
   // Image Pixel: 1-bit monochrome.
-  put_us(ds, 0x0028, 0x0002, 1);
-  put(ds, 0x0028, 0x0004, VR::CS, "MONOCHROME2");
-  put_us(ds, 0x0028, 0x0010, uint16_t(ny));
-  put_us(ds, 0x0028, 0x0011, uint16_t(nx));
-  put_us(ds, 0x0028, 0x0100, 1);
-  put_us(ds, 0x0028, 0x0101, 1);
-  put_us(ds, 0x0028, 0x0102, 0);
-  put_us(ds, 0x0028, 0x0103, 0);
+  put_image_pixel(ds, 1, "MONOCHROME2", ny, nx, 1);
   put(ds, 0x0028, 0x0008, VR::IS, std::to_string(frames));  // NumberOfFrames
 
   // Multi-frame Dimension module: frames indexed by segment, then position.
@@ -138,11 +131,7 @@ DicomSegResult write_dicom_seg(const std::string& path, const Volume& mask, cons
       gdcm::DataSet f, content, position, ident;
       const int image = at_slice[size_t(k)];
       if (image >= 0) {
-        const DicomSourceImage& im = src.images[size_t(image)];
-        gdcm::DataSet source, derivation;
-        put(source, 0x0008, 0x1150, VR::UI, im.sop_class_uid);
-        put(source, 0x0008, 0x1155, VR::UI, im.sop_instance_uid);
-        if (im.frame > 0) put(source, 0x0008, 0x1160, VR::IS, std::to_string(im.frame));
+        gdcm::DataSet source = image_reference(src.images[size_t(image)]), derivation;
         put_seq(source, 0x0040, 0xa170, {code("121322", "DCM", "Source image for image processing operation")});
         put_seq(derivation, 0x0008, 0x9215, {code("113076", "DCM", "Segmentation")});
         put_seq(derivation, 0x0008, 0x2112, {source});
@@ -174,10 +163,9 @@ DicomSegResult write_dicom_seg(const std::string& path, const Volume& mask, cons
   std::set<std::string> listed;
   for (const DicomSourceImage& im : src.images) {
     if (!listed.insert(im.sop_instance_uid).second) continue;
-    gdcm::DataSet i;
-    put(i, 0x0008, 0x1150, VR::UI, im.sop_class_uid);
-    put(i, 0x0008, 0x1155, VR::UI, im.sop_instance_uid);
-    instances.push_back(std::move(i));
+    DicomSourceImage whole = im;
+    whole.frame = 0;  // the instance, not a frame of it
+    instances.push_back(image_reference(whole));
   }
   gdcm::DataSet series;
   put(series, 0x0020, 0x000e, VR::UI, src.series_instance_uid);

@@ -2,7 +2,6 @@
 
 #include <gdcmReader.h>
 
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,17 +12,10 @@
 #include "io/dicom_series.h"
 #include "io/dicom_tags.h"
 #include "io/dir_walk.h"
-#include "io/nifti_pair.h"
+#include "io/volume_io.h"
 
 namespace vx {
 namespace {
-
-bool ends_with_nocase(const std::string& s, const std::string& tail) {
-  if (s.size() < tail.size()) return false;
-  for (size_t i = 0; i < tail.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[s.size() - tail.size() + i])) != tail[i]) return false;
-  return true;
-}
 
 std::array<double, 3> lps_column(const Mat4& ras, int c) {  // RAS affine column -> LPS
   return {-ras[c], -ras[4 + c], ras[8 + c]};
@@ -86,13 +78,6 @@ bool read_header(const std::string& file, DicomSource& src, bool first) {
 }
 
 }  // namespace
-
-bool is_dicom_input(const std::string& path) {
-  if (!split_series_selector(path).second.empty()) return true;
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return true;
-  return !(ends_with_nocase(path, ".nii") || ends_with_nocase(path, ".nii.gz") || is_nifti_pair_name(path));
-}
 
 DicomSource read_dicom_source(const std::string& path) {
   if (!is_dicom_input(path))

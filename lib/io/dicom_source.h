@@ -31,11 +31,7 @@ struct DicomSource {
   std::vector<DicomSourceImage> images;  // every image/frame of the series, in file order
 };
 
-// True when `path` would be read by read_dicom (a folder, a folder#selector, or a file whose name
-// does not end in .nii/.nii.gz/.hdr/.img), as read_volume decides.
-bool is_dicom_input(const std::string& path);
-
-// Throws Error: invalid_argument (not a DICOM input: a NIfTI file), io_error (missing path),
+// Throws Error: invalid_argument (not a DICOM input, io/volume_io.h is_dicom_input: a NIfTI file), io_error (missing path),
 // corrupt_file (no DICOM image, no StudyInstanceUID / FrameOfReferenceUID), and what
 // list_dicom_series / select_series throw.
 DicomSource read_dicom_source(const std::string& path);
