@@ -36,7 +36,7 @@ DicomScResult write_dicom_sc_series(const std::string& dir, const std::vector<ui
   std::error_code ec;
   if (fs::exists(dir, ec)) fail(Status::io_error, "'" + dir + "' exists; the secondary captures need a new folder");
   const PlaneGeometry geo = plane_geometry(reference.affine);
-  const std::vector<int> at_slice = source_image_per_slice(src, reference.affine, nz);
+  const std::vector<std::vector<int>> at_slice = source_images_per_slice(src, reference.affine, nz);
 
   const fs::path target(dir);
   const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp-" + unique_suffix());
@@ -67,8 +67,9 @@ DicomScResult write_dicom_sc_series(const std::string& dir, const std::vector<ui
       put_ds(ds, 0x0028, 0x0030, {geo.pixel_spacing[0], geo.pixel_spacing[1]});
       put_ds(ds, 0x0018, 0x0050, {src.slice_thickness > 0 ? src.slice_thickness : geo.slice_spacing});
       put_ds(ds, 0x0018, 0x0088, {geo.slice_spacing});
-      const int image = at_slice[size_t(k)];
-      if (image >= 0) put_seq(ds, 0x0008, 0x2112, {image_reference(src.images[size_t(image)])});  // SourceImageSequence
+      std::vector<gdcm::DataSet> sources;
+      for (int image : at_slice[size_t(k)]) sources.push_back(image_reference(src.images[size_t(image)]));
+      put_seq(ds, 0x0008, 0x2112, sources);  // SourceImageSequence
       // Image Pixel: RGB, interleaved.
       put_image_pixel(ds, 3, "RGB", ny, nx, 8);
       const char* p = reinterpret_cast<const char*>(rgb.data()) + k * plane * 3;

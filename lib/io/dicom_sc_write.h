@@ -10,7 +10,7 @@
 // Each image: RGB, 8 bits per sample, PlanarConfiguration 0 (R, G, B interleaved), Rows x
 // Columns = the slice's (rows along the volume's j axis, columns along i); InstanceNumber = slice
 // number (1 = the first along the normal); SourceImageSequence names the source image at that
-// slice when one lies there; ConversionType WSD; ImageType DERIVED\SECONDARY. Study, patient and
+// slice (io/dicom_source.h source_images_per_slice: the two around a resampled slice); ConversionType WSD; ImageType DERIVED\SECONDARY. Study, patient and
 // frame of reference are the source's; one new SeriesInstanceUID for all, new SOP Instance UIDs.
 // Files: DIR/IM_0001.dcm ... (4 digits, more when needed).
 #pragma once

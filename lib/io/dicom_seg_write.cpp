@@ -66,7 +66,7 @@ DicomSegResult write_dicom_seg(const std::string& path, const Volume& mask, cons
   const int64_t frames = int64_t(labels.size()) * nz, plane = nx * ny;
   if (double(frames) * double(plane) > double(int64_t(1) << 31))
     fail(Status::limit_exceeded, "the segmentation would hold more than 2^31 pixels");
-  const std::vector<int> at_slice = source_image_per_slice(src, reference.affine, nz);
+  const std::vector<std::vector<int>> at_slice = source_images_per_slice(src, reference.affine, nz);
 
   DicomSegResult r;
   r.labels = labels;
@@ -129,16 +129,16 @@ DicomSegResult write_dicom_seg(const std::string& path, const Volume& mask, cons
   for (int l : labels) {
     for (int64_t k = 0; k < nz; ++k) {
       gdcm::DataSet f, content, position, ident;
-      const int image = at_slice[size_t(k)];
-      if (image >= 0) {
-        gdcm::DataSet source = image_reference(src.images[size_t(image)]), derivation;
-        put_seq(source, 0x0040, 0xa170, {code("121322", "DCM", "Source image for image processing operation")});
-        put_seq(derivation, 0x0008, 0x9215, {code("113076", "DCM", "Segmentation")});
-        put_seq(derivation, 0x0008, 0x2112, {source});
-        put_seq(f, 0x0008, 0x9124, {derivation});
-      } else {
-        ++r.frames_without_source;
+      std::vector<gdcm::DataSet> sources;
+      for (int image : at_slice[size_t(k)]) {
+        sources.push_back(image_reference(src.images[size_t(image)]));
+        put_seq(sources.back(), 0x0040, 0xa170, {code("121322", "DCM", "Source image for image processing operation")});
       }
+      if (at_slice[size_t(k)].size() > 1 && src.images[size_t(at_slice[size_t(k)][0])].has_position) ++r.frames_interpolated;
+      gdcm::DataSet derivation;
+      put_seq(derivation, 0x0008, 0x9215, {code("113076", "DCM", "Segmentation")});
+      put_seq(derivation, 0x0008, 0x2112, sources);
+      put_seq(f, 0x0008, 0x9124, {derivation});
       const uint32_t idx[2] = {uint32_t(l), uint32_t(k + 1)};
       std::vector<char> dv(8);
       for (int i = 0; i < 2; ++i)

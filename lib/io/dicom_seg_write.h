@@ -7,8 +7,9 @@
 // Shared functional groups: PixelMeasures (PixelSpacing, SpacingBetweenSlices = the grid's slice
 // spacing, SliceThickness = the source's, else the spacing) and PlaneOrientation (the source's direction cosines). Per frame:
 // PlanePosition (the slice's ImagePositionPatient), FrameContent, SegmentIdentification and
-// DerivationImage naming the source image (and frame) at that slice, when one lies there (not
-// after the reader resampled uneven slices, nor for a mosaic). ReferencedSeriesSequence lists every
+// DerivationImage naming the source image (and frame) at that slice (io/dicom_source.h
+// source_images_per_slice: for a slice the reader resampled from uneven ones, the two images
+// around it; for a mosaic, the mosaic image). ReferencedSeriesSequence lists every
 // source image. Study, patient and FrameOfReferenceUID are the source's; Series and SOP Instance
 // UIDs are new (GDCM's UID generator). Pixels: 1 bit per pixel, packed LSB first, frames back to
 // back without padding (PS3.5 8.1.1), the whole value padded to an even length.
@@ -35,7 +36,7 @@ struct DicomSegResult {
   std::string series_instance_uid, sop_instance_uid;
   std::vector<int> labels;  // the segments written (label value = SegmentNumber)
   int64_t frames = 0;
-  int64_t frames_without_source = 0;  // slices no source image lies at (no DerivationImage)
+  int64_t frames_interpolated = 0;  // frames at resampled slices (derived from the images around them)
 };
 
 // `mask`: integer labels 0..65535 on `reference`'s grid (the volume read_dicom made of the series

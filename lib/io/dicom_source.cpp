@@ -104,18 +104,40 @@ DicomSource read_dicom_source(const std::string& path) {
   return src;
 }
 
-std::vector<int> source_image_per_slice(const DicomSource& src, const Mat4& a, int64_t nz) {
+std::vector<std::vector<int>> source_images_per_slice(const DicomSource& src, const Mat4& a, int64_t nz) {
   const std::array<double, 3> o = lps_column(a, 3), step = lps_column(a, 2);
   const double gap = std::sqrt(step[0] * step[0] + step[1] * step[1] + step[2] * step[2]);
   const double tol = 0.02 * gap + 1e-3;
-  std::vector<int> out(size_t(nz), -1);
+  std::vector<std::vector<int>> out(static_cast<size_t>(nz));
+  std::vector<int> positioned, all;
+  for (size_t i = 0; i < src.images.size(); ++i) {
+    all.push_back(int(i));
+    if (src.images[i].has_position) positioned.push_back(int(i));
+  }
   for (int64_t k = 0; k < nz; ++k) {
-    double best = tol;
-    for (size_t i = 0; i < src.images.size(); ++i) {
-      if (!src.images[i].has_position) continue;
-      double d2 = 0;
-      for (int c = 0; c < 3; ++c) d2 += std::pow(src.images[i].ipp[c] - (o[c] + double(k) * step[c]), 2);
-      if (std::sqrt(d2) <= best) best = std::sqrt(d2), out[size_t(k)] = int(i);
+    if (positioned.empty()) {
+      out[size_t(k)] = all;
+      continue;
+    }
+    std::array<double, 3> p{};
+    for (int c = 0; c < 3; ++c) p[c] = o[c] + double(k) * step[c];
+    int exact = -1, below = -1, above = -1;
+    double best = tol, d_below = 0, d_above = 0;
+    for (int i : positioned) {
+      double d2 = 0, along = 0;
+      for (int c = 0; c < 3; ++c) {
+        d2 += std::pow(src.images[size_t(i)].ipp[c] - p[c], 2);
+        along += (src.images[size_t(i)].ipp[c] - p[c]) * step[c] / gap;  // signed distance along the normal
+      }
+      if (std::sqrt(d2) <= best) best = std::sqrt(d2), exact = i;
+      if (along < 0 && (below < 0 || along > d_below)) below = i, d_below = along;
+      if (along >= 0 && (above < 0 || along < d_above)) above = i, d_above = along;
+    }
+    if (exact >= 0) {
+      out[size_t(k)] = {exact};
+    } else {
+      if (below >= 0) out[size_t(k)].push_back(below);
+      if (above >= 0) out[size_t(k)].push_back(above);
     }
   }
   return out;

@@ -36,10 +36,12 @@ struct DicomSource {
 // list_dicom_series / select_series throw.
 DicomSource read_dicom_source(const std::string& path);
 
-// For each slice k of `grid` (a volume read_dicom made of the same series), the index into
-// src.images of the image whose position is that slice's (within 2% of the slice spacing + 1e-3
-// mm), or -1 where none is (resampled uneven slices, a mosaic).
-std::vector<int> source_image_per_slice(const DicomSource& src, const Mat4& grid_affine, int64_t nz);
+// For each slice k of `grid` (a volume read_dicom made of the same series): the indices into
+// src.images of the images it derives from. The image whose position is that slice's (within 2%
+// of the slice spacing + 1e-3 mm) alone; else (a slice the reader resampled from uneven ones) the
+// nearest image on each side along the slice normal; for a series without per-slice positions
+// (a Siemens mosaic) every image.
+std::vector<std::vector<int>> source_images_per_slice(const DicomSource& src, const Mat4& grid_affine, int64_t nz);
 
 // Throws Error(shape_mismatch) naming the difference when `v` is not on `ref`'s voxel grid: same
 // size and every affine entry within 1e-3 (mm) of it (NIfTI keeps the affine in float32).

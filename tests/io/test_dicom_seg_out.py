@@ -6,10 +6,14 @@ the SEG is in the source's study and frame of reference, in a new series, and ea
 from the source image (and frame) at its position, found with pydicom from the source files.
 Sources: the real 35-slice sagittal T1 series and the real enhanced multi-frame file in
 tests/data/mri; masks are thresholds of the scan (pydicom's pixels) written with nibabel.
-dcmdump (dcmtk) and dcm2niix read the SEG without error. A mask off the reference grid, of
-another size, or a NIfTI reference is refused, and nothing is left behind."""
+dcmdump (dcmtk) and dcm2niix read the SEG without error. A series with a slice removed is refused
+as a reference, and with --resample-uneven-slices the SEG lies on voxinfer's resampled grid with
+each resampled frame derived from the two source images around it (pydicom's positions). A mask
+off the reference grid, of another size, or a NIfTI reference is refused, and nothing is left
+behind."""
 import os
 import pathlib
+import shutil
 import subprocess
 
 import nibabel as nib
@@ -166,3 +170,47 @@ def test_a_mask_off_the_reference_grid_is_refused_and_nothing_is_left(tmp_path, 
               "nifti-reference": "is not DICOM", "fractional": "integer labels"}[change]
     assert expect in p.stderr, p.stderr
     assert list(out_dir.iterdir()) == []
+
+
+def test_uneven_reference_is_refused_or_resampled_with_interpolated_frames_derived_from_both_neighbours(tmp_path):
+    import voxinfer
+    dss = read_series(SAG)
+    uneven = tmp_path / "uneven"
+    uneven.mkdir()
+    for k, d in enumerate(dss):
+        if k != 10:  # one slice missing
+            shutil.copy(d.filename, uneven / pathlib.Path(d.filename).name)
+    mask_path, out = tmp_path / "mask.nii.gz", tmp_path / "seg.dcm"
+    ref = voxinfer.read_volume(str(uneven), resample_uneven_slices=True)
+    scan = np.asarray(ref.data)
+    labels = (scan > np.percentile(scan, 95)).astype(np.int16)
+    img = nib.Nifti1Image(labels, np.array(ref.affine))
+    img.header.set_slope_inter(1.0, 0.0)
+    nib.save(img, str(mask_path))
+    p = subprocess.run([CLI, "dicom-seg", "--mask", str(mask_path), "--reference", str(uneven),
+                        "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0 and "uneven" in p.stderr and not out.exists(), p.stderr
+    p = subprocess.run([CLI, "dicom-seg", "--mask", str(mask_path), "--reference", str(uneven), "--out", str(out),
+                        "--resample-uneven-slices"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    seg = pydicom.dcmread(str(out))
+    np.testing.assert_array_equal(seg_on_grid(seg, labels.shape, img.affine), labels.astype(np.int32))
+    kept = [d for k, d in enumerate(dss) if k != 10]
+    iop = np.array(kept[0].ImageOrientationPatient, float)
+    normal = np.cross(iop[:3], iop[3:])
+    pos = {d.SOPInstanceUID: np.array(d.ImagePositionPatient, float) for d in kept}
+    interpolated = 0
+    for f in seg.PerFrameFunctionalGroupsSequence:
+        ipp = np.array(f.PlanePositionSequence[0].ImagePositionPatient, float)
+        uids = [s.ReferencedSOPInstanceUID for s in f.DerivationImageSequence[0].SourceImageSequence]
+        at = [u for u, q in pos.items() if np.abs(q - ipp).max() < 1e-3]
+        if at:
+            assert uids == at
+            continue
+        interpolated += 1
+        assert len(uids) == 2
+        sides = sorted(float(np.dot(normal, pos[u] - ipp)) for u in uids)
+        assert sides[0] < 0 < sides[1]
+        others = [float(np.dot(normal, q - ipp)) for u, q in pos.items() if u not in uids]
+        assert all(o < sides[0] or o > sides[1] for o in others)  # the nearest on each side
+    assert interpolated > 0

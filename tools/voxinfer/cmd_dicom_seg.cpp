@@ -52,9 +52,9 @@ int cmd_dicom_seg(int argc, char** argv) {
   if (!args.flag("quiet")) {
     std::printf("wrote %s: %zu segment(s), %lld frame(s), SeriesInstanceUID %s\n", out.c_str(), r.labels.size(),
                 static_cast<long long>(r.frames), r.series_instance_uid.c_str());
-    if (r.frames_without_source)
-      std::printf("  %lld frame(s) lie at no source image (resampled slices): no DerivationImage for them\n",
-                  static_cast<long long>(r.frames_without_source));
+    if (r.frames_interpolated)
+      std::printf("  %lld frame(s) lie at resampled slices: each derives from the two source images around it\n",
+                  static_cast<long long>(r.frames_interpolated));
   }
   return 0;
 }
