@@ -18,6 +18,8 @@
 #include "capi/handles.h"
 #include "capi/options.h"
 #include "image/geometry.h"
+#include "io/dicom_seg_write.h"
+#include "io/dicom_source.h"
 #include "io/nifti.h"
 #include "io/volume_io.h"
 
@@ -141,6 +143,29 @@ VX_API vx_status vx_volume_write(const vx_volume* volume, const char* path) {
     const vx::Volume& v = volume_of(volume);
     vx::capi::need(path, "path");
     vx::write_nifti(path, v);  // temp file in the destination folder + rename
+  });
+}
+
+VX_API vx_status vx_volume_write_dicom_seg(const vx_volume* mask, const char* reference, const char* label_names,
+                                          const char* path) {
+  return vx::capi::guarded([&] {
+    const vx::Volume& m = volume_of(mask, "mask");
+    vx::capi::need(reference, "reference");
+    vx::capi::need(path, "path");
+    vx::DicomSegOptions o;
+    if (label_names) {
+      std::string names = label_names;
+      for (size_t start = 0;;) {
+        const size_t comma = names.find(',', start);
+        o.label_names.push_back(names.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (o.label_names.back().empty()) vx::fail(Status::invalid_argument, "label_names has an empty name");
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+    o.software_version = vx_version();
+    const vx::DicomSource src = vx::read_dicom_source(reference);
+    vx::write_dicom_seg(path, m, vx::read_volume(reference), src, o);
   });
 }
 

@@ -420,6 +420,21 @@ VX_NODISCARD VX_API vx_status vx_volume_create_like(const vx_volume* like, const
  * Thread-safe (two threads writing the same path: one of the complete files wins). Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_write(const vx_volume* volume, const char* path);
 
+/* Writes `mask` (integer labels 0..65535) as a DICOM Segmentation (binary, one segment per
+ * label) that references the DICOM series `reference` (a folder, "DIR#series=UID" or one
+ * multi-frame file, as vx_volume_read takes it, with the default read options): same study,
+ * patient and frame of reference, a new series, every frame placed on a slice of the series
+ * and derived from the image there. `mask` must be on the series' voxel grid as
+ * vx_volume_read reads it (e.g. created with vx_volume_create_like on it). `label_names`:
+ * comma-separated names of labels 1..N, each written as a segment even when empty; NULL: the
+ * non-zero labels present, named "label N". Atomic, as vx_volume_write.
+ * Errors: VX_ERR_SHAPE_MISMATCH (mask not on the reference grid), VX_ERR_INVALID_ARGUMENT
+ * (non-integer labels, a label above the names, no label and no names, a NIfTI reference),
+ * VX_ERR_IO, VX_ERR_CORRUPT_FILE (a reference series without StudyInstanceUID or
+ * FrameOfReferenceUID). Thread-safe. Since 300. */
+VX_NODISCARD VX_API vx_status vx_volume_write_dicom_seg(const vx_volume* mask, const char* reference,
+                                                        const char* label_names, const char* path);
+
 /* dims[0..3) = {nx, ny, nz}. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_dims(const vx_volume* volume, int64_t dims[3]);
 

@@ -15,6 +15,13 @@ static bool ends_with_nocase(const std::string& s, const std::string& tail) {
   return true;
 }
 
+bool is_dicom_input(const std::string& path) {
+  if (!split_series_selector(path).second.empty()) return true;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return true;
+  return !(ends_with_nocase(path, ".nii") || ends_with_nocase(path, ".nii.gz") || is_nifti_pair_name(path));
+}
+
 Volume read_volume(const std::string& path, const NiftiReadOptions& nifti, const DicomReadOptions& dicom) {
   if (path.empty()) fail(Status::invalid_argument, "path is empty");
   if (!split_series_selector(path).second.empty()) return read_dicom(path, dicom);  // DIR#series=...

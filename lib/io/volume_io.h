@@ -15,6 +15,10 @@ namespace vx {
 // Throws Error(io_error) for a missing path or one that is neither file nor folder.
 Volume read_volume(const std::string& path, const NiftiReadOptions& nifti = {}, const DicomReadOptions& dicom = {});
 
+// True when read_volume reads `path` as DICOM (a folder, DIR#selector, or a file whose name does
+// not end in .nii, .nii.gz, .hdr or .img); it looks only at the name and whether it is a folder.
+bool is_dicom_input(const std::string& path);
+
 // Both readers' options, as the pipelines and the CLI pass them on.
 struct VolumeReadOptions {
   NiftiReadOptions nifti;

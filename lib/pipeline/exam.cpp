@@ -6,14 +6,19 @@
 #include <filesystem>
 
 #include "explain/gradcam.h"
+#include "pipeline/overlay.h"
 #include "pipeline/scan_montage.h"
 #include "image/geometry.h"
+#include "io/dicom_sc_write.h"
+#include "io/dicom_seg_write.h"
+#include "io/dicom_source.h"
 #include "io/nifti.h"
 #include "io/volume_io.h"
 #include "pipeline/model_meta.h"
 #include "pipeline/postprocess.h"
 #include "pipeline/sliding_window.h"
 #include "pipeline/staging.h"
+#include "voxinfer/voxinfer.h"
 
 namespace fs = std::filesystem;
 
@@ -100,6 +105,14 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
 
   // 1. Read; the second sequence is brought into the first one's voxel grid.
   auto t0 = Clock::now();
+  std::vector<DicomSource> sources;  // with dicom_out: what the DICOM outputs refer to
+  if (opt.dicom_out) {
+    for (int i = 0; i < 2; ++i)
+      if (!is_dicom_input(inputs[i]))
+        fail(Status::invalid_argument, "DICOM outputs need DICOM inputs: the " + seq[i] + " input '" + inputs[i] +
+                                           "' is NIfTI (give its DICOM series, or leave out the DICOM outputs)");
+    for (int i = 0; i < 2; ++i) sources.push_back(read_dicom_source(inputs[i]));
+  }
   stage("read", 0, 2);
   std::vector<Volume> original;
   for (int i = 0; i < 2; ++i) {
@@ -183,6 +196,15 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
         entry["png_slices"] = explain::write_scan_montage_png(out.path(base + ".png"), original[i], back, mo);
         entry["png"] = base + ".png";
       }
+      if (opt.dicom_out) {
+        DicomScOptions so;
+        so.series_description = "voxinfer Grad-CAM " + seq[i];
+        so.derivation_description = "Grad-CAM map (" + map.layer + ") blended on the scan (alpha 0.5, inferno)";
+        so.software_version = vx_version();
+        write_dicom_sc_series(out.path(base + "_sc"), explain::overlay_rgb_slices(original[i].data, back.data), original[i],
+                              sources[i], so);
+        entry["dicom_sc"] = base + "_sc";
+      }
       report["gradcam"].push_back(entry);
     }
     timings["gradcam"] = seconds_since(t0);
@@ -244,6 +266,14 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
       mo.title = line;
       report["segmentation"]["png_slices"] = explain::write_scan_montage_png(out.path("lesion_mask.png"), original[1], mask_back, mo);
       report["segmentation"]["png"] = "lesion_mask.png";
+    }
+    if (opt.dicom_out) {
+      DicomSegOptions so;
+      so.label_names = {"lesion"};
+      so.series_description = "voxinfer lesion segmentation";
+      so.software_version = vx_version();
+      write_dicom_seg(out.path("lesion_seg.dcm"), mask_back, original[1], sources[1], so);
+      report["segmentation"]["dicom_seg"] = "lesion_seg.dcm";
     }
     timings["segment"] = seconds_since(t0);
   }

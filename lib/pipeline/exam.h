@@ -9,6 +9,11 @@
 // sequence (seq = the classifier's sequence names, lower case), lesion_mask.nii.gz and
 // lesion_mask.png, and report.json (probabilities, class, lesion volume and score, per-stage
 // timings, model hashes). The PNGs are montages of the scan as read (pipeline/scan_montage.h).
+// With dicom_out (DICOM inputs only), for PACS, referencing the series each was computed on:
+// lesion_seg.dcm (the lesion mask as a DICOM Segmentation, io/dicom_seg_write.h, on the second
+// sequence's series) and <seq>_gradcam_sc/IM_0001.dcm ... (the Grad-CAM overlay on each scan's
+// own grid, every slice rendered as the PNG montage renders one, as RGB secondary captures,
+// io/dicom_sc_write.h).
 #pragma once
 #include <functional>
 #include <memory>
@@ -47,6 +52,7 @@ struct ExamOptions {
   bool denoise = true;            // run the denoiser when one is given
   bool classify_denoised = true;  // the published chain feeds the denoised images to the classifier
   nlohmann::json input_match;     // how the inputs were chosen from a study (match_study), for the report
+  bool dicom_out = false;         // also DICOM-SEG and secondary captures (inputs must be DICOM)
   StageProgress progress;
 };
 

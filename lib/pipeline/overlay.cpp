@@ -102,6 +102,17 @@ void write_overlay_png(const std::string& path, const Tensor& scan, const Tensor
   write_png_atomic(path, overlay_slice(p, slice, options));
 }
 
+std::vector<uint8_t> overlay_rgb_slices(const Tensor& scan, const Tensor& map, const OverlayOptions& options) {
+  Prepared p = prepare(scan, map, options);
+  std::vector<uint8_t> out;
+  for (int64_t k = 0; k < p.s[options.axis]; ++k) {
+    cv::Mat bgr = overlay_slice(p, k, options), rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    out.insert(out.end(), rgb.data, rgb.data + rgb.total() * 3);  // a fresh cv::Mat is continuous
+  }
+  return out;
+}
+
 void write_montage_png(const std::string& path, const Tensor& scan, const Tensor& map,
                        const std::vector<int64_t>& slices, const OverlayOptions& options) {
   Prepared p = prepare(scan, map, options);

@@ -5,6 +5,7 @@
 // NIfTI output of a map with the scan's geometry is left to the io branch's NIfTI writer
 // (not merged yet): write CamMap::map through it with the input volume's header.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct OverlayOptions {
 // io_error when the file cannot be written.
 void write_overlay_png(const std::string& path, const Tensor& scan, const Tensor& map, int64_t slice,
                        const OverlayOptions& options = {});
+// Every slice along options.axis rendered as write_overlay_png renders one, as RGB bytes
+// (R, G, B interleaved), slice after slice: [slices][rows][columns][3] (for axis 0 of [D, H, W]:
+// [D][H][W][3]). For DICOM secondary captures (io/dicom_sc_write.h).
+std::vector<uint8_t> overlay_rgb_slices(const Tensor& scan, const Tensor& map, const OverlayOptions& options = {});
 // Montage of the given slices (all slices when empty), row-major, `columns` per row.
 void write_montage_png(const std::string& path, const Tensor& scan, const Tensor& map,
                        const std::vector<int64_t>& slices = {}, const OverlayOptions& options = {});

@@ -26,10 +26,10 @@ def listed_commands():
 
 def parser_options(command):
     """The options the command's parser accepts, from its source: the C++ CommandSpec table (or
-    an Args(..., {options}, {flags}) call) in tools/voxinfer/cmd_NAME.cpp, with the read flags of
+    an Args(..., {options}, {flags}) call) in tools/voxinfer/cmd_NAME.cpp (NAME with '_' for '-'), with the read flags of
     read_flags.cpp where the table adds them, else the Python
     argparse parser whose prog is "voxinfer NAME"."""
-    cpp = os.path.join(SRC, "tools", "voxinfer", f"cmd_{command}.cpp")
+    cpp = os.path.join(SRC, "tools", "voxinfer", f"cmd_{command.replace('-', '_')}.cpp")
     with open(cpp) as f:
         text = f.read()
     if "with_read_flags(" in text:  # the read flags' table lives in read_flags.cpp

@@ -37,6 +37,8 @@ const CommandSpec kExamSpec{
      {"no-gradcam", nullptr, "no Grad-CAM maps (default: one per sequence)"},
      {"no-png", nullptr, "no PNG montages (default: written)"},
      {"no-denoise", nullptr, "skip the denoiser (default: run when the model folder has one)"},
+     {"dicom-out", nullptr, "also write DICOM for PACS (inputs must be DICOM): lesion_seg.dcm (DICOM-SEG\n"
+                            "                        on the STIR series) and <seq>_gradcam_sc/ (RGB secondary captures)"},
      {"quiet", nullptr, "no progress on stderr"},
      {"json", nullptr, "print the report as JSON instead of text"}}),
     "voxinfer exam --input t1.nii.gz --input stir.nii.gz --out exam1/"};
@@ -64,6 +66,7 @@ int cmd_exam(int argc, char** argv) {
   opt.gradcam = !args.flag("no-gradcam");
   opt.png = !args.flag("no-png");
   opt.denoise = !args.flag("no-denoise");
+  opt.dicom_out = args.flag("dicom-out");
   opt.read = read_options(args);
   opt.input_match = input_match;
   opt.progress = [&](const std::string& stage, int64_t done, int64_t total) { return progress.update(stage, done, total); };

@@ -29,6 +29,7 @@ const Command kCommands[] = {
      "--manifest M.csv --out DIR [--models DIR] [--scheduler ADDR | --workers 2] [--threads-per-worker 1]\n"
      "        many examinations on Dask (resumable), result table and validation report"},
     {"series", vx::cli::cmd_series, &vx::cli::kSeriesSpec, nullptr},
+    {"dicom-seg", vx::cli::cmd_dicom_seg, &vx::cli::kDicomSegSpec, nullptr},
     {"info", vx::cli::cmd_info, &vx::cli::kInfoSpec, nullptr},
 };
 

@@ -395,6 +395,14 @@ class Volume:
         """Writes float32 NIfTI (.nii or .nii.gz) with this geometry, atomically."""
         _check(lib.vx_volume_write(self._h.handle, str(path).encode()))
 
+    def write_dicom_seg(self, reference, path, label_names=None):
+        """Writes this label mask (integers 0..65535, on the grid of the DICOM series `reference`
+        as read_volume reads it, e.g. made with reference_volume.like(...)) as a DICOM
+        Segmentation referencing that series, atomically. `label_names`: names of labels 1..N,
+        each a segment even when empty; None: the non-zero labels present."""
+        names = None if label_names is None else ",".join(label_names).encode()
+        _check(lib.vx_volume_write_dicom_seg(self._h.handle, str(reference).encode(), names, str(path).encode()))
+
     @property
     def spacing(self):
         s = (ctypes.c_double * 3)()

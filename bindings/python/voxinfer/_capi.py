@@ -147,6 +147,7 @@ _SIGNATURES = {
     "vx_volume_create": (_status, [_p(ctypes.c_float), _dims, _p(ctypes.c_double), _p(_vp)]),
     "vx_volume_create_like": (_status, [_vp, _p(ctypes.c_float), _p(_vp)]),
     "vx_volume_write": (_status, [_vp, ctypes.c_char_p]),
+    "vx_volume_write_dicom_seg": (_status, [_vp, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p]),
     "vx_volume_dims": (_status, [_vp, _dims]),
     "vx_volume_data": (_status, [_vp, _p(_p(ctypes.c_float))]),
     "vx_volume_affine": (_status, [_vp, _p(ctypes.c_double)]),
