@@ -13,6 +13,7 @@
 #include "capi/handles.h"
 #include "capi/options.h"
 #include "pipeline/exam.h"
+#include "pipeline/input_match.h"
 #include "voxinfer/voxinfer.h"
 
 struct vx_exam {
@@ -25,7 +26,7 @@ using vx::capi::HandleKind;
 
 // The published versions of vx_exam_options, oldest first (layouts pinned in voxinfer.h).
 static_assert(offsetof(vx_exam_options, struct_size) == 0, "struct_size must come first");
-static constexpr size_t kExamOptionsVersions[] = {VX_EXAM_OPTIONS_SIZE_V1};
+static constexpr size_t kExamOptionsVersions[] = {VX_EXAM_OPTIONS_SIZE_V1, VX_EXAM_OPTIONS_SIZE_V2};
 
 static vx_exam_options exam_defaults() {
   vx_exam_options o{};
@@ -86,6 +87,14 @@ VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t nu
     eo.gradcam = o.gradcam != 0;
     eo.png = o.png != 0;
     eo.denoise = o.denoise != 0;
+    eo.dicom_out = o.dicom_out != 0;
+    eo.read.dicom.resample_uneven_slices = o.resample_uneven_slices != 0;
+    if (o.replace_non_finite) eo.read.nifti.non_finite = vx::NonFinitePolicy::replace_with_zero;
+    if (paths.size() == 1) {  // one study folder: its series are matched by the declared rules
+      const auto match = vx::pipeline::match_study(paths[0], vx::pipeline::input_rules(exam->exam->classifier()));
+      paths = match.paths;
+      eo.input_match = match.report;
+    }
     if (o.progress)
       eo.progress = [&](const std::string& stage, int64_t done, int64_t total) {
         return o.progress(o.progress_user, stage.c_str(), done, total) != 0;

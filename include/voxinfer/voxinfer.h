@@ -659,11 +659,25 @@ typedef struct vx_exam_options {
   int32_t threads;        /* OpenMP threads for this run; 0 (default) = OpenMP's default */
   vx_progress_fn progress; /* stage, done, total per step; non-zero return cancels (VX_ERR_CANCELLED) */
   void* progress_user;
+  /* ---- version 2 (API 300) ---- */
+  /* 1: also write the lesion mask as a DICOM Segmentation (lesion_seg.dcm) and the Grad-CAM
+   * overlays as secondary captures (<seq>_gradcam_sc/), referencing the input series; the
+   * inputs must then be DICOM. 0 (default): NIfTI and PNG only. */
+  int32_t dicom_out;
+  /* How the inputs are read, as the fields of vx_volume_read_options with these names
+   * (defaults 0): resample a DICOM series with uneven slices (with a warning in the report)
+   * instead of refusing it; replace NaN/infinite voxels by 0 instead of refusing them. */
+  int32_t resample_uneven_slices;
+  int32_t replace_non_finite;
+  int32_t reserved_v2; /* padding, spelled out; ignored */
 } vx_exam_options;
 
 #define VX_EXAM_OPTIONS_SIZE_V1 40 /* API 100 */
+#define VX_EXAM_OPTIONS_SIZE_V2 56 /* API 300: dicom_out, resample_uneven_slices, replace_non_finite */
 VX_STATIC_ASSERT(VX_END_OF(vx_exam_options, progress_user) == VX_EXAM_OPTIONS_SIZE_V1, exam_options_v1);
-VX_STATIC_ASSERT(sizeof(vx_exam_options) == VX_EXAM_OPTIONS_SIZE_V1, exam_options_size);
+VX_STATIC_ASSERT(offsetof(vx_exam_options, dicom_out) == VX_EXAM_OPTIONS_SIZE_V1, exam_options_v2_start);
+VX_STATIC_ASSERT(VX_END_OF(vx_exam_options, reserved_v2) == VX_EXAM_OPTIONS_SIZE_V2, exam_options_v2);
+VX_STATIC_ASSERT(sizeof(vx_exam_options) == VX_EXAM_OPTIONS_SIZE_V2, exam_options_size);
 
 /* Writes the defaults into the first `struct_size` bytes of *options, sets struct_size and
  * writes nothing past them; `struct_size` must be a version size of the struct (pass the
@@ -682,7 +696,10 @@ VX_NODISCARD static inline vx_status vx_exam_options_init(vx_exam_options* optio
 VX_NODISCARD VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out);
 
 /* Runs the pipeline on `num_inputs` (= 2) scans (NIfTI files or DICOM folders/files, in the
- * classifier's sequence order, e.g. T1 then STIR) and writes the results into out_dir (created
+ * classifier's sequence order, e.g. T1 then STIR), or on one DICOM study folder (num_inputs = 1,
+ * since 300) whose series are matched to the sequences by the classifier's declared rules
+ * (weights/FORMAT.md, inputs[].match; the match is in the report's "input_match"; none or several
+ * matching series is VX_ERR_INVALID_ARGUMENT listing them), and writes the results into out_dir (created
  * if needed). *report_json receives the JSON report (also written as out_dir/report.json); it
  * is owned by `exam` and valid until the next vx_exam_run or vx_exam_free. Since 100. */
 VX_NODISCARD VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t num_inputs,

@@ -39,6 +39,15 @@ static void every_struct(void) {
   CHECK_SIZED(vx_exam_options, vx_exam_options_init_sized, VX_EXAM_OPTIONS_SIZE_V1);
 }
 
+/* Version 2 of vx_exam_options: DICOM out and the read flags, all off by default. */
+static void exam_v2(void) {
+  vx_exam_options eo;
+  EXPECT(vx_exam_options_init(&eo) == VX_OK);
+  EXPECT(eo.struct_size == VX_EXAM_OPTIONS_SIZE_V2);
+  EXPECT(eo.dicom_out == 0 && eo.resample_uneven_slices == 0 && eo.replace_non_finite == 0);
+  EXPECT(eo.gradcam == 1 && eo.png == 1 && eo.denoise == 1);
+}
+
 /* Version 2 of vx_session_options: device_index, -1 by default, read only from a version-2 struct. */
 static void session_v2(void) {
   vx_session_options so;
@@ -82,6 +91,7 @@ static void volume_read_v2(void) {
 int main(void) {
   every_struct();
   session_v2();
+  exam_v2();
   volume_read_v2();
   printf("abi_sized_test: %d failure(s)\n", c_test_failures);
   return c_test_failures == 0 ? 0 : 1;

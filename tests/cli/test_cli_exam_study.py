@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 import pydicom
+import pytest
 
 CLI = os.path.join(os.environ["VX_BUILD_DIR"], "bin", "voxinfer")
 EXAM = pathlib.Path(json.load(open(os.path.join(os.environ["VX_FIXTURE_DIR"], "dicom_series", "manifest.json")))["exam"])
@@ -104,3 +105,33 @@ def test_a_rule_matching_nothing_is_refused(tmp_path):
 def test_study_and_input_together_are_refused(tmp_path):
     p = exam("--study", str(EXAM), "--input", str(EXAM), "--out", str(tmp_path / "out"))
     assert p.returncode != 0 and "not both" in p.stderr
+
+
+def test_study_through_the_python_binding_and_the_c_api_v2_options(tmp_path):
+    """vx_exam_run with one input (a study folder) matches as the CLI does; dicom_out needs DICOM
+    inputs, and a version-1 caller (struct_size 40) never has its bytes past 40 read."""
+    import ctypes
+    import voxinfer
+    from voxinfer import _capi
+    groups = headers()
+    t1 = [uid for uid, (_, ds) in groups.items() if is_t1(ds) and "copy" not in str(ds.SeriesDescription)]
+    stir = [uid for uid, (_, ds) in groups.items() if is_stir(ds)]
+    folder = study(tmp_path, lambda ds: ds.SeriesInstanceUID in t1 + stir)
+    exam = voxinfer.Exam(os.path.join(os.environ["VX_SOURCE_DIR"], "weights"))
+    report = exam.run(str(folder), tmp_path / "py", gradcam=False, png=False)
+    assert [m["series_instance_uid"] for m in report["input_match"]["inputs"]] == [t1[0], stir[0]]
+    # The same through the raw C API with a version-1 struct whose (unread) tail asks for DICOM out.
+    lib = _capi.lib
+    o = _capi.ExamOptions()
+    assert lib.vx_exam_options_init_sized(ctypes.byref(o), 40) == 0 and o.struct_size == 40
+    o.gradcam, o.png, o.dicom_out = 0, 0, 1
+    paths = (ctypes.c_char_p * 1)(str(folder).encode())
+    rep = ctypes.c_char_p()
+    assert lib.vx_exam_run(exam._exam, paths, 1, str(tmp_path / "v1").encode(), ctypes.byref(o), ctypes.byref(rep)) == 0
+    assert "dicom_seg" not in json.loads(rep.value.decode()).get("segmentation", {})
+    # NIfTI inputs with dicom_out: refused before anything is written.
+    scans = os.path.join(os.environ["VX_SOURCE_DIR"], "examples", "data", "spine-cervical-sct")
+    with pytest.raises(voxinfer.VoxinferError, match="DICOM"):
+        exam.run([os.path.join(scans, "t1w.nii.gz"), os.path.join(scans, "t2.nii.gz")], tmp_path / "nifti",
+                 gradcam=False, dicom_out=True)
+    assert not (tmp_path / "nifti").exists()

@@ -11,6 +11,7 @@ Errors raise voxinfer.VoxinferError (or a subclass) carrying the C library's mes
 """
 import ctypes
 import json
+import os
 import threading
 
 import numpy as np
@@ -534,9 +535,18 @@ class Exam:
         self._exam = h
         self._lock = threading.Lock()
 
-    def run(self, inputs, out_dir, gradcam=True, png=True, denoise=True, progress=None):
+    def run(self, inputs, out_dir, gradcam=True, png=True, denoise=True, progress=None, dicom_out=False,
+            resample_uneven_slices=False, replace_non_finite=False):
+        """inputs: [t1, stir] (NIfTI files or DICOM folders), or one DICOM study folder (a path or
+        a list of one) whose series are matched to the sequences by the classifier's rules (the
+        match is in the report's "input_match"). dicom_out: also a DICOM Segmentation of the lesion
+        mask and secondary captures of the Grad-CAM overlays (DICOM inputs only)."""
+        if isinstance(inputs, (str, os.PathLike)):
+            inputs = [inputs]
         opts = _options(_capi.ExamOptions)
         opts.gradcam, opts.png, opts.denoise, opts.threads = int(gradcam), int(png), int(denoise), self._threads
+        opts.dicom_out = int(dicom_out)
+        opts.resample_uneven_slices, opts.replace_non_finite = int(resample_uneven_slices), int(replace_non_finite)
         callback = None
         if progress is not None:
             callback = _capi.PROGRESS_FN(lambda _u, stage, done, total: 1 if progress(stage.decode(), done, total) else 0)

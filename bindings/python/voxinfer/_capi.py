@@ -65,7 +65,9 @@ class ExamOptions(ctypes.Structure):
     init = "vx_exam_options_init_sized"
     _fields_ = [("struct_size", ctypes.c_size_t), ("gradcam", ctypes.c_int32), ("png", ctypes.c_int32),
                 ("denoise", ctypes.c_int32), ("threads", ctypes.c_int32), ("progress", PROGRESS_FN),
-                ("progress_user", ctypes.c_void_p)]
+                ("progress_user", ctypes.c_void_p),
+                ("dicom_out", ctypes.c_int32), ("resample_uneven_slices", ctypes.c_int32),
+                ("replace_non_finite", ctypes.c_int32), ("reserved_v2", ctypes.c_int32)]
 
 
 VX_CAM_GRADCAM = 0
