@@ -22,7 +22,7 @@ install(DIRECTORY include/voxinfer DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPO
 install(EXPORT voxinferTargets NAMESPACE voxinfer:: DESTINATION ${VX_CMAKE_DIR} COMPONENT dev)
 configure_package_config_file(cmake/templates/voxinferConfig.cmake.in ${CMAKE_BINARY_DIR}/voxinferConfig.cmake
   INSTALL_DESTINATION ${VX_CMAKE_DIR})
-write_basic_package_version_file(${CMAKE_BINARY_DIR}/voxinferConfigVersion.cmake COMPATIBILITY SameMinorVersion)
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/voxinferConfigVersion.cmake COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/voxinferConfig.cmake ${CMAKE_BINARY_DIR}/voxinferConfigVersion.cmake
   DESTINATION ${VX_CMAKE_DIR} COMPONENT dev)
 

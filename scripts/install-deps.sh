@@ -7,10 +7,12 @@ pkgs=(
   libeigen3-dev libdnnl-dev ocl-icd-opencl-dev libopencv-dev
   libnifti2-dev libniftiio-dev libznz-dev zlib1g-dev
   nlohmann-json3-dev doctest-dev libbenchmark-dev libgdcm-dev
+  libcharls-dev libgdcm-tools  # JPEG-LS codec headers; gdcmconv makes compressed test series
   dcmtk dcm2niix  # tests: dcmdump and dcm2niix read the DICOM-SEG / secondary captures voxinfer writes
   clang libclang-rt-14-dev libomp-14-dev
   python3 python3-pip python3-setuptools python3-wheel python3-numpy python3-torch python3-onnx python3-nibabel
   python3-scipy python3-pytest python3-pydicom python3-matplotlib python3-pandas python3-dask python3-distributed
+  python3-torchvision  # tests/models: the real torchvision architectures
   python3-skimage  # tests/nnunet: nnU-Net resamples with skimage.transform.resize
   r-base-core r-cran-testthat
   libinsighttoolkit5-dev
