@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,7 +63,10 @@ VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out) {
       dir = env;
     }
     auto h = std::make_unique<vx_exam>();
-    h->exam = std::make_unique<vx::pipeline::Exam>(vx::pipeline::ExamModels::load_dir(dir));
+    // A pipeline file names its models itself; a folder runs its one *.pipeline.json, if any.
+    h->exam = std::make_unique<vx::pipeline::Exam>(std::filesystem::is_regular_file(dir)
+                                                       ? vx::pipeline::ExamModels::load_pipeline(dir)
+                                                       : vx::pipeline::ExamModels::load_dir(dir));
     vx::capi::register_handle(h.get(), HandleKind::exam);
     *out = h.release();
   });
@@ -91,7 +95,7 @@ VX_API vx_status vx_exam_run(vx_exam* exam, const char* const* inputs, size_t nu
     eo.read.dicom.resample_uneven_slices = o.resample_uneven_slices != 0;
     if (o.replace_non_finite) eo.read.nifti.non_finite = vx::NonFinitePolicy::replace_with_zero;
     if (paths.size() == 1) {  // one study folder: its series are matched by the declared rules
-      const auto match = vx::pipeline::match_study(paths[0], vx::pipeline::input_rules(exam->exam->classifier()));
+      const auto match = vx::pipeline::match_study(paths[0], exam->exam->input_rules());
       paths = match.paths;
       eo.input_match = match.report;
     }

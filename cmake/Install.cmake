@@ -6,6 +6,7 @@
 #   <libdir>/pkgconfig/voxinfer.pc, voxinfer_pipeline.pc
 #   bin/voxinfer                                  the CLI
 #   share/voxinfer/models/*.vxm, *.md             the shipped demo models and their cards
+#   share/voxinfer/models/*.pipeline.json         the pipelines naming them (weights/FORMAT.md)
 #   share/voxinfer/python/voxinfer                the Python package the CLI's `cohort` runs
 # The Python and R bindings install separately, against this prefix (README, "Install").
 include(CMakePackageConfigHelpers)

@@ -30,7 +30,7 @@ cmake --install "$BUILD" --prefix "$P" >"$WORK/install.log"
 LIBDIR=$(dirname "$(find "$P" -name libvoxinfer.so.0 -print -quit)")
 [ -f "$LIBDIR/libvoxinfer.so.0" ] || die "no libvoxinfer.so.0 under $P"
 for f in include/voxinfer/voxinfer.h bin/voxinfer share/voxinfer/models/demo_classifier.vxm \
-         share/voxinfer/models/demo_classifier.md; do
+         share/voxinfer/models/demo_classifier.md share/voxinfer/models/demo.pipeline.json; do
   [ -e "$P/$f" ] || die "$P/$f was not installed"
 done
 for f in libvoxinfer.so libvoxinfer_pipeline.so.0 cmake/voxinfer/voxinferConfig.cmake pkgconfig/voxinfer.pc \

@@ -692,7 +692,11 @@ VX_NODISCARD static inline vx_status vx_exam_options_init(vx_exam_options* optio
 #endif
 
 /* Loads demo_classifier.vxm (required), demo_denoiser.vxm and demo_segmenter.vxm (optional)
- * from `models_dir`; NULL searches $VOXINFER_MODELS. Free with vx_exam_free. Since 100. */
+ * from `models_dir`; NULL searches $VOXINFER_MODELS. Since 300: when `models_dir` holds one
+ * *.pipeline.json, or names a pipeline file itself, that pipeline (weights/FORMAT.md: its models
+ * by SHA-256, inputs, preprocessing, stages, outputs) is validated completely and run instead
+ * (a bad file is VX_ERR_INVALID_ARGUMENT, a missing model file VX_ERR_IO, naming the item; two
+ * pipeline files in the folder is VX_ERR_INVALID_ARGUMENT). Free with vx_exam_free. Since 100. */
 VX_NODISCARD VX_API vx_status vx_exam_create(const char* models_dir, vx_exam** out);
 
 /* Runs the pipeline on `num_inputs` (= 2) scans (NIfTI files or DICOM folders/files, in the

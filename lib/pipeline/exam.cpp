@@ -16,6 +16,7 @@
 #include "io/volume_io.h"
 #include "pipeline/model_meta.h"
 #include "pipeline/postprocess.h"
+#include "preprocess/sij_recipe.h"
 #include "pipeline/sliding_window.h"
 #include "pipeline/staging.h"
 #include "voxinfer/voxinfer.h"
@@ -54,11 +55,29 @@ std::string model_name(const Model& m) {
 }  // namespace
 
 ExamModels ExamModels::load_dir(const std::string& dir) {
+  const std::string pipeline_file = find_pipeline_file(dir);
+  if (!pipeline_file.empty()) return load_pipeline(pipeline_file);
   ExamModels m;
   auto path = [&](const char* name) { return (fs::path(dir) / name).string(); };
   m.classifier = Model::load_file(path("demo_classifier.vxm"));
   if (fs::exists(path("demo_denoiser.vxm"))) m.denoiser = Model::load_file(path("demo_denoiser.vxm"));
   if (fs::exists(path("demo_segmenter.vxm"))) m.segmenter = Model::load_file(path("demo_segmenter.vxm"));
+  return m;
+}
+
+ExamModels ExamModels::load_pipeline(const std::string& pipeline_file) {
+  auto p = std::make_shared<PipelineFile>(load_pipeline_file(pipeline_file));  // everything checked first
+  auto load = [&](const std::string& name) {
+    const PipelineModel* m = p->model(name);
+    LoadOptions lo;
+    lo.expected_sha256 = m->sha256;
+    return Model::load_file(m->path, lo);
+  };
+  ExamModels m;
+  m.classifier = load(p->classify_model);
+  if (p->denoise_model) m.denoiser = load(*p->denoise_model);
+  if (p->segment) m.segmenter = load(p->segment->model);
+  m.pipeline = p;
   return m;
 }
 
@@ -69,7 +88,7 @@ std::string default_model_dir(const std::string& executable_path) {
   fs::path exe = fs::canonical(executable_path, ec);
   if (!ec) candidates.push_back((exe.parent_path().parent_path() / "share" / "voxinfer" / "models").string());
   for (const auto& c : candidates)
-    if (fs::exists(fs::path(c) / "demo_classifier.vxm")) return c;
+    if (fs::exists(fs::path(c) / "demo_classifier.vxm") || !find_pipeline_file(c).empty()) return c;
   fail(Status::io_error, "the demo models (demo_classifier.vxm, ...) were not found; set VOXINFER_MODELS to their folder");
 }
 
@@ -78,11 +97,25 @@ Exam::Exam(ExamModels models) : models_(std::move(models)) {
   if (models_.classifier->graph->inputs.size() != 2)
     fail(Status::invalid_argument, "the classifier must take two sequences, it takes " +
                                        std::to_string(models_.classifier->graph->inputs.size()) + " inputs");
+  if (const PipelineFile* p = models_.pipeline.get()) {
+    if (p->inputs.size() != 2)
+      fail(Status::invalid_argument, "pipeline '" + p->path + "': the examination takes two inputs, it declares " +
+                                         std::to_string(p->inputs.size()));
+    if (p->classify_inputs != std::vector<std::string>{p->inputs[0].sequence, p->inputs[1].sequence})
+      fail(Status::invalid_argument, "pipeline '" + p->path + "': the classify stage must take the inputs in their declared order");
+  }
   const auto& k = kern::default_kernels();
   auto executor = [&k](const Model& m) { return std::make_unique<Executor>(m.graph, k, metadata_layer_tensors(m), m.packs); };
   classifier_ = executor(*models_.classifier);
   if (models_.denoiser) denoiser_ = executor(*models_.denoiser);
   if (models_.segmenter) segmenter_ = executor(*models_.segmenter);
+}
+
+std::vector<InputRule> Exam::input_rules() const {
+  if (!models_.pipeline) return pipeline::input_rules(*models_.classifier);
+  std::vector<InputRule> rules;
+  for (const auto& in : models_.pipeline->inputs) rules.push_back(InputRule::parse(in.sequence, in.match));
+  return rules;
 }
 
 nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::string& out_dir, const ExamOptions& opt) {
@@ -100,8 +133,13 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
     return eo;
   };
 
-  // Sequence names from the classifier's metadata ("T1", "STIR"), else the graph input names.
-  const std::vector<std::string> seq{sequence_name(cls, 0), sequence_name(cls, 1)};
+  // Sequence names from the pipeline, else the classifier's metadata ("T1", "STIR"), else the graph input names.
+  const PipelineFile* pipe = models_.pipeline.get();
+  auto declares = [&](const char* output) {
+    return !pipe || std::find(pipe->outputs.begin(), pipe->outputs.end(), output) != pipe->outputs.end();
+  };
+  const std::vector<std::string> seq = pipe ? std::vector<std::string>{pipe->inputs[0].sequence, pipe->inputs[1].sequence}
+                                            : std::vector<std::string>{sequence_name(cls, 0), sequence_name(cls, 1)};
 
   // 1. Read; the second sequence is brought into the first one's voxel grid.
   auto t0 = Clock::now();
@@ -122,12 +160,27 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   std::vector<Volume> aligned{original[0], resample_to_reference(original[1], original[0], Interp::linear)};
   timings["read"] = seconds_since(t0);
 
-  // 2. Resize to the networks' grid (trilinear, align_corners as the published recipe).
+  // 2. The pipeline's declared plan per input, else a resize to the networks' grid (trilinear,
+  // align_corners as the published recipe).
   t0 = Clock::now();
   const auto g = model_grid(cls);  // D, H, W
   const std::array<int64_t, 3> size_ijk{g[2], g[1], g[0]};
   std::vector<Volume> net;
-  for (int i = 0; i < 2; ++i) net.push_back(resize(aligned[i], size_ijk, Interp::linear, true));
+  nlohmann::json pipeline_report = pipe ? pipe->report() : nlohmann::json(nullptr);
+  for (int i = 0; i < 2; ++i) {
+    if (!pipe || !pipe->inputs[i].plan) {
+      net.push_back(resize(aligned[i], size_ijk, Interp::linear, true));
+      continue;
+    }
+    preprocess::PlanResult pr = preprocess::run_plan(*pipe->inputs[i].plan, aligned[i]);
+    if (pr.volume.size_ijk() != size_ijk)
+      fail(Status::shape_mismatch, "pipeline '" + pipe->path + "': the " + seq[i] + " preprocessing ends on a " +
+                                       std::to_string(pr.volume.size_ijk()[0]) + "x" + std::to_string(pr.volume.size_ijk()[1]) +
+                                       "x" + std::to_string(pr.volume.size_ijk()[2]) + " grid, the classifier takes " +
+                                       std::to_string(g[2]) + "x" + std::to_string(g[1]) + "x" + std::to_string(g[0]) + " (i x j x k)");
+    for (const auto& t : pr.timings) pipeline_report["inputs"][i]["step_ms"].push_back({{"op", t.op}, {"ms", t.ms}});
+    net.push_back(std::move(pr.volume));
+  }
   timings["preprocess"] = seconds_since(t0);
   stage("preprocess", 1, 1);
 
@@ -149,7 +202,8 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   t0 = Clock::now();
   std::vector<Tensor> cls_in;
   for (int i = 0; i < 2; ++i) {
-    Tensor x = (opt.classify_denoised ? denoised[i] : net[i].data).clone();
+    const bool use_denoised = pipe ? pipe->classify_denoised : opt.classify_denoised;
+    Tensor x = (use_denoised ? denoised[i] : net[i].data).clone();
     normalise_input(cls, i, x);
     cls_in.push_back(batch_of_one(x));
   }
@@ -166,12 +220,17 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   Staging out(out_dir);
 
   // 5. Grad-CAM: one map per sequence on the network grid, written on each scan's own grid.
-  if (opt.gradcam) {
+  const bool png = opt.png && declares("png");
+  if (opt.gradcam && declares("gradcam")) {
     t0 = Clock::now();
     stage("gradcam", 0, 1);
     explain::CamOptions co;
     const auto& md = cls.metadata;
-    if (md.contains("gradcam_layers_per_sequence") && md["gradcam_layers_per_sequence"].is_object()) {
+    if (pipe && !pipe->gradcam_layers.empty()) {
+      for (int i = 0; i < 2; ++i)
+        if (pipe->gradcam_layers.count(seq[i])) co.layers.push_back(pipe->gradcam_layers.at(seq[i]));
+      co.all_applications = co.layers.size() != 2;
+    } else if (md.contains("gradcam_layers_per_sequence") && md["gradcam_layers_per_sequence"].is_object()) {
       for (int i = 0; i < 2; ++i)
         if (md["gradcam_layers_per_sequence"].contains(seq[i])) co.layers.push_back(md["gradcam_layers_per_sequence"][seq[i]]);
       co.all_applications = co.layers.size() != 2;
@@ -187,7 +246,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
       write_nifti(out.path(base + ".nii.gz"), back);
       nlohmann::json entry = {{"sequence", seq[i]}, {"layer", map.layer}, {"raw_max", map.raw_max.at(0)},
                               {"nifti", base + ".nii.gz"}, {"target_class", cam.target_class.at(0)}};
-      if (opt.png) {
+      if (png) {
         explain::ScanMontageOptions mo;
         const int target = cam.target_class.at(0);
         mo.title = seq[i] + "  Grad-CAM for '" + label_of(classes, target) + "'   predicted '" + label_of(classes, predicted) +
@@ -211,7 +270,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
   }
 
   // 6. Denoised volumes, back on each scan's grid.
-  if (models_.denoiser && opt.denoise) {
+  if (models_.denoiser && opt.denoise && declares("denoised")) {
     t0 = Clock::now();
     for (int i = 0; i < 2; ++i) {
       Volume back = resample_to_reference(resample_to_reference(volume_like(net[i], denoised[i]), aligned[i], Interp::linear),
@@ -221,29 +280,54 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
     timings["write_denoised"] = seconds_since(t0);
   }
 
-  // 7. Lesion segmentation, slice by slice along D, on the STIR-like (second) sequence.
+  // 7. Lesion segmentation on the STIR-like (second) sequence, or the pipeline's segment input:
+  // slice by slice along D (2-D network), or by sliding window (3-D network).
   if (models_.segmenter) {
     t0 = Clock::now();
     const Model& seg = *models_.segmenter;
+    const int si = pipe ? pipe->input_index(pipe->segment->input) : 1;
+    const bool windows = pipe && pipe->segment->mode == "sliding_window";
+    const PostprocessStage post = pipe ? pipe->postprocess : PostprocessStage{};
     const auto sg = model_grid(seg);
-    if (sg[1] != g[1] || sg[2] != g[2]) fail(Status::shape_mismatch, "the segmenter's slice size differs from the classifier's grid");
-    Tensor x = net[1].data.clone();
+    if (!windows && (sg[1] != g[1] || sg[2] != g[2])) fail(Status::shape_mismatch, "the segmenter's slice size differs from the classifier's grid");
+    Tensor x = net[si].data.clone();
     normalise_input(seg, 0, x);
     x = x.reshape({1, g[0], g[1], g[2]});
-    SliceOptions so;
-    so.batch_size = seg.graph->inputs[0].shape[0] == -1 ? 8 : 1;
-    so.progress = [&](int64_t d, int64_t t) { return opt.progress && opt.progress("segment", d, t); };
-    Tensor logits_seg = slice_inference_2d(x, [&](const Tensor& b) { return segmenter_->run({b})[0]; }, so);
+    auto seg_progress = [&](int64_t d, int64_t t) { return opt.progress && opt.progress("segment", d, t); };
+    auto seg_net = [&](const Tensor& b) { return segmenter_->run({b})[0]; };
+    Tensor logits_seg;
+    if (windows) {
+      SlidingWindowOptions wo;
+      wo.window = sg;
+      wo.overlap = pipe->segment->overlap;
+      wo.gaussian = pipe->segment->gaussian;
+      wo.mirror = pipe->segment->mirror;
+      wo.batch_size = seg.graph->inputs[0].shape[0] == -1 ? pipe->segment->batch_size : 1;
+      wo.progress = seg_progress;
+      logits_seg = sliding_window_inference(x, seg_net, wo);
+    } else {
+      SliceOptions so;
+      so.batch_size = seg.graph->inputs[0].shape[0] == -1 ? (pipe ? pipe->segment->batch_size : 8) : 1;
+      so.mirror = pipe && pipe->segment->mirror;
+      so.progress = seg_progress;
+      logits_seg = slice_inference_2d(x, seg_net, so);
+    }
     Tensor labels = argmax(logits_seg);  // [K, D, H, W] -> [D, H, W]
     std::vector<std::string> seg_classes = class_names(seg);
-    const int lesion = index_of(seg_classes, "lesion", static_cast<int>(logits_seg.dim(0)) - 1);
+    const int lesion = index_of(seg_classes, lower(post.lesion_class), static_cast<int>(logits_seg.dim(0)) - 1);
     const int body = index_of(seg_classes, "body", 1);
     Tensor mask = Tensor::zeros(labels.shape());
-    for (int64_t v = 0; v < labels.numel(); ++v) mask.f32()[v] = labels.f32()[v] == lesion ? 1.f : 0.f;
-    Volume mask_back = resample_to_reference(resample_to_reference(volume_like(net[1], mask), aligned[1], Interp::nearest),
-                                             original[1], Interp::nearest);
-    write_nifti(out.path("lesion_mask.nii.gz"), mask_back);
-    Components comps = connected_components(mask_back.data, 26);
+    if (post.labels == "threshold") {  // the lesion class's softmax probability above the threshold
+      Tensor prob = softmax(logits_seg);
+      const float* pl = prob.f32() + lesion * labels.numel();
+      for (int64_t v = 0; v < labels.numel(); ++v) mask.f32()[v] = pl[v] > post.threshold ? 1.f : 0.f;
+    } else {
+      for (int64_t v = 0; v < labels.numel(); ++v) mask.f32()[v] = labels.f32()[v] == lesion ? 1.f : 0.f;
+    }
+    Volume mask_back = resample_to_reference(resample_to_reference(volume_like(net[si], mask), aligned[si], Interp::nearest),
+                                             original[si], Interp::nearest);
+    if (declares("lesion_mask")) write_nifti(out.path("lesion_mask.nii.gz"), mask_back);
+    Components comps = connected_components(mask_back.data, post.connectivity);
     const double lesion_ml = lesion_volume_ml(mask_back.data, spacing(mask_back));
     HipScoreOptions ho;
     ho.head_label = static_cast<float>(body);
@@ -251,20 +335,21 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
     std::vector<int64_t> slices;
     if (g[0] >= 15) slices = hip_scoring_slices(g[0], g[0] / 2);
     else for (int64_t s = 0; s < g[0]; ++s) slices.push_back(s);
-    HipScore score = hip_unet_score(labels, slices, &net[1].data, ho);
-    report["segmentation"] = {{"sequence", seq[1]}, {"classes", seg_classes}, {"mask", "lesion_mask.nii.gz"},
+    HipScore score = post.lesion_score ? hip_unet_score(labels, slices, &net[si].data, ho) : HipScore{};
+    report["segmentation"] = {{"sequence", seq[si]}, {"classes", seg_classes},
+                              {"mask", declares("lesion_mask") ? nlohmann::json("lesion_mask.nii.gz") : nlohmann::json(nullptr)},
                               {"lesion_volume_ml", lesion_ml},
                               {"lesion_components", comps.count},
                               {"lesion_score", score.score}, {"lesion_score_weighted", score.weighted_score},
                               {"score_slices", slices}};
-    if (opt.png) {
+    if (png && declares("lesion_mask")) {
       explain::ScanMontageOptions mo;
       mo.kind = explain::ScanMontageOptions::Kind::mask;
       char line[160];
-      std::snprintf(line, sizeof line, "%s  lesions (red): %lld component(s), %.2f mL, score %.3f", seq[1].c_str(),
+      std::snprintf(line, sizeof line, "%s  lesions (red): %lld component(s), %.2f mL, score %.3f", seq[si].c_str(),
                     static_cast<long long>(comps.count), lesion_ml, score.score);
       mo.title = line;
-      report["segmentation"]["png_slices"] = explain::write_scan_montage_png(out.path("lesion_mask.png"), original[1], mask_back, mo);
+      report["segmentation"]["png_slices"] = explain::write_scan_montage_png(out.path("lesion_mask.png"), original[si], mask_back, mo);
       report["segmentation"]["png"] = "lesion_mask.png";
     }
     if (opt.dicom_out) {
@@ -272,7 +357,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
       so.label_names = {"lesion"};
       so.series_description = "voxinfer lesion segmentation";
       so.software_version = vx_version();
-      write_dicom_seg(out.path("lesion_seg.dcm"), mask_back, original[1], sources[1], so);
+      write_dicom_seg(out.path("lesion_seg.dcm"), mask_back, original[si], sources[si], so);
       report["segmentation"]["dicom_seg"] = "lesion_seg.dcm";
     }
     timings["segment"] = seconds_since(t0);
@@ -293,6 +378,7 @@ nlohmann::json Exam::run(const std::vector<std::string>& inputs, const std::stri
                       {"segmenter", model_entry(models_.segmenter)}};
   report["network_grid_dhw"] = g;
   if (!opt.input_match.is_null()) report["input_match"] = opt.input_match;
+  if (pipe) report["pipeline"] = pipeline_report;
   timings["total"] = seconds_since(t_all);
   report["timings_s"] = timings;
   std::vector<std::string> files = out.names();

@@ -3,6 +3,9 @@
 // voxel grid, resize to the networks' grid, denoise each sequence, classify with the
 // dual-encoder network, explain with one Grad-CAM map per sequence, segment lesions
 // slice-wise, and write results that line up voxel for voxel with the scans passed in.
+// With a pipeline file (pipeline_file.h) the sequences, each one's preprocessing plan (e.g. the
+// published clip at p99 + N4), the Grad-CAM layers, the segmentation mode and post-processing
+// and the outputs are the file's; report.json then records the file, its hash and the chain run.
 //
 // Outputs in `out_dir` (each written atomically; on any error or cancellation nothing new
 // is left there): <seq>_denoised.nii.gz, <seq>_gradcam.nii.gz and <seq>_gradcam.png per
@@ -25,6 +28,8 @@
 #include "exec/executor.h"
 #include "io/volume_io.h"
 #include "model/model.h"
+#include "pipeline/input_match.h"
+#include "pipeline/pipeline_file.h"
 
 namespace vx::pipeline {
 
@@ -33,8 +38,15 @@ struct ExamModels {
   std::shared_ptr<const Model> classifier;  // two inputs [1,1,D,H,W] -> class logits; required
   std::shared_ptr<const Model> segmenter;   // 2-D [1,1,H,W] -> class logits per pixel; optional
 
+  // With one, the pipeline file these models come from (pipeline_file.h): its inputs, their
+  // preprocessing plans, its stages and outputs replace the built-in chain.
+  std::shared_ptr<const PipelineFile> pipeline;
+
+  // The single *.pipeline.json in `dir` when there is one (load_pipeline), else
   // demo_denoiser.vxm, demo_classifier.vxm and demo_segmenter.vxm from `dir`.
   static ExamModels load_dir(const std::string& dir);
+  // Validates the whole pipeline file (models, hashes, steps, inputs), then loads its models.
+  static ExamModels load_pipeline(const std::string& pipeline_file);
 };
 
 // Where the shipped demo models are: $VOXINFER_MODELS, else <dir of the executable>/../share/
@@ -62,6 +74,9 @@ class Exam {
   // inputs: NIfTI files or DICOM folders/files, in the classifier's sequence order.
   nlohmann::json run(const std::vector<std::string>& inputs, const std::string& out_dir, const ExamOptions& options);
   const Model& classifier() const { return *models_.classifier; }
+  const PipelineFile* pipeline() const { return models_.pipeline.get(); }
+  // How --study chooses each input's series: the pipeline's declared rules, else the classifier's.
+  std::vector<InputRule> input_rules() const;
 
  private:
   ExamModels models_;

@@ -24,7 +24,11 @@ def test_exam_from_the_build_tree_finds_the_shipped_models(tmp_path):
                         os.path.join(SCANS, "t2.nii.gz"), "--out", str(out), "--no-png"],
                        cwd=tmp_path, env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    models = json.loads((out / "report.json").read_text())["models"]
+    report = json.loads((out / "report.json").read_text())
+    models = report["models"]
+    # The shipped pipeline file is laid out with the models, and is what ran.
+    assert report["pipeline"]["sha256"] == sha256(os.path.join(SRC, "weights", "demo.pipeline.json"))
+    assert report["pipeline"]["path"].endswith(os.path.join("share", "voxinfer", "models", "demo.pipeline.json"))
     for role in ("classifier", "denoiser", "segmenter"):
         assert models[role]["sha256"] == sha256(os.path.join(SRC, "weights", f"demo_{role}.vxm")), role
 

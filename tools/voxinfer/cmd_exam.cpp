@@ -31,8 +31,11 @@ const CommandSpec kExamSpec{
      {"study", "DIR", "a DICOM folder holding the examination: its series are matched to the inputs\n"
                       "                        by the model's rules instead of --input"},
      {"out", "DIR", "the output folder, created if needed (required)"},
-     {"models", "DIR", "folder of demo_classifier.vxm (+ demo_denoiser.vxm, demo_segmenter.vxm);\n"
+     {"models", "DIR", "folder of the models: its *.pipeline.json when it has one, else demo_classifier.vxm\n"
+                       "                        (+ demo_denoiser.vxm, demo_segmenter.vxm);\n"
                        "                        default: $VOXINFER_MODELS, then the installed or source models"},
+     {"pipeline", "FILE", "the pipeline file to run (weights/FORMAT.md: models by SHA-256, inputs, their\n"
+                          "                        preprocessing, stages, outputs); checked fully before anything runs"},
      {"threads", "N", "OpenMP threads (default 0 = all cores)"},
      {"no-gradcam", nullptr, "no Grad-CAM maps (default: one per sequence)"},
      {"no-png", nullptr, "no PNG montages (default: written)"},
@@ -52,11 +55,13 @@ int cmd_exam(int argc, char** argv) {
                                    "or a DICOM study folder with --study DIR");
   const std::string out = args.need("out");
   set_threads(args);
-  const std::string dir = args.has("models") ? args.get("models") : pipeline::default_model_dir(argv[0]);
-  pipeline::Exam exam(pipeline::ExamModels::load_dir(dir));
+  if (args.has("pipeline") && args.has("models")) fail(Status::invalid_argument, "give either --pipeline FILE or --models DIR, not both");
+  pipeline::Exam exam(args.has("pipeline") ? pipeline::ExamModels::load_pipeline(args.get("pipeline"))
+                                           : pipeline::ExamModels::load_dir(args.has("models") ? args.get("models")
+                                                                                               : pipeline::default_model_dir(argv[0])));
   nlohmann::json input_match;
   if (args.has("study")) {
-    const auto match = pipeline::match_study(args.get("study"), pipeline::input_rules(exam.classifier()));
+    const auto match = pipeline::match_study(args.get("study"), exam.input_rules());
     inputs = match.paths;
     input_match = match.report;
   }
@@ -80,6 +85,9 @@ int cmd_exam(int argc, char** argv) {
   }
   const auto& c = r["classification"];
   std::printf("examination   %s + %s\n", inputs[0].c_str(), inputs[1].c_str());
+  if (r.contains("pipeline"))
+    std::printf("pipeline      %s (sha256 %.12s...)\n", r["pipeline"]["path"].get<std::string>().c_str(),
+                r["pipeline"]["sha256"].get<std::string>().c_str());
   if (!input_match.is_null())
     for (const auto& m : input_match["inputs"])
       std::printf("  %-5s = series #%s '%s' (%s)\n", m["sequence"].get<std::string>().c_str(),

@@ -520,7 +520,8 @@ class Exam:
     """The published two-sequence examination pipeline (see vx_exam_* in voxinfer.h).
 
     Exam(models_dir, threads=None): loads demo_classifier.vxm (+ demo_denoiser.vxm and
-    demo_segmenter.vxm when present) from models_dir. exam.run([t1, stir], out_dir) reads the
+    demo_segmenter.vxm when present) from models_dir, or runs the pipeline file models_dir
+    names, or the one *.pipeline.json in it (weights/FORMAT.md). exam.run([t1, stir], out_dir) reads the
     scans (NIfTI files or DICOM folders), writes the results into out_dir atomically and
     returns the report as a dict. One run at a time per Exam; use one Exam per thread/worker.
     """
