@@ -79,9 +79,9 @@ def test_same_chain_same_result(tmp_path):
         entry["preprocessing"] = [s for s in entry["preprocessing"] if s["op"] == "resize"]
     with_pipeline = model_folder(tmp_path, "with", plain)
     without = model_folder(tmp_path, "without")
-    p1, _ = exam("--models", str(with_pipeline), "--out", str(tmp_path / "a"))
+    p1, _ = exam("--models", str(with_pipeline), "--out", str(tmp_path / "a"), "--no-png")
     assert p1.returncode == 0, p1.stderr
-    p2, _ = exam("--models", str(without), "--out", str(tmp_path / "b"))
+    p2, _ = exam("--models", str(without), "--out", str(tmp_path / "b"), "--no-png")
     assert p2.returncode == 0, p2.stderr
     ra = json.loads((tmp_path / "a" / "report.json").read_text())
     rb = json.loads((tmp_path / "b" / "report.json").read_text())
