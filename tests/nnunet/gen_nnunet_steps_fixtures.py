@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""Reference for lib/nnunet's network-free steps (issue 19), from tests/nnunet/nnunet_reference.py
+(written from nnU-Net v2's code) on the real TotalSegmentator abdomen MR: the reader's array,
+crop_to_nonzero, every normalisation scheme, tile steps, Gaussian maps, and the float16 (and
+float32) sliding-window aggregation of tile logits from small fixed-weight convolutions (3-D and
+2-D patches, two folds). Arrays are float32 raw little-endian; manifest.json lists them."""
+import json
+import os
+import pathlib
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import nnunet_reference as ref  # noqa: E402
+
+torch.set_num_threads(1)
+torch.manual_seed(19)
+out = pathlib.Path(sys.argv[1])
+out.mkdir(parents=True, exist_ok=True)
+data_dir = pathlib.Path(os.environ.get("VX_TEST_DATA_DIR", pathlib.Path(__file__).resolve().parents[1] / "data"))
+img_path = data_dir / "mri/abdomen-lumbar-totalseg/example_mr_sm.nii.gz"
+man = {"image": str(img_path), "arrays": {}, "steps": [], "gaussians": [], "aggregations": []}
+
+
+def put(name, arr):
+    arr = np.ascontiguousarray(np.asarray(arr, dtype=np.float32)).astype("<f4")
+    arr.tofile(out / f"{name}.f32")
+    man["arrays"][name] = {"shape": list(arr.shape), "file": str(out / f"{name}.f32")}
+
+
+data, spacing = ref.read_images_nibabel([str(img_path)])
+put("input", data)
+man["spacing"] = spacing
+cropped, seg, box = ref.crop_to_nonzero(data)
+put("cropped", cropped)
+put("seg", seg)
+man["box"] = box
+
+flat = data[0][data[0] != 0]
+ct_props = {"percentile_00_5": float(np.percentile(flat, 0.5)), "percentile_99_5": float(np.percentile(flat, 99.5)),
+            "mean": float(flat.mean()), "std": float(flat.std())}
+man["ct_props"] = ct_props
+for name, scheme, use_mask in [("zscore_mask", "ZScoreNormalization", True), ("zscore", "ZScoreNormalization", False),
+                               ("ct", "CTNormalization", False), ("rescale", "RescaleTo01Normalization", False),
+                               ("none", "NoNormalization", False)]:
+    put("norm_" + name, ref.normalize_channel(cropped[0], scheme, use_mask, ct_props, seg[0]))
+
+for size, tile, step in [((110,), (64,), 0.5), ((99, 64, 200), (64, 64, 32), 0.5), ((37, 41), (16, 16), 0.25),
+                         ((100, 30), (30, 30), 1.0), ((77, 120, 95), (20, 48, 40), 0.5), ((65,), (64,), 0.33)]:
+    man["steps"].append({"size": list(size), "tile": list(tile), "step": step,
+                         "steps": ref.compute_steps(size, tile, step)})
+
+for patch in [(8, 48, 40), (16, 32, 32), (56, 40), (20, 24, 28), (7, 9, 11)]:
+    name = "gauss_" + "x".join(map(str, patch))
+    put(name, ref.compute_gaussian(patch).float().numpy())
+    man["gaussians"].append({"patch": list(patch), "array": name})
+
+
+def conv_net(dim, heads):
+    conv = (torch.nn.Conv3d if dim == 3 else torch.nn.Conv2d)(1, heads, 3, padding=1)
+    with torch.no_grad():
+        conv.weight.normal_(0, 0.5)
+        conv.bias.normal_(0, 1)
+    return conv
+
+
+# Preprocessed-like input: the z-score (mask) crop.
+pre = ref.normalize(cropped, seg, [{"normalization": "ZScoreNormalization", "use_mask_for_norm": True,
+                                    "intensity_properties": {}}])
+pre = np.ascontiguousarray(pre[:, :12, 20:80, 20:100])  # small enough for CI
+put("pre", pre)
+for tag, patch, dim in [("3d", [16, 32, 40], 3), ("2d", [40, 48], 2)]:
+    heads = 3
+    nets = [conv_net(dim, heads), conv_net(dim, heads)]
+    meta = {"patch_size": patch, "num_segmentation_heads": heads}
+    for kind, acc in [("fp16", torch.half), ("fp32", torch.float32)]:
+        folds = []
+        total = None
+        for f, net in enumerate(nets):
+            rec = {}
+            lg = ref.sliding_window_logits(net.eval(), pre, meta, heads, [], 0.5, rec, acc)
+            tiles = torch.stack(rec["tiles"]).float().numpy()
+            starts = [[s.start if isinstance(s, slice) else s for s in sl[1:]] for sl in rec["slicers"]]
+            if kind == "fp16":  # the same tiles for both kinds
+                put(f"tiles_{tag}_f{f}", tiles)
+            put(f"logits_{tag}_{kind}_f{f}", lg.float().numpy())
+            folds.append({"tiles": f"tiles_{tag}_f{f}", "logits": f"logits_{tag}_{kind}_f{f}", "starts": starts})
+            total = lg if total is None else total + lg
+            man["padded_" + tag] = list(rec["padded_shape"][1:])
+        total /= len(nets)
+        check = ref.predict_logits(nets, pre, {**meta, "allowed_mirroring_axes": []}, None, 0.5, None, acc)
+        assert torch.equal(check, total), "fold average reconstructed differently from predict_logits"
+        put(f"avg_{tag}_{kind}", total.float().numpy())
+        man["aggregations"].append({"tag": tag, "kind": kind, "patch": patch, "heads": heads, "folds": folds,
+                                    "average": f"avg_{tag}_{kind}", "padded": man["padded_" + tag]})
+
+(out / "manifest.json").write_text(json.dumps(man, indent=1))
+print("wrote", out)
