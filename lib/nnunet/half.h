@@ -2,6 +2,7 @@
 // accumulates its sliding-window logits in torch.half, and reproducing its labels means rounding
 // to float16 exactly where torch does (lib/nnunet/fp16_aggregator.h).
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -52,5 +53,23 @@ inline uint16_t float_to_half_bits(float f) {
 
 // The float16 value nearest to f (ties to even), as a float.
 inline float round_to_half(float f) { return half_bits_to_float(float_to_half_bits(f)); }
+
+}  // namespace vx::nnunet
+
+namespace vx::nnunet {
+
+// The float16 nearest to a double (ties to even), rounded once as NumPy's astype(float16) does:
+// round to float with round-to-odd (keeps the information a second rounding needs), then to half.
+inline float round_double_to_half(double d) {
+  float f = float(d);
+  if (double(f) != d && f == f) {
+    if (std::fabs(double(f)) > std::fabs(d)) f = std::nextafter(f, 0.0f);  // truncate toward zero
+    uint32_t b;
+    std::memcpy(&b, &f, 4);
+    b |= 1u;  // inexact: make it odd
+    std::memcpy(&f, &b, 4);
+  }
+  return round_to_half(f);
+}
 
 }  // namespace vx::nnunet

@@ -96,5 +96,29 @@ for tag, patch, dim in [("3d", [16, 32, 40], 3), ("2d", [40, 48], 2)]:
         man["aggregations"].append({"tag": tag, "kind": kind, "patch": patch, "heads": heads, "folds": folds,
                                     "average": f"avg_{tag}_{kind}", "padded": man["padded_" + tag]})
 
+# Resampling: skimage-style zoom (order 3, 3-D), the separate-z rule on one channel (order 3
+# in-plane, order 0 along axis 0), and the export's order 1 on float16 logits (float16 out).
+man["resamples"] = []
+vol = np.ascontiguousarray(ref.normalize_channel(cropped[0], "ZScoreNormalization", True, {}, seg[0])[:, 10:50, 20:70])
+put("rs_in", vol)
+put64 = lambda name, arr: put(name, arr) if arr.dtype != np.float64 else (
+    np.ascontiguousarray(arr, "<f8").tofile(out / f"{name}.f64"),
+    man["arrays"].__setitem__(name, {"shape": list(arr.shape), "file": str(out / f"{name}.f64"), "f64": True}))
+put64("rs_zoom3", ref.resize_like_skimage(vol, (13, 57, 31), 3))
+put64("rs_zoom3_2d", ref.resize_like_skimage(vol[5], (57, 31), 3))
+put("rs_sepz", ref.resample_data_or_seg(vol[None], (9, 60, 75), 0, 3, True, 0)[0])
+put("rs_sepz_same_z", ref.resample_data_or_seg(vol[None], (20, 31, 77), 0, 3, True, 0)[0])
+put("rs_up_z", ref.resample_data_or_seg(vol[None], (47, 40, 50), 0, 3, True, 0)[0])
+lg16 = np.fromfile(out / "avg_3d_fp16.f32", "<f4").reshape(man["arrays"]["avg_3d_fp16"]["shape"]).astype(np.float16)
+put("rs_logits_in", lg16.astype(np.float32))
+put("rs_logits_back", ref.resample_data_or_seg(lg16, (20, 45, 97), None, 1, False, 0).astype(np.float32))
+man["sep_z_cases"] = [{"force": f, "cur": c, "new": n, "axis": (lambda r: r[1] if r[0] else None)(
+    ref.determine_do_sep_z_and_axis(f, c, n))} for f, c, n in [
+    (None, [3, 3, 3], [6.5, 2, 2]), (None, [6.5, 1, 1], [3, 3, 3]), (None, [3, 3, 3], [2, 2, 2]), (True, [5, 5, 1], [1, 1, 1]),
+    (None, [5, 5, 1], [1, 1, 1]), (False, [6.5, 1, 1], [1, 1, 1]), (None, [1, 1, 4], [1, 1, 1])]]
+man["new_shapes"] = [{"shape": s, "cur": c, "new": n, "out": [int(x) for x in ref.compute_new_shape(s, c, n)]}
+                     for s, c, n in [([20, 91, 116], [3, 3, 3], [6.5, 2, 2]), ([9, 10, 11], [1.5, 1.5, 1.5], [1, 1, 1]),
+                                     ([7, 13, 5], [0.7, 0.9, 2.5], [1.1, 0.3, 1.0])]]
+
 (out / "manifest.json").write_text(json.dumps(man, indent=1))
 print("wrote", out)
