@@ -120,5 +120,26 @@ man["new_shapes"] = [{"shape": s, "cur": c, "new": n, "out": [int(x) for x in re
                      for s, c, n in [([20, 91, 116], [3, 3, 3], [6.5, 2, 2]), ([9, 10, 11], [1.5, 1.5, 1.5], [1, 1, 1]),
                                      ([7, 13, 5], [0.7, 0.9, 2.5], [1.1, 0.3, 1.0])]]
 
+# DefaultPreprocessor end to end on the reader's array: separate z (target 6.5 x 2 x 2, z-score with
+# mask), a transposed 3-D order-3 zoom with CT normalisation, and a 2d configuration.
+def meta_for(tf, spacing, patch, scheme, use_mask):
+    return {"transpose_forward": tf, "transpose_backward": [tf.index(i) for i in range(3)], "spacing": spacing,
+            "patch_size": patch, "num_segmentation_heads": 3, "labels": {"background": 0, "a": 1, "b": 2},
+            "channels": [{"index": 0, "name": "MR", "normalization": scheme, "use_mask_for_norm": use_mask,
+                          "intensity_properties": ct_props}],
+            "resampling": {k: {"fn": "resample_data_or_seg_to_shape",
+                               "kwargs": {"is_seg": False, "order": 3 if k == "data" else 1, "order_z": 0,
+                                          "force_separate_z": None}} for k in ("data", "probabilities")}}
+
+
+man["preprocess"] = []
+for name, meta in [("sepz", meta_for([0, 1, 2], [6.5, 2.0, 2.0], [16, 32, 40], "ZScoreNormalization", True)),
+                   ("ct_t", meta_for([2, 1, 0], [4.0, 4.5, 3.3], [16, 32, 40], "CTNormalization", False)),
+                   ("2d", meta_for([0, 1, 2], [2.5, 2.5], [40, 48], "ZScoreNormalization", False))]:
+    pre_case, props = ref.preprocess(data, spacing, meta)
+    put("pp_" + name, pre_case)
+    man["preprocess"].append({"name": name, "meta": meta, "array": "pp_" + name,
+                              "box": props["bbox_used_for_cropping"]})
+
 (out / "manifest.json").write_text(json.dumps(man, indent=1))
 print("wrote", out)
