@@ -141,5 +141,16 @@ for name, meta in [("sepz", meta_for([0, 1, 2], [6.5, 2.0, 2.0], [16, 32, 40], "
     man["preprocess"].append({"name": name, "meta": meta, "array": "pp_" + name,
                               "box": props["bbox_used_for_cropping"]})
 
+# Export: the float16 fold average (network resolution 12 x 60 x 80 at 6.5 x 2 x 2 mm) back to a
+# 26 x 40 x 53 crop at 3 mm (separate z: order 1 in-plane, order 0 along axis 0) in a transposed
+# 30 x 45 x 60 volume; labels and the float16 resampled logits.
+meta_e = meta_for([0, 2, 1], [6.5, 2.0, 2.0], [16, 32, 40], "ZScoreNormalization", True)
+props_e = {"spacing": [3.0, 3.0, 3.0], "shape_before_cropping": (30, 45, 60),
+           "bbox_used_for_cropping": [[2, 28], [3, 43], [5, 58]], "shape_after_cropping_and_before_resampling": (26, 40, 53)}
+seg_e, back_e = ref.export(torch.from_numpy(lg16), props_e, meta_e)
+put("ex_labels", seg_e)
+put("ex_back", back_e.astype(np.float32))
+man["export"] = {"meta": meta_e, "props": {k: list(v) for k, v in props_e.items()}, "logits": "rs_logits_in"}
+
 (out / "manifest.json").write_text(json.dumps(man, indent=1))
 print("wrote", out)
