@@ -1,0 +1,75 @@
+#include "nnunet/logit_accumulator.h"
+
+#include <string>
+
+#include "core/error.h"
+#include "nnunet/half.h"
+
+namespace vx::nnunet {
+
+LogitAccumulator::LogitAccumulator(int64_t heads, const std::array<int64_t, 3>& padded, std::vector<int64_t> patch,
+                                   std::vector<float> gaussian, Kind kind)
+    : heads_(heads), padded_(padded), patch_(std::move(patch)), gaussian_(std::move(gaussian)), kind_(kind) {
+  if (patch_.size() == 2) patch_.insert(patch_.begin(), 1);
+  if (patch_.size() != 3) throw Error(Status::invalid_argument, "nnU-Net accumulator: patch must have 2 or 3 axes");
+  const int64_t tile = patch_[0] * patch_[1] * patch_[2];
+  if (int64_t(gaussian_.size()) != tile) throw Error(Status::invalid_argument, "nnU-Net accumulator: Gaussian size differs from the patch");
+  const int64_t vox = padded_[0] * padded_[1] * padded_[2];
+  logits_.assign(size_t(heads_ * vox), 0.0f);
+  weights_.assign(size_t(vox), 0.0f);
+}
+
+int64_t LogitAccumulator::bytes_needed(int64_t heads, const std::array<int64_t, 3>& padded) {
+  return (heads + 1) * padded[0] * padded[1] * padded[2] * int64_t(sizeof(float));
+}
+
+float LogitAccumulator::round(float v) const { return kind_ == Kind::fp16 ? round_to_half(v) : v; }
+
+void LogitAccumulator::add_tile(const Tile& t, const float* pred) {
+  for (int a = 0; a < 3; ++a)
+    if (t.start[a] < 0 || t.start[a] + patch_[a] > padded_[a])
+      throw Error(Status::invalid_argument, "nnU-Net accumulator: tile outside the volume on axis " + std::to_string(a));
+  const int64_t vox = padded_[0] * padded_[1] * padded_[2], tile = patch_[0] * patch_[1] * patch_[2];
+  for (int64_t i = 0; i < patch_[0]; ++i)
+    for (int64_t j = 0; j < patch_[1]; ++j) {
+      const int64_t row = ((t.start[0] + i) * padded_[1] + t.start[1] + j) * padded_[2] + t.start[2];
+      const int64_t trow = (i * patch_[1] + j) * patch_[2];
+      for (int64_t c = 0; c < heads_; ++c) {
+        float* acc = logits_.data() + c * vox + row;
+        const float* p = pred + c * tile + trow;
+        for (int64_t k = 0; k < patch_[2]; ++k) acc[k] = round(acc[k] + p[k] * gaussian_[size_t(trow + k)]);
+      }
+      float* w = weights_.data() + row;
+      for (int64_t k = 0; k < patch_[2]; ++k) w[k] = round(w[k] + gaussian_[size_t(trow + k)]);
+    }
+}
+
+std::vector<float> LogitAccumulator::finish(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) const {
+  const int64_t vox = padded_[0] * padded_[1] * padded_[2], n = size[0] * size[1] * size[2];
+  std::vector<float> out(size_t(heads_ * n));
+  for (int64_t c = 0; c < heads_; ++c)
+    for (int64_t i = 0; i < size[0]; ++i)
+      for (int64_t j = 0; j < size[1]; ++j)
+        for (int64_t k = 0; k < size[2]; ++k) {
+          const int64_t src = ((below[0] + i) * padded_[1] + below[1] + j) * padded_[2] + below[2] + k;
+          out[size_t(c * n + (i * size[1] + j) * size[2] + k)] = round(logits_[size_t(c * vox + src)] / weights_[size_t(src)]);
+        }
+  return out;
+}
+
+void add_fold(std::vector<float>& sum, const std::vector<float>& fold, LogitAccumulator::Kind kind) {
+  if (sum.empty()) {
+    sum = fold;
+    return;
+  }
+  if (sum.size() != fold.size()) throw Error(Status::invalid_argument, "nnU-Net folds: logits of different sizes");
+  for (size_t i = 0; i < sum.size(); ++i)
+    sum[i] = kind == LogitAccumulator::Kind::fp16 ? round_to_half(sum[i] + fold[i]) : sum[i] + fold[i];
+}
+
+void divide_folds(std::vector<float>& sum, int64_t n_folds, LogitAccumulator::Kind kind) {
+  if (n_folds <= 1) return;
+  for (float& v : sum) v = kind == LogitAccumulator::Kind::fp16 ? round_to_half(v / float(n_folds)) : v / float(n_folds);
+}
+
+}  // namespace vx::nnunet
