@@ -2,7 +2,6 @@
 the convolution weights are already packed for oneDNN then, so the model file's plain weight
 pages have been given back before the first run; VX_WARMUP=0 skips it (pages still resident).
 Results equal PyTorch's either way (1e-4 x max(1, max|ref|))."""
-import numpy as np
 import pytest
 
 import voxinfer
