@@ -12,7 +12,16 @@ per level; ConvTranspose3d k2 s2 up, skip concat, 1x1x1 head, 3 classes) at 96^3
 dual-encoder 3-D ResNet-101 (weights/models/dual_encoder.py) on one patient, T1 and STIR each
 1x1x16x192x192 through the shared encoder; the 2-D U-Net of
 weights/models/unet2d.py on 20 slices of 128x160; 2-D ResNet-50 (weights/models/resnet2d.py) on
-1 and 20 slices of 224^2. Each is converted with convert_torch (BN folded) to a temporary .vxm.
+1 and 20 slices of 224^2; the field's architectures (weights/models/field_zoo.py: an nnU-Net
+3d_fullres-style PlainConvUNet at 128^3, MONAI-style UNet and SegResNet at 96^3, DeepLabV3/FCN/
+LRASPP at 256^2, torchvision's classifiers and video networks). Each is converted with
+convert_torch (BN folded) to a temporary .vxm; a model the converter refuses gets PyTorch's
+numbers and the converter's error (op and node) in place of voxinfer's.
+
+First run: from a loaded model to its first output (voxinfer: session creation, which warms the
+session up unless VX_WARMUP=0, plus the first run; traced: tracing, freezing and the first run;
+eager: the first run). The one-line summary per model gives first run, steady-state median and
+voxinfer's speed-up over eager and traced.
 
 Every framework runs in its own subprocess (so their memory does not mix): one warm-up run
 (for the traced model: tracing, freezing and two runs), then --reps timed runs; wall time and
@@ -98,7 +107,14 @@ def _models():
         "unet2d_20x128x160": (lambda: unet2d.build(), (20, 1, 128, 160)),
         "resnet50_1x224": (lambda: resnet2d.build(), (1, 3, 224, 224)),
         "resnet50_20x224": (lambda: resnet2d.build(), (20, 3, 224, 224)),
+        **_field_models(),
     }
+
+
+def _field_models():
+    """The field's architectures (weights/models/field_zoo.py) at their benchmark sizes."""
+    from models.field_zoo import FIELD_MODELS, build_field_model
+    return {n: ((lambda n=n: build_field_model(n)), bench) for n, (_f, bench, _t) in FIELD_MODELS.items()}
 
 
 def _randomise_bn(m, seed):
@@ -175,9 +191,11 @@ def worker(a):
     import numpy as np
     with np.load(a.input) as z:
         xs = [z["x%d" % i] for i in range(len(z.files))]
+    t_start = time.perf_counter()  # first: from here (model loaded / traced) to the first output
     if a.framework == "vx":
         import voxinfer
-        m = voxinfer.Model(a.vxm, threads=a.threads)
+        m = voxinfer.Model(a.vxm, threads=a.threads)  # makes the session (and warms it up unless VX_WARMUP=0)
+        create = time.perf_counter() - t_start
         fn = lambda: m.run(*xs)  # noqa: E731
         warm = 1
     else:
@@ -186,6 +204,7 @@ def worker(a):
         mod = _models()[a.case][0]().eval()
         mod.load_state_dict(torch.load(a.module))
         xts = tuple(torch.from_numpy(x) for x in xs)
+        t_start = time.perf_counter()
         note = ""
         if a.framework == "eager":
             run = mod
@@ -194,6 +213,7 @@ def worker(a):
             base = _rss_kb("VmRSS")
             base_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             flops = _flops(mod, xts)  # is the warm-up run
+            first = time.perf_counter() - t_start
         else:
             exact_peak = _reset_peak()  # tracing runs the model: count it
             base = _rss_kb("VmRSS")
@@ -215,15 +235,19 @@ def worker(a):
         exact_peak = _reset_peak()
         base = _rss_kb("VmRSS")
         base_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(warm):
+    for i in range(warm):
         fn()
+        if i == 0:
+            first = time.perf_counter() - t_start
     out, wall, cpu, walls = _timed(fn, a.reps)
     peak = _rss_kb("VmHWM")
     inc_kb = peak - base if exact_peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_maxrss
     np.save(a.output, np.asarray(out, dtype=np.float32))
-    res = {"wall": wall, "cpu": cpu, "walls": walls, "mem_mb": inc_kb / 1024.0, "exact_peak": exact_peak}
+    res = {"first": first, "wall": wall, "cpu": cpu, "walls": walls, "mem_mb": inc_kb / 1024.0, "exact_peak": exact_peak}
     if a.framework == "jit":
         res["note"] = note
+    if a.framework == "vx":
+        res["create"] = create
     if a.framework == "eager":
         res["flops"] = flops
     print("RESULT " + json.dumps(res))
@@ -287,7 +311,7 @@ def main():
     import numpy as np
     import torch
     sys.path.insert(0, os.path.join(ROOT, "weights"))
-    from convert import convert_torch
+    from convert import ConvertError, convert_torch
 
     peak = a.peak or measured_peak(a.build)
     threads = [int(t) for t in a.threads.split(",")]
@@ -304,9 +328,21 @@ def main():
             xs = tuple(torch.randn(*s) for s in (shape if isinstance(shape, list) else [shape]))
             np.savez(os.path.join(tmp, case + "_x.npz"), **{"x%d" % i: x.numpy() for i, x in enumerate(xs)})
             torch.save(m.state_dict(), os.path.join(tmp, case + ".pt"))
-            convert_torch(m, xs, os.path.join(tmp, case + ".vxm"))
+            try:
+                convert_torch(m, xs, os.path.join(tmp, case + ".vxm"))
+                conv_error = None
+            except ConvertError as e:  # not convertible yet: PyTorch's numbers and the converter's message
+                conv_error = str(e)
             for n in threads:
-                r = {k: run_worker(k, case, tmp, n, a.reps, a.build) for k in ("eager", "jit", "vx")}
+                r = {k: run_worker(k, case, tmp, n, a.reps, a.build) for k in ("eager", "jit")}
+                if conv_error:
+                    print("%-26s %dT | first s: eager %7.3f  jit %7.3f | median s: eager %7.3f  jit %7.3f | vx: "
+                          "converter error: %s" % (case, n, r["eager"]["first"], r["jit"]["first"], r["eager"]["wall"],
+                                                   r["jit"]["wall"], conv_error), flush=True)
+                    rows.append({"model": case, "threads": n, "convert_error": conv_error, "ok": True,
+                                 **{k + "_s": r[k]["wall"] for k in r}, **{k + "_first_s": r[k]["first"] for k in r}})
+                    continue
+                r["vx"] = run_worker("vx", case, tmp, n, a.reps, a.build)
                 flops = r["eager"]["flops"]
                 ref = np.load(r["eager"]["out"])
                 got = np.load(r["vx"]["out"])
@@ -316,9 +352,16 @@ def main():
                        "ok": err <= tol, "jit_note": r["jit"].get("note", "")}
                 for k in ("eager", "jit", "vx"):
                     row[k + "_s"], row[k + "_cpu_s"], row[k + "_mem_mb"] = r[k]["wall"], r[k]["cpu"], r[k]["mem_mb"]
+                    row[k + "_first_s"] = r[k]["first"]
                     row[k + "_gflops"] = flops / 1e9 / r[k]["wall"]
                 row["vx_pct_peak"] = 100.0 * row["vx_gflops"] / (peak * n)
+                row["vx_create_s"] = r["vx"]["create"]
                 rows.append(row)
+                print("%-26s %dT | first s: eager %7.3f  jit %7.3f  vx %7.3f (session %.3f) | median s: eager %7.3f  "
+                      "jit %7.3f  vx %7.3f | vx x%.2f eager, x%.2f traced" %
+                      (case, n, row["eager_first_s"], row["jit_first_s"], row["vx_first_s"], row["vx_create_s"],
+                       row["eager_s"], row["jit_s"], row["vx_s"], row["eager_s"] / row["vx_s"],
+                       row["jit_s"] / row["vx_s"]), flush=True)
                 print("%-22s %dT %7.1f GFLOP | wall s: eager %7.3f  jit %7.3f  vx %7.3f | cpu s: eager %7.2f  "
                       "jit %7.2f  vx %7.2f | vx speed-up wall x%.2f/x%.2f cpu x%.2f/x%.2f | vx %6.1f GFLOP/s "
                       "%5.1f%% peak | mem MB: eager %6.0f jit %6.0f vx %6.0f | err %.1e %s" %
@@ -328,7 +371,7 @@ def main():
                        row["vx_pct_peak"], row["eager_mem_mb"], row["jit_mem_mb"], row["vx_mem_mb"], err,
                        "ok" if row["ok"] else "MISMATCH (tol %.1e)" % tol), flush=True)
     if rows:
-        print("jit:", rows[0]["jit_note"])
+        print("jit:", rows[0].get("jit_note", ""))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

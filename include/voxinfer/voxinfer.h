@@ -273,7 +273,12 @@ VX_NODISCARD static inline vx_status vx_session_options_init(vx_session_options*
 /* Creates a session over `model`; `options` may be NULL (defaults). The session keeps the
  * model's graph and weights alive (it does not need the model handle afterwards). The
  * option strings are read during the call only. On failure *out is set to NULL.
- * Thread-safe with respect to the model. Since 100. */
+ * Thread-safe with respect to the model. Since 100.
+ * Warm-up: a CPU session (not a deterministic one) runs the model once on zeros at its declared
+ * input shapes (a -1 batch dimension as 1) before returning, so that the first real run does not
+ * pay for kernel preparation and weight packing (10-30x a later run); creation takes about one
+ * run longer. Skipped when another input dimension is fixed only at run time, and with
+ * VX_WARMUP=0 in the environment; a warm-up that fails is left to the first run to report. */
 VX_NODISCARD VX_API vx_status vx_session_create(const vx_model* model, const vx_session_options* options,
                                                 vx_session** out);
 

@@ -10,6 +10,7 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
 
@@ -50,10 +51,19 @@ std::shared_ptr<const OnednnWeights> pack_weights(const memory::desc& user_md, c
 struct Problem {
   memory::dims src_d, dst_d, wei_d, strides, dil, pad_l, pad_r;
   memory::desc src_user, dst_user, src_any, dst_any, wei_any, wei_user, bias_md;
+  memory::desc src_any_free, dst_any_free;  // format_tag::any: for when src_any/dst_any get only ref kernels
   bool two_d = false;
   dnnl::primitive_attr attr;  // user scratchpad, post-ops
 };
 Problem make_problem(const ConvParams& p, const ConvPostOps& post, bool transpose, bool has_bias);
+
+// Whether oneDNN answered with its reference implementation (impl name "ref:..."), which
+// is an order of magnitude slower than its JIT kernels.
+template <class PrimitiveDesc>
+bool is_reference(const PrimitiveDesc& pd) {
+  const char* impl = pd.impl_info_str();
+  return impl && std::string(impl).rfind("ref", 0) == 0;
+}
 
 // What oneDNN chose for a problem: the primitive and its layouts.
 struct Chosen {

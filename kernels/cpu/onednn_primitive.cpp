@@ -61,6 +61,8 @@ Problem make_problem(const ConvParams& p, const ConvPostOps& post, bool transpos
   // oneDNN chooses (and we reorder at the edges) or runs on the plain layout directly.
   r.src_any = src_b || !blocked ? r.src_user : memory::desc(r.src_d, dt::f32, tag::any);
   r.dst_any = dst_b || !blocked ? r.dst_user : memory::desc(r.dst_d, dt::f32, tag::any);
+  r.src_any_free = memory::desc(r.src_d, dt::f32, tag::any);
+  r.dst_any_free = memory::desc(r.dst_d, dt::f32, tag::any);
   r.wei_any = memory::desc(r.wei_d, dt::f32, tag::any);
   r.wei_user = memory::desc(r.wei_d, dt::f32, wei_tag);
   r.bias_md = has_bias ? memory::desc({p.oc}, dt::f32, tag::x) : memory::desc();

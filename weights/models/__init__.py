@@ -5,7 +5,7 @@ Each module has a `build(**kwargs)` factory. Defaults are the published designs
 small variants for tests.
 """
 ARCHITECTURES = ["unet3d_denoiser", "resnet3d", "dual_encoder", "unet2d", "unetpp2d", "nnunet_networks",
-                 "attention_unet2d", "hrnet2d", "resnet2d"]
+                 "attention_unet2d", "hrnet2d", "resnet2d", "monai_unet", "segresnet"]
 
 
 def build(arch, **kwargs):
