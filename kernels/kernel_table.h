@@ -117,6 +117,12 @@ struct KernelTable {
                          int64_t out_len, const float* dy, float* dx) = nullptr;
   // Pass-through ops (identity, dropout at inference, flatten, reshape, squeeze): dx = dy.
   void (*copy_backward)(int64_t count, const float* dy, float* dx) = nullptr;
+
+  // Appended (issue 18): elementwise activations and math (params.h Activation), forward and
+  // backward (x: forward input, y: forward output, both given).
+  void (*activation)(const ActivationParams& p, int64_t count, const float* src, float* dst) = nullptr;
+  void (*activation_backward)(const ActivationParams& p, int64_t count, const float* x, const float* y,
+                              const float* dy, float* dx) = nullptr;
 };
 
 // Fused convolution through table `t`: its conv_fused entry when set, else conv, then an

@@ -44,6 +44,16 @@ struct AdaptivePoolParams {
 enum class Unary { identity, relu, leaky_relu, sigmoid, tanh };
 enum class Binary { add, sub, mul, div };
 
+// Elementwise activations and math of the field's networks (issue 18), each with up to two
+// constants a, b: elu (a = alpha), selu (a = alpha, b = gamma), hard_sigmoid and hard_swish
+// (max(0, min(1, a x + b)), times x for hard_swish), softplus, erf, gelu (exact erf form),
+// clip (a = min, b = max), exp, log, sqrt, neg, abs, pow (a = the exponent).
+enum class Activation { elu, selu, hard_sigmoid, hard_swish, softplus, erf, gelu, clip, exp, log, sqrt, neg, abs, pow };
+struct ActivationParams {
+  Activation op = Activation::neg;
+  float a = 0.f, b = 0.f;
+};
+
 // What a fused convolution applies after conv + bias, in this order:
 //   dst = act(conv(src) + bias + residual)       (residual only when has_residual)
 // act is identity, relu, leaky_relu (alpha), sigmoid or tanh.

@@ -279,6 +279,7 @@ class _Converter:
             if fn is None:
                 raise ConvertError(f"op '{node.op_type}' (node '{node.name}') is not supported by voxinfer")
             fn(node, attrs)
+        self.nodes = [n for n in self.nodes if not n.pop("dead", False)]  # fused away (_fuse_gelu)
         outputs = []
         for o in self.outputs:
             r = self.res(o)
@@ -429,6 +430,10 @@ class _Converter:
             "op_GlobalAveragePool": ("GlobalAveragePool", ()), "op_GlobalMaxPool": ("GlobalMaxPool", ()),
             "op_Add": ("Add", ()), "op_Sub": ("Sub", ()), "op_Mul": ("Mul", ()), "op_Div": ("Div", ()),
             "op_MatMul": ("MatMul", ()), "op_Flatten": ("Flatten", ("axis",)),
+            # issue 18 (activations/math without attributes; the rest below op_LeakyRelu)
+            "op_HardSwish": ("HardSwish", ()), "op_Softplus": ("Softplus", ()), "op_Erf": ("Erf", ()),
+            "op_Exp": ("Exp", ()), "op_Log": ("Log", ()), "op_Sqrt": ("Sqrt", ()), "op_Neg": ("Neg", ()),
+            "op_Abs": ("Abs", ()),
         }
         if name in table:
             op, allowed = table[name]
@@ -446,6 +451,123 @@ class _Converter:
     def op_LeakyRelu(self, node, attrs):
         self.check_attrs(node, attrs, {"alpha"})
         self.emit(node, "LeakyRelu", list(node.input), {"alpha": float(attrs.get("alpha", 0.01))})
+
+    # --- activations and elementwise math (issue 18; lib/ops/activation.cpp)
+    def op_Elu(self, node, attrs):
+        self.check_attrs(node, attrs, {"alpha"})
+        self.emit(node, "Elu", [node.input[0]], {"alpha": float(attrs.get("alpha", 1.0))})
+
+    def op_Selu(self, node, attrs):
+        self.check_attrs(node, attrs, {"alpha", "gamma"})
+        self.emit(node, "Selu", [node.input[0]], {"alpha": float(attrs.get("alpha", 1.67326319217681884765625)),
+                                                  "gamma": float(attrs.get("gamma", 1.05070102214813232421875))})
+
+    def op_HardSigmoid(self, node, attrs):
+        self.check_attrs(node, attrs, {"alpha", "beta"})
+        self.emit(node, "HardSigmoid", [node.input[0]], {"alpha": float(attrs.get("alpha", 0.2)),
+                                                         "beta": float(attrs.get("beta", 0.5))})
+
+    def op_Gelu(self, node, attrs):  # ONNX opset 20; written here should a newer exporter give it
+        self.check_attrs(node, attrs, set(), {"approximate": "none"})
+        self.emit(node, "Gelu", [node.input[0]])
+
+    def op_Clip(self, node, attrs):
+        """Opset >= 11 gives min and max as optional inputs (constants here, either may be absent);
+        before, as attributes. Written as our attributes min/max."""
+        a = {}
+        if self.opset < 11:
+            self.check_attrs(node, attrs, {"min", "max"})
+            a = {k: float(attrs[k]) for k in ("min", "max") if k in attrs}
+        else:
+            self.check_attrs(node, attrs, set())
+            for k, name in zip(("min", "max"), list(node.input[1:3])):
+                if not name:
+                    continue
+                if not self.known(name):
+                    raise ConvertError(f"Clip node '{node.name}': input '{k}' ('{name}') must be a constant")
+                v = np.asarray(self.value(name))
+                if _is_symbolic(v) or v.size != 1:
+                    raise ConvertError(f"Clip node '{node.name}': input '{k}' must be a scalar, got shape "
+                                       f"{list(v.shape)}")
+                a[k] = float(v.reshape(()))
+        if "min" in a and "max" in a and a["min"] > a["max"]:
+            raise ConvertError(f"Clip node '{node.name}': min {a['min']} is greater than max {a['max']}")
+        self.emit(node, "Clip", [node.input[0]], a)
+
+    def op_Pow(self, node, attrs):
+        self.check_attrs(node, attrs, set())
+        if not self.known(node.input[1]):
+            raise ConvertError(f"Pow node '{node.name}': the exponent ('{node.input[1]}') must be a constant "
+                               f"scalar (a computed exponent is not supported)")
+        v = np.asarray(self.value(node.input[1]))
+        if _is_symbolic(v) or v.size != 1:
+            raise ConvertError(f"Pow node '{node.name}': the exponent must be a scalar, got shape {list(v.shape)}")
+        self.emit(node, "Pow", [node.input[0]], {"exponent": float(v.reshape(()))})
+
+    def _scalar_weight(self, name):
+        v = self.weights.get(name)
+        return None if v is None or v.size != 1 else float(v.reshape(()))
+
+    def _only_use(self, tensor):
+        return self.consumers.get(tensor, 0) == 1 and tensor not in self.outputs
+
+    def _fuse_gelu(self, node):
+        """torch.onnx.export writes F.gelu (exact) as Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5); the
+        five nodes become one Gelu when the intermediates have no other reader. Returns whether it fused."""
+        def prod(t, op):
+            i = self.producer.get(t)
+            n = self.nodes[i] if i is not None else None
+            return n if n is not None and n["op"] == op and not n.get("dead") else None
+        def split(n, test):  # (the input passing test, the other one) of a binary node
+            a, b = n["inputs"]
+            return (a, b) if test(a) else (b, a) if test(b) else (None, None)
+        ins = [self.data(i, node) for i in node.input]
+        half = [t for t in ins if self._scalar_weight(t) == 0.5]
+        if len(ins) != 2 or not half:
+            return False
+        inner = ins[1] if ins[0] == half[0] else ins[0]
+        mul = prod(inner, "Mul")
+        if mul is None or not self._only_use(inner):
+            return False
+        for x, add_out in (mul["inputs"], mul["inputs"][::-1]):
+            add = prod(add_out, "Add")
+            if add is None or not self._only_use(add_out):
+                continue
+            erf_out, one = split(add, lambda t: prod(t, "Erf") is not None)
+            if erf_out is None or self._scalar_weight(one) != 1.0 or not self._only_use(erf_out):
+                continue
+            erf = prod(erf_out, "Erf")
+            div = prod(erf["inputs"][0], "Div")
+            if div is None or not self._only_use(erf["inputs"][0]) or div["inputs"][0] != x:
+                continue
+            r2 = self._scalar_weight(div["inputs"][1])
+            if r2 is None or abs(r2 - np.sqrt(2.0)) > 1e-6:
+                continue
+            for n in (div, erf, add, mul):
+                n["dead"] = True
+            self.emit(node, "Gelu", [x])
+            return True
+        return False
+
+    def _fuse_hardswish(self, node):
+        """Before opset 14 torch writes hardswish as Mul(x, HardSigmoid(x){alpha 1/6, beta 0.5}): one
+        HardSwish node when the HardSigmoid has no other reader. Returns whether it fused."""
+        ins = [self.data(i, node) for i in node.input]
+        for x, h in (ins, ins[::-1]):
+            i = self.producer.get(h)
+            n = self.nodes[i] if i is not None else None
+            if (n is not None and n["op"] == "HardSigmoid" and not n.get("dead") and n["inputs"] == [x]
+                    and self._only_use(h) and abs(n["attrs"]["alpha"] - 1 / 6) < 1e-7
+                    and n["attrs"]["beta"] == 0.5):
+                n["dead"] = True
+                self.emit(node, "HardSwish", [x])
+                return True
+        return False
+
+    def op_Mul(self, node, attrs):
+        self.check_attrs(node, attrs, set())
+        if len(node.input) != 2 or not (self._fuse_gelu(node) or self._fuse_hardswish(node)):
+            self.emit(node, "Mul", list(node.input))
 
     def op_Softmax(self, node, attrs):
         self.check_attrs(node, attrs, {"axis"})

@@ -81,6 +81,7 @@ void linear_f32__eigen_gemm(int64_t m, int64_t k, int64_t n, const float* x, con
 
 // ---- AVX-512 (one file per op family)
 void unary_f32__avx512_u16(Unary op, float alpha, int64_t count, const float* src, float* dst);
+void activation_f32__avx512_u16(const ActivationParams& p, int64_t count, const float* src, float* dst);
 void binary_f32__avx512_u16(Binary op, const BroadcastParams& p, const float* a, const float* b, float* dst);
 void channel_affine_f32__avx512_u16(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift,
                                     const float* src, float* dst);

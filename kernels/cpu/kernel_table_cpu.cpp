@@ -25,6 +25,7 @@ KernelTable make_avx512() {
   t.prepare_conv = route_conv_avx512;
   t.unary = unary_f32__avx512_u16;
   t.binary = binary_f32__avx512_u16;
+  t.activation = activation_f32__avx512_u16;
   t.channel_affine = channel_affine_f32__avx512_u16;
   t.softmax = softmax_f32__avx512_u16;
   t.resize = resize_f32__avx512_u16;

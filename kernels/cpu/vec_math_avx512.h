@@ -27,6 +27,66 @@ static inline __m512 exp_ps(__m512 x) {
   return _mm512_scalef_ps(p, n);
 }
 
+// log(x) for 16 floats, Cephes-style: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) by a
+// degree-8 polynomial in f = m - 1, plus e ln2 in two parts. About 1 ulp over the normal and
+// subnormal range (getexp/getmant normalise subnormals); log(0) = -inf, log(x < 0) = NaN,
+// log(inf) = inf, NaN stays NaN.
+static inline __m512 log_ps(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.f);
+  __m512 m = _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);  // [1, 2)
+  __m512 e = _mm512_getexp_ps(x);
+  const __mmask16 big = _mm512_cmp_ps_mask(m, _mm512_set1_ps(1.41421356237f), _CMP_GT_OQ);
+  m = _mm512_mask_mul_ps(m, big, m, _mm512_set1_ps(0.5f));
+  e = _mm512_mask_add_ps(e, big, e, one);
+  const __m512 f = _mm512_sub_ps(m, one);
+  const __m512 z = _mm512_mul_ps(f, f);
+  __m512 p = _mm512_set1_ps(7.0376836292e-2f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(-1.1514610310e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.1676998740e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(-1.2420140846e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.4249322787e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(-1.6668057665e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.0000714765e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(-2.4999993993e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(3.3333331174e-1f));
+  __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, z), f);
+  y = _mm512_fmadd_ps(e, _mm512_set1_ps(-2.12194440e-4f), y);
+  y = _mm512_fnmadd_ps(_mm512_set1_ps(0.5f), z, y);
+  __m512 r = _mm512_add_ps(f, y);
+  r = _mm512_fmadd_ps(e, _mm512_set1_ps(0.693359375f), r);
+  const __m512 inf = _mm512_set1_ps(__builtin_inff());
+  r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, inf, _CMP_EQ_OQ), inf);
+  r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_EQ_OQ), _mm512_sub_ps(_mm512_setzero_ps(), inf));
+  r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_set1_ps(__builtin_nanf("")));
+  return r;
+}
+
+// erf(x) for 16 floats: an odd minimax polynomial below |x| = 0.9277, 1 - exp(poly(|x|))
+// above (Norbert Juffa's erff split, about 1 ulp with a correct exp; exp_ps adds ~2 ulp of
+// exp(poly) < 0.2 there).
+static inline __m512 erf_ps(__m512 a) {
+  const __m512 t = _mm512_abs_ps(a), s = _mm512_mul_ps(a, a);
+  __m512 r = _mm512_set1_ps(-5.96761703e-4f);
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(4.99119423e-3f));
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(-2.67681349e-2f));
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(1.12819925e-1f));
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(-3.76125336e-1f));
+  r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(1.28379166e-1f));
+  const __m512 small = _mm512_fmadd_ps(r, a, a);
+  __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(-1.72853470e-5f), t, _mm512_set1_ps(3.83197126e-4f));
+  const __m512 u = _mm512_fmadd_ps(_mm512_set1_ps(-3.88396438e-3f), t, _mm512_set1_ps(2.42546219e-2f));
+  q = _mm512_fmadd_ps(q, s, u);
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-1.06777877e-1f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-6.34846687e-1f));
+  q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-1.28717512e-1f));
+  q = _mm512_fmadd_ps(q, t, _mm512_sub_ps(_mm512_setzero_ps(), t));
+  __m512 large = _mm512_sub_ps(_mm512_set1_ps(1.f), exp_ps(q));
+  // copysign(large, a); |a| >= 4 gives exactly 1 (q < -17)
+  large = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(large),
+      _mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(static_cast<int>(0x80000000u)))));
+  return _mm512_mask_mov_ps(small, _mm512_cmp_ps_mask(t, _mm512_set1_ps(0.927734375f), _CMP_GT_OQ), large);
+}
+
 // Horizontal sum / max of 16 lanes (GCC 12's _mm512_reduce_* warn spuriously under -Wextra).
 static inline float hsum_ps(__m512 v) {
   const __m256 lo = _mm512_castps512_ps256(v);

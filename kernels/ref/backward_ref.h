@@ -17,6 +17,8 @@ void linear_backward(int64_t m, int64_t k, int64_t n, const float* dy, const flo
 void channel_affine_backward(int64_t n, int64_t c, int64_t inner, const float* scale, const float* dy, float* dx);
 void unary_backward(Unary op, float alpha, int64_t count, const float* x, const float* y, const float* dy,
                     float* dx);
+void activation_backward(const ActivationParams& p, int64_t count, const float* x, const float* y, const float* dy,
+                         float* dx);
 void binary_backward(Binary op, const BroadcastParams& p, const float* a, const float* b, const float* dy, float* da,
                      float* db);
 void softmax_backward(int64_t outer, int64_t c, int64_t inner, const float* y, const float* dy, float* dx);

@@ -34,6 +34,8 @@ KernelTable make_ref() {
   t.concat_backward = ref::concat_backward;
   t.slice_backward = ref::slice_backward;
   t.copy_backward = ref::copy_backward;
+  t.activation = ref::activation_f32__scalar_ref;
+  t.activation_backward = ref::activation_backward;
   return t;
 }
 

@@ -18,6 +18,7 @@ void pool_f32__scalar_ref(const PoolParams& p, const float* src, float* dst);
 void adaptive_pool_f32__scalar_ref(const AdaptivePoolParams& p, const float* src, float* dst);
 void resize_f32__scalar_ref(const ResizeParams& p, const float* src, float* dst);
 void linear_f32__scalar_ref(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y);
+void activation_f32__scalar_ref(const ActivationParams& p, int64_t count, const float* src, float* dst);
 void pad_f32__scalar_ref(const PadParams& p, const float* src, float* dst);
 // The input index output index o of a padded axis copies, or -1 for the constant (used by
 // pad and by its backward pass).

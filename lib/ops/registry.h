@@ -35,5 +35,6 @@ void register_gemm(OpRegistry& r);
 void register_view_ops(OpRegistry& r);
 void register_pad(OpRegistry& r);
 void register_layout_reorder(OpRegistry& r);
+void register_activation(OpRegistry& r);  // issue 18: Elu .. Pow (lib/ops/activation.cpp)
 
 }  // namespace vx

@@ -420,4 +420,27 @@ def concat_case():
 
 
 concat_case()
+
+# Activations and math of issue 18 (lib/ops/activation.cpp); appended so earlier cases keep their data.
+a6 = lambda *s: r(*s) * 4  # across every branch of the piecewise ones
+pos = lambda *s: torch.rand(*s) * 4 + 0.1
+op_case("elu", "Elu", a6(2, 3, 4, 5), lambda x: F.elu(x, 0.7), {"alpha": 0.7})
+op_case("selu", "Selu", a6(2, 3, 4, 5), F.selu)
+op_case("hardsigmoid", "HardSigmoid", a6(2, 3, 4, 5), lambda x: torch.clamp(0.2 * x + 0.5, 0, 1))
+op_case("hardsigmoid_torch", "HardSigmoid", a6(2, 3, 4, 5), F.hardsigmoid, {"alpha": 1 / 6, "beta": 0.5})
+op_case("hardswish", "HardSwish", a6(2, 3, 4, 5), F.hardswish)
+op_case("softplus", "Softplus", a6(2, 3, 4, 5) * 6, F.softplus)
+op_case("erf", "Erf", a6(2, 3, 4, 5) / 2, torch.erf)
+op_case("gelu", "Gelu", a6(2, 3, 4, 5), F.gelu)
+op_case("clip", "Clip", a6(2, 3, 4, 5), lambda x: torch.clamp(x, -1.0, 2.0), {"min": -1.0, "max": 2.0})
+op_case("relu6", "Clip", a6(2, 3, 4, 5) * 2, F.relu6, {"min": 0.0, "max": 6.0})
+op_case("exp", "Exp", a6(2, 3, 4, 5), torch.exp)
+op_case("log", "Log", pos(2, 3, 4, 5), torch.log)
+op_case("sqrt", "Sqrt", pos(2, 3, 4, 5), torch.sqrt)
+op_case("neg", "Neg", a6(2, 3, 4, 5), torch.neg)
+op_case("abs", "Abs", a6(2, 3, 4, 5), torch.abs)
+op_case("pow2", "Pow", a6(2, 3, 4, 5), lambda x: x ** 2, {"exponent": 2.0})
+op_case("pow_half", "Pow", pos(2, 3, 4, 5), lambda x: x ** 0.5, {"exponent": 0.5})
+op_case("pow3", "Pow", a6(2, 3, 4, 5), lambda x: x ** 3, {"exponent": 3.0})
+op_case("pow_1.7", "Pow", pos(2, 3, 4, 5), lambda x: x ** 1.7, {"exponent": 1.7})
 print("wrote", OUT)

@@ -2,6 +2,7 @@
 // what is wrong (checked by a fragment of it), and the graph-level error names the node.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <functional>
 #include <string>
 
@@ -178,4 +179,28 @@ TEST_CASE("a bad attribute in a graph names the node, and running it is an Error
   }
   CHECK(has(msg, "bottleneck_pool"));
   CHECK(has(msg, "kernel_shape"));
+}
+
+TEST_CASE("activations and math (issue 18)") {
+  // Pow's exponent and Clip's bounds are constants the converter writes as attributes.
+  CHECK(has(infer_error("Pow", {x4, Shape{1}}, [](Attrs& a) { a.set_float("exponent", 2.0); }),
+            "exponent must be a constant"));
+  CHECK(has(infer_error("Pow", {x4}), "needs the attribute 'exponent'"));
+  CHECK(infer_error("Pow", {x4}, [](Attrs& a) { a.set_float("exponent", 2.0); }).empty());
+  CHECK(has(infer_error("Clip", {x4}, [](Attrs& a) {
+              a.set_float("min", 2.0);
+              a.set_float("max", 1.0);
+            }),
+            "greater than max"));
+  CHECK(has(infer_error("Clip", {x4, Shape{1}, Shape{1}}), "min and max must be constants"));
+  CHECK(infer_error("Clip", {x4}, [](Attrs& a) { a.set_float("max", 6.0); }).empty());
+  CHECK(has(infer_error("Gelu", {x4}, [](Attrs& a) { a.set_str("approximate", "tanh"); }), "approximate 'tanh'"));
+  CHECK(has(infer_error("Elu", {x4}, [](Attrs& a) { a.set_float("alpha", INFINITY); }), "not finite"));
+  for (const char* op : {"Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "Gelu", "Exp", "Log", "Sqrt",
+                         "Neg", "Abs"}) {
+    CAPTURE(op);
+    CHECK(has(infer_error(op, {x4, x4}), "exactly one input"));
+    CHECK(has(infer_error(op, {none()}), "exactly one input"));
+    CHECK(infer_error(op, {x5}).empty());
+  }
 }
