@@ -48,10 +48,17 @@ struct StreamHeader {
   uint32_t rows = 0, cols = 0, components = 0, precision = 0;
 };
 
-// The frame header of a JPEG or JPEG-LS stream (SOFn / SOF55), or a problem.
-std::string jpeg_header(const uint8_t* p, size_t n, StreamHeader& h) {
+// The frame header of a JPEG or JPEG-LS stream (SOFn / SOF55), or a problem. Walks every
+// marker segment up to the first scan: only tables, restart interval, application and comment
+// segments and one frame header may come before it, with no stray bytes between them. For the
+// JPEG (libjpeg) family, `clean` gets the stream without its APPn / COM segments: GDCM's
+// wrapper assert()s (aborts) on any warning libjpeg gives while reading the header, and those
+// come from application segments (a JFIF version it does not know) and stray bytes.
+std::string jpeg_header(const uint8_t* p, size_t n, StreamHeader& h, std::vector<uint8_t>* clean) {
   if (n < 4 || p[0] != 0xFF || p[1] != 0xD8) return "stream does not start with a JPEG SOI marker";
+  if (clean) clean->assign(p, p + 2);
   size_t pos = 2;
+  bool have_sof = false;
   while (pos + 4 <= n) {
     if (p[pos] != 0xFF) return "JPEG marker expected at byte " + std::to_string(pos);
     const uint8_t m = p[pos + 1];
@@ -59,23 +66,28 @@ std::string jpeg_header(const uint8_t* p, size_t n, StreamHeader& h) {
       ++pos;
       continue;
     }
-    if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {  // markers without a length
-      pos += 2;
-      continue;
-    }
-    if (m == 0xDA || m == 0xD9) return "JPEG stream has no frame header before its scan";
     const size_t len = be16(p + pos + 2);
     if (len < 2 || pos + 2 + len > n) return "JPEG marker segment runs past the fragment";
     const bool sof = (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) || m == 0xF7;
+    const bool app = (m >= 0xE0 && m <= 0xEF) || m == 0xFE;
+    if (m == 0xDA) {
+      if (!have_sof) return "JPEG stream has no frame header before its scan";
+      if (clean) clean->insert(clean->end(), p + pos, p + n);
+      return "";
+    }
     if (sof) {
+      if (have_sof) return "JPEG stream has two frame headers";
       if (len < 8) return "JPEG frame header too short";
       const uint8_t* s = p + pos + 4;
       h.precision = s[0], h.rows = be16(s + 1), h.cols = be16(s + 3), h.components = s[5];
-      return "";
+      have_sof = true;
+    } else if (!app && m != 0xC4 && m != 0xCC && m != 0xDB && m != 0xDD && m != 0xF8) {
+      return "unexpected JPEG marker FF" + std::to_string(m) + " before the scan";
     }
+    if (clean && !app) clean->insert(clean->end(), p + pos, p + pos + 2 + len);
     pos += 2 + len;
   }
-  return "JPEG stream has no frame header";
+  return "JPEG stream ends before its scan";
 }
 
 // The SIZ marker of a JPEG 2000 codestream (bare, or inside a JP2 file's boxes), or a problem.
@@ -162,13 +174,19 @@ std::vector<char> decode_encapsulated(const EncapsulatedImage& img, const std::v
   std::vector<char> out;
   out.reserve(size_t(img.rows * img.cols * img.frames) * size_t(img.allocated / 8));
   for (int64_t f = 0; f < img.frames; ++f) {
-    const Fragment* first = img.frames > 1 ? &fragments[size_t(f)] : fragments.data();
-    const size_t count = img.frames > 1 ? 1 : nfrag;
+    // The frame's fragments as one stream (a frame may be split over several).
+    std::vector<uint8_t> stream, clean;
+    for (size_t i = img.frames > 1 ? size_t(f) : 0; i < (img.frames > 1 ? size_t(f) + 1 : nfrag); ++i)
+      stream.insert(stream.end(), fragments[i].data, fragments[i].data + fragments[i].size);
     const std::string frame = "frame " + std::to_string(f + 1);
-    // The frame header is in the first fragment of the frame.
     StreamHeader h;
-    std::string err = info->family == Family::j2k ? j2k_header(first->data, first->size, h)
-                                                   : jpeg_header(first->data, first->size, h);
+    std::string err = info->family == Family::j2k
+                          ? j2k_header(stream.data(), stream.size(), h)
+                          : jpeg_header(stream.data(), stream.size(), h, info->family == Family::jpeg ? &clean : nullptr);
+    if (info->family == Family::jpeg) stream.swap(clean);
+    const Fragment one{stream.data(), stream.size()};
+    const Fragment* first = &one;
+    const size_t count = 1;
     if (err.empty() && (h.rows != img.rows || h.cols != img.cols))
       err = "its stream declares " + std::to_string(h.rows) + " x " + std::to_string(h.cols) +
             " pixels, the header " + std::to_string(img.rows) + " x " + std::to_string(img.cols);
