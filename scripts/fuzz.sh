@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:?build dir}
 SECONDS_EACH=${2:-60}
+# Leaks inside third-party codec libraries only (each one explained in the file).
+export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 targets=$(ls tests/fuzz/*_fuzz.cpp | xargs -n1 basename | sed 's/\.cpp$//')
 cmake --build "$BUILD" -j "${JOBS:-$(nproc)}" --target $targets
 for t in $targets; do

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <vector>
 
+#include "io/dicom_codec.h"
 #include "io/dicom_precheck.h"
 #include "io/dir_walk.h"
 #include "io/dicom_mosaic.h"
@@ -135,13 +136,14 @@ PixelModule read_pixel_module(const gdcm::DataSet& ds, const std::string& where)
 
 // Reads one file; appends its frames to `slices`. Returns false if it is not a DICOM image.
 bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& geo, std::string& series,
-               const std::set<std::string>& seen, size_t max_voxels, bool& multiframe) {
+               const std::set<std::string>& seen, size_t max_voxels, bool& multiframe, bool& lossy) {
   if (!precheck_dicom_file(file)) return false;  // GDCM aborts (assert) on some damaged streams
   // GDCM's image readers (PixmapReader, ImageReader) and codecs assert() on inconsistent
   // headers and damaged streams in dozens of places (typed attributes with a mutated VR, icon
   // sequences, LUTs, overlays, RLE segments) and abort the process; fuzzing kept finding new
   // ones. So GDCM only parses the (prechecked) file; the pixel module is read and checked
-  // here, and native and RLE pixels are decoded here.
+  // here, native and RLE pixels are decoded here, and JPEG-family streams go to GDCM's codec
+  // classes only after io/dicom_codec.cpp has checked them against the pixel module.
   gdcm::Reader reader;
   reader.SetFileName(file.c_str());
   if (!reader.Read()) return false;
@@ -164,6 +166,7 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
   const gdcm::TransferSyntax ts = reader.GetFile().GetHeader().GetDataSetTransferSyntax();
   const gdcm::DataElement& pixel = ds.GetDataElement(pixel_tag);
   std::vector<char> buf;
+  bool decoded = false;  // by a JPEG-family codec
   if (!ts.IsEncapsulated()) {
     // Native pixels must all be in the file before anything is allocated: a header claiming
     // more rows/columns/frames than stored must not make us read past the value.
@@ -192,12 +195,27 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
       if (!err.empty()) fail(Status::corrupt_file, "damaged RLE frame " + std::to_string(f + 1) + ": " + err + where);
     }
   } else {
-    // GDCM's JPEG / JPEG-LS / JPEG 2000 wrappers assert() on damaged streams, which would
-    // abort the host application; until we have decoders that refuse instead, we refuse.
-    fail(Status::unsupported, std::string("compressed DICOM transfer syntax ") + gdcm::TransferSyntax::GetTSString(ts) +
-                                  " is not supported (RLE and uncompressed are); decompress first, e.g. gdcmconv --raw" + where);
+    // JPEG / JPEG-LS / JPEG 2000 through GDCM's codecs, behind our checks (io/dicom_codec.h).
+    const gdcm::SequenceOfFragments* frags = pixel.GetSequenceOfFragments();
+    if (!frags) fail(Status::corrupt_file, "compressed pixel data is not encapsulated in fragments" + where);
+    const std::string syntax = gdcm::TransferSyntax::GetTSString(ts);
+    if (!codec_syntax_supported(syntax))
+      fail(Status::unsupported, "compressed DICOM transfer syntax " + syntax +
+                                    " is not supported (JPEG, JPEG-LS, JPEG 2000, RLE and uncompressed are); "
+                                    "decompress first, e.g. gdcmconv --raw" + where);
+    std::vector<Fragment> parts;
+    for (size_t i = 0; i < frags->GetNumberOfFragments(); ++i) {
+      const gdcm::ByteValue* fv = frags->GetFragment(i).GetByteValue();
+      if (!fv || fv->GetLength() == 0) fail(Status::corrupt_file, "empty compressed pixel data fragment" + where);
+      parts.push_back({reinterpret_cast<const uint8_t*>(fv->GetPointer()), fv->GetLength()});
+    }
+    const EncapsulatedImage img{syntax, rows, cols, frames, pm.allocated, pm.stored, pm.high, pm.representation};
+    buf = decode_encapsulated(img, parts, where, lossy);
+    if (tag_string(ds, 0x0028, 0x2110) == "01") lossy = true;  // LossyImageCompression
+    decoded = true;
   }
-  const NativeLayout layout{int(bytes), pm.representation == 1, pm.stored, pm.high};
+  // Codecs write the value in the low BitsStored bits, whatever HighBit says.
+  const NativeLayout layout{int(bytes), pm.representation == 1, pm.stored, decoded ? pm.stored - 1 : pm.high};
   multiframe = frames > 1 || mosaic.slices > 0;
   const int64_t n = rows * cols;
   const gdcm::DataSet* pf_first = seq_item(ds, 0x5200, 0x9230, 1);
@@ -280,11 +298,11 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   Geometry geo;
   std::set<std::string> series;
   int images = 0;
-  bool multiframe = false;
+  bool multiframe = false, lossy = false;
   for (const std::string& f : files) {
     std::string uid;
     bool mf = false;
-    if (!read_file(f, slices, geo, uid, series, opts.max_voxels, mf)) continue;
+    if (!read_file(f, slices, geo, uid, series, opts.max_voxels, mf, lossy)) continue;
     ++images;
     multiframe = multiframe || mf;
     series.insert(uid);
@@ -337,6 +355,10 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
     if (!std::isfinite(x)) fail(Status::corrupt_file, "non-finite DICOM geometry (position, orientation or spacing) in '" + path + "'");
   if (!(voxel_volume_mm3(v.affine) > 0)) fail(Status::corrupt_file, "degenerate DICOM geometry in '" + path + "'");
   v.header.qform_code = v.header.sform_code = 1;
+  if (lossy)
+    v.header.warnings.push_back("DICOM series '" + path + "' was lossy-compressed (JPEG baseline/extended, JPEG-LS "
+                                "near-lossless, lossy JPEG 2000 or LossyImageCompression 01): its voxels are the "
+                                "codec's approximation of the scan");
   v.header.qform = v.header.sform = v.affine;
   v.header.source_datatype = 16;
   v.data = Tensor::empty(Shape{nk, geo.rows, geo.cols});

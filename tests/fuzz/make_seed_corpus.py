@@ -12,11 +12,13 @@ import copy
 import gzip
 import pathlib
 import shutil
+import subprocess
 import struct
 import sys
 
 import numpy as np
 import pydicom
+import pydicom.encaps
 from pydicom.uid import ExplicitVRBigEndian, RLELossless
 
 here = pathlib.Path(__file__).resolve().parent
@@ -144,4 +146,33 @@ from dicom_writer import csa2  # noqa: E402
 ds.private_block(0x0029, "SIEMENS CSA HEADER", create=True).add_new(
     0x10, "OB", csa2({"NumberOfImagesInMosaic": ("US", ["4"]), "SliceNormalVector": ("FD", ["1", "0", "0"])}))
 ds.save_as(str(dcm_dir / "single_siemens_mosaic_4.dcm"))
-print("seeds:", sorted(p.name for p in nii_dir.iterdir()), sorted(p.name for p in dcm_dir.iterdir()))
+
+# siemens_csa: the CSA image headers of the two Siemens seeds, bare.
+csa_dir = here / "corpus" / "siemens_csa"
+csa_dir.mkdir(parents=True, exist_ok=True)
+for name in ("single_siemens_csa", "single_siemens_mosaic_4"):
+    el = pydicom.dcmread(str(dcm_dir / f"{name}.dcm"))[0x0029, 0x1010]
+    (csa_dir / f"{name}.bin").write_bytes(el.value)
+
+# JPEG-family copies of the 8x8 crop made by dcmtk and GDCM's gdcmconv (when installed): for
+# dicom_read a whole file each, for dicom_codec the fragment behind a 4-byte prefix that
+# dicom_codec_fuzz.cpp reads as syntax index, rows - 1, columns - 1, bits (0x80 = 16-bit
+# allocated, low nibble + 2 = BitsStored).
+codec_dir = here / "corpus" / "dicom_codec"
+codec_dir.mkdir(parents=True, exist_ok=True)
+syntax_index = {"1.2.840.10008.1.2.4.50": 0, "1.2.840.10008.1.2.4.51": 1, "1.2.840.10008.1.2.4.57": 2,
+                "1.2.840.10008.1.2.4.70": 3, "1.2.840.10008.1.2.4.80": 4, "1.2.840.10008.1.2.4.81": 5,
+                "1.2.840.10008.1.2.4.90": 6, "1.2.840.10008.1.2.4.91": 7}
+for tag, cmd in [("jpeg_lossless", ["dcmcjpeg", "+e1"]), ("jpeg_extended", ["dcmcjpeg", "+ee"]),
+                 ("jpegls", ["dcmcjpls"]), ("jpegls_near", ["dcmcjpls", "+en"]), ("j2k", ["gdcmconv", "--j2k"])]:
+    if shutil.which(cmd[0]) is None:
+        continue
+    out = dcm_dir / f"single_{tag}.dcm"
+    subprocess.run([*cmd, str(dcm_dir / "single_implicit.dcm"), str(out)], check=True, capture_output=True)
+    c = pydicom.dcmread(str(out))
+    frag = next(pydicom.encaps.generate_pixel_data_frame(c.PixelData))
+    prefix = bytes([syntax_index[str(c.file_meta.TransferSyntaxUID)], c.Rows - 1, c.Columns - 1,
+                    0x80 | (c.BitsStored - 2)])
+    (codec_dir / f"{tag}.bin").write_bytes(prefix + frag)
+print("seeds:", sorted(p.name for p in nii_dir.iterdir()), sorted(p.name for p in dcm_dir.iterdir()),
+      sorted(p.name for p in csa_dir.iterdir()), sorted(p.name for p in codec_dir.iterdir()))

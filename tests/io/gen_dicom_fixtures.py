@@ -138,13 +138,13 @@ shutil.copy(sag[0], hostile / "duplicate" / "a.dcm")
 shutil.copy(sag[0], hostile / "duplicate" / "b.dcm")
 man["hostile"].append({"path": str(hostile / "duplicate"), "status": "corrupt_file", "what": "duplicate position"})
 man["hostile"].append({"path": str(hostile / "missing"), "status": "io_error", "what": "no such path"})
-# A JPEG Lossless file (its fragments are the RLE ones: the syntax alone must be refused,
-# since GDCM's JPEG decoders abort the process on damaged streams).
+# A JPEG Lossless file whose fragments are the RLE ones: the stream must be refused as damaged
+# before it reaches GDCM's JPEG decoder (which aborts the process on some damaged streams).
 (hostile / "jpeg").mkdir()
 jpeg = pydicom.dcmread(str(sorted(variants["dicom-rle-lossless"].glob("*.dcm"))[0]))
 jpeg.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.70"
 jpeg.save_as(str(hostile / "jpeg" / "jpeg_lossless.dcm"))
-man["hostile"].append({"path": str(hostile / "jpeg"), "status": "unsupported", "what": "JPEG compressed"})
+man["hostile"].append({"path": str(hostile / "jpeg"), "status": "corrupt_file", "what": "JPEG syntax over RLE fragments"})
 # An RLE file whose first segment offset points past its fragment.
 (hostile / "rle_bad_offset").mkdir()
 bad = pydicom.dcmread(str(sorted(variants["dicom-rle-lossless"].glob("*.dcm"))[0]))
