@@ -17,6 +17,7 @@ static const OpRegistry& registry() {
     register_view_ops(reg);
     register_pad(reg);
     register_layout_reorder(reg);
+    register_norm(reg);  // issue 18 (norms)
     return reg;
   }();
   return r;

@@ -35,5 +35,6 @@ void register_gemm(OpRegistry& r);
 void register_view_ops(OpRegistry& r);
 void register_pad(OpRegistry& r);
 void register_layout_reorder(OpRegistry& r);
+void register_norm(OpRegistry& r);  // issue 18: InstanceNormalization, GroupNormalization, PRelu
 
 }  // namespace vx
