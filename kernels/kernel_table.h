@@ -78,6 +78,15 @@ struct KernelTable {
   std::shared_ptr<const PreparedConv> (*prepare_conv)(const ConvParams& p, const ConvPostOps& post, bool transpose,
                                                       const float* wei, const float* bias, WeightPacks* packs) = nullptr;
 
+  // Appended (issue 18, norms). Instance / group normalisation with a fused activation
+  // (NormParams); scale and bias have c values.
+  void (*group_norm)(const NormParams& p, const float* src, const float* scale, const float* bias,
+                     float* dst) = nullptr;
+  // PRelu: dst = src < 0 ? slope * src : src over [n, c, inner], slope per channel
+  // (slope_count == c) or one for all (slope_count == 1).
+  void (*prelu)(int64_t n, int64_t c, int64_t inner, const float* slope, int64_t slope_count, const float* src,
+                float* dst) = nullptr;
+
   // Appended. Backward kernels (Grad-CAM, lib/explain/backward.cpp): the gradient of each
   // forward op with respect to its DATA input (never its weights), as PyTorch autograd
   // computes it. `dy` is the gradient of the op's output, `dx` (da, db, dxs) that of its
@@ -123,6 +132,12 @@ struct KernelTable {
   void (*activation)(const ActivationParams& p, int64_t count, const float* src, float* dst) = nullptr;
   void (*activation_backward)(const ActivationParams& p, int64_t count, const float* x, const float* y,
                               const float* dy, float* dx) = nullptr;
+  // (issue 18, norms) x: forward input (plain); the activation in p is differentiated too.
+  void (*group_norm_backward)(const NormParams& p, const float* x, const float* scale, const float* bias,
+                              const float* dy, float* dx) = nullptr;
+  // x: forward input.
+  void (*prelu_backward)(int64_t n, int64_t c, int64_t inner, const float* slope, int64_t slope_count,
+                         const float* x, const float* dy, float* dx) = nullptr;
 };
 
 // Fused convolution through table `t`: its conv_fused entry when set, else conv, then an

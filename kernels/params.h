@@ -70,6 +70,23 @@ struct BroadcastParams {
   int64_t b_stride[5] = {0, 0, 0, 0, 0};
 };
 
+// --- normalisation (issue 18: InstanceNormalization, GroupNormalization) ---
+// [n, c, spatial] in `layout` (blocked16: [n][c/16][spatial][16]). Each sample's groups of
+// `group` consecutive channels are normalised by their own mean and biased variance, then
+//   y = act(xhat * scale[c] + bias[c])
+// act: identity, relu, leaky_relu (alpha); or, when `slope` is set, PRelu with slope[c]
+// (slope_count == c) or slope[0] (slope_count == 1).
+struct NormParams {
+  int64_t n = 1, c = 0, spatial = 1;
+  int64_t group = 1;  // channels per group: 1 for InstanceNorm
+  double eps = 1e-5;
+  Unary act = Unary::identity;
+  float alpha = 0.f;
+  const float* slope = nullptr;
+  int64_t slope_count = 0;
+  Layout layout = Layout::plain;
+};
+
 enum class ResizeMode { nearest, linear };
 
 // Source coordinate of output index o along an axis:

@@ -86,6 +86,11 @@ void binary_f32__avx512_u16(Binary op, const BroadcastParams& p, const float* a,
 void channel_affine_f32__avx512_u16(int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift,
                                     const float* src, float* dst);
 void softmax_f32__avx512_u16(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst);
+// issue 18 (norms): norm_avx512.cpp
+void group_norm_f32__avx512_u16(const NormParams& p, const float* src, const float* scale, const float* bias,
+                                float* dst);
+void prelu_f32__avx512_u16(int64_t n, int64_t c, int64_t inner, const float* slope, int64_t slope_count,
+                           const float* src, float* dst);
 void resize_f32__avx512_u16(const ResizeParams& p, const float* src, float* dst);
 void adaptive_pool_f32__avx512_u16(const AdaptivePoolParams& p, const float* src, float* dst);
 

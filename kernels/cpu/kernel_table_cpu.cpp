@@ -30,6 +30,8 @@ KernelTable make_avx512() {
   t.softmax = softmax_f32__avx512_u16;
   t.resize = resize_f32__avx512_u16;
   t.adaptive_pool = adaptive_pool_f32__avx512_u16;
+  t.group_norm = group_norm_f32__avx512_u16;  // issue 18 (norms)
+  t.prelu = prelu_f32__avx512_u16;
   return t;
 }
 

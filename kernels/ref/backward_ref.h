@@ -28,6 +28,11 @@ void resize_backward(const ResizeParams& p, const float* dy, float* dx);
 void pad_backward(const PadParams& p, const float* dy, float* dx);
 void conv_backward_data(const ConvParams& p, const float* dy, const float* wei, float* dx);
 void conv_transpose_backward_data(const ConvParams& p, const float* dy, const float* wei, float* dx);
+// issue 18 (norms): norm_ref.cpp
+void group_norm_backward(const NormParams& p, const float* x, const float* scale, const float* bias, const float* dy,
+                         float* dx);
+void prelu_backward(int64_t n, int64_t c, int64_t inner, const float* slope, int64_t slope_count, const float* x,
+                    const float* dy, float* dx);
 
 // Concat along one axis of [outer, sum(sizes), inner]: dx[i] = the i-th block of dy.
 void concat_backward(int64_t outer, int64_t inner, int count, const int64_t* sizes, const float* dy, float** dx);

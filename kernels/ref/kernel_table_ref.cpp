@@ -19,6 +19,11 @@ KernelTable make_ref() {
       ref::linear_f32__scalar_ref,
       ref::pad_f32__scalar_ref,
   };
+  // issue 18 (norms)
+  t.group_norm = ref::group_norm_f32__scalar_ref;
+  t.prelu = ref::prelu_f32__scalar_ref;
+  t.group_norm_backward = ref::group_norm_backward;
+  t.prelu_backward = ref::prelu_backward;
   // Backward entries: every table built from this one inherits them (kernel_table.h).
   t.linear_backward = ref::linear_backward;
   t.channel_affine_backward = ref::channel_affine_backward;

@@ -20,6 +20,11 @@ void resize_f32__scalar_ref(const ResizeParams& p, const float* src, float* dst)
 void linear_f32__scalar_ref(int64_t m, int64_t k, int64_t n, const float* x, const float* w, const float* bias, float* y);
 void activation_f32__scalar_ref(const ActivationParams& p, int64_t count, const float* src, float* dst);
 void pad_f32__scalar_ref(const PadParams& p, const float* src, float* dst);
+// issue 18 (norms): norm_ref.cpp
+void group_norm_f32__scalar_ref(const NormParams& p, const float* src, const float* scale, const float* bias,
+                                float* dst);
+void prelu_f32__scalar_ref(int64_t n, int64_t c, int64_t inner, const float* slope, int64_t slope_count,
+                           const float* src, float* dst);
 // The input index output index o of a padded axis copies, or -1 for the constant (used by
 // pad and by its backward pass).
 int64_t pad_source_index(int64_t o, int64_t begin, int64_t in, PadMode mode);

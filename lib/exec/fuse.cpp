@@ -73,6 +73,32 @@ bool fuse_once(Graph& g, const std::set<std::string>& keep,
       if (!in.empty()) ++uses[in], consumer[in] = static_cast<int>(i);
   for (const auto& o : g.outputs) ++uses[o];
 
+  // A node that applies an activation itself (OpDef::absorbs_activation: InstanceNorm,
+  // GroupNorm) takes the activation that is its output's only consumer.
+  for (size_t pi = 0; pi < g.nodes.size(); ++pi) {
+    Node& prod = g.nodes[pi];
+    if (prod.outputs.size() != 1) continue;
+    const std::string& t = prod.outputs[0];
+    if (uses[t] != 1 || keep.count(t) || !consumer.count(t)) continue;
+    const OpDef* prod_op = find_op(prod.op);
+    const Node& next = g.nodes[consumer[t]];
+    const OpDef* next_op = find_op(next.op);
+    if (!prod_op || !next_op || next.outputs.size() != 1 || next.inputs.empty() || next.inputs[0] != t) continue;
+    const ConvEpilogue epi = next_op->conv_epilogue(next);
+    if (!prod_op->absorbs_activation(prod, epi)) continue;
+    if (epi.kind == ConvEpilogue::Kind::prelu) {
+      if (next.inputs.size() != 2 || next.inputs[1].empty() || !g.weights.count(next.inputs[1])) continue;
+      prod.attrs.set_str("activation", "prelu");
+      prod.inputs.push_back(next.inputs[1]);
+    } else {
+      prod.attrs.set_str("activation", conv_activation_name(epi.act));
+      if (epi.has_alpha) prod.attrs.set_float("alpha", epi.alpha);
+    }
+    prod.outputs = next.outputs;
+    g.nodes.erase(g.nodes.begin() + consumer[t]);
+    return true;
+  }
+
   for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
     Node& conv = g.nodes[ci];
     // The absorber is the Conv: the fused attributes below are its format (lib/ops/conv.cpp).

@@ -14,6 +14,8 @@ namespace vx {
 // (which consumer takes which is that op's OpDef::conv_epilogue, lib/graph/op.h)
 //   Conv -> Add(other)              => Conv with residual `other`   (conv has no activation yet)
 //   Conv -> Relu|LeakyRelu|Sigmoid|Tanh => Conv with `activation`   (conv has no activation yet)
+//   X -> Relu|LeakyRelu|PRelu(weight slope) => X with `activation` (and the slope as an extra input)
+//                                      where OpDef::absorbs_activation says X takes it (the norms)
 //   Conv -> MaxPool                 => Conv with vx_pool_* attributes and a scratch output,
 //                                      run in slabs (lib/ops/conv_pool.h); only when
 //                                      `slab_pools` (kernels on host memory), no residual

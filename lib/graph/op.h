@@ -19,6 +19,7 @@
 //     layout()              which layouts it takes and gives (lib/exec/layout.h); default plain
 //     in_place()            which input an output may overwrite (lib/exec/planner.h); default none
 //     conv_epilogue()       what a Conv before it may absorb it as (lib/exec/fuse.h); default none
+//     absorbs_activation()  whether it absorbs a following activation itself (normalisations)
 //     explain_traits()      its role when Grad-CAM picks layers and logits; default none
 //     backward()            the Grad-CAM rule, when gradient() is Gradient::rule
 //
@@ -126,7 +127,8 @@ struct InPlace {
 // What a single-consumer Conv before this node may absorb it as (the Conv's attributes then
 // say so: lib/ops/conv.cpp).
 struct ConvEpilogue {
-  enum class Kind { none, activation, residual_add, max_pool };
+  // prelu: PRelu (slope at input 1); no Conv takes it, a normalisation does (absorbs_activation)
+  enum class Kind { none, activation, residual_add, max_pool, prelu };
   Kind kind = Kind::none;
   kern::Unary act = kern::Unary::identity;  // activation
   double alpha = 0.01;                      // activation (LeakyRelu)
@@ -196,6 +198,10 @@ class OpDef {
     return {};
   }
   virtual ConvEpilogue conv_epilogue(const Node&) const { return {}; }
+  // Whether this node may absorb a following single consumer whose conv_epilogue() is `e`
+  // (an activation it then applies itself: lib/exec/fuse.h writes the `activation`, `alpha`
+  // attributes, and a PRelu's slope as an extra input). Default none.
+  virtual bool absorbs_activation(const Node&, const ConvEpilogue& /*e*/) const { return false; }
   virtual ExplainTraits explain_traits() const { return {}; }
   // The Grad-CAM rule (gradient() == Gradient::rule). The default fails: declared, not written.
   virtual void backward(const Node& node, BackwardContext& ctx) const;

@@ -18,6 +18,7 @@ static const OpRegistry& registry() {
     register_pad(reg);
     register_layout_reorder(reg);
     register_activation(reg);
+    register_norm(reg);  // issue 18 (norms)
     return reg;
   }();
   return r;

@@ -36,5 +36,6 @@ void register_view_ops(OpRegistry& r);
 void register_pad(OpRegistry& r);
 void register_layout_reorder(OpRegistry& r);
 void register_activation(OpRegistry& r);  // issue 18: Elu .. Pow (lib/ops/activation.cpp)
+void register_norm(OpRegistry& r);  // issue 18: InstanceNormalization, GroupNormalization, PRelu
 
 }  // namespace vx

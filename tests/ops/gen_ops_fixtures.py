@@ -344,6 +344,51 @@ def gen(w):
     w.case("div_broadcast", "Div", {}, [("a", Y, False), ("b", D, True)], Y / D)
     w.case("mul_scalar_first", "Mul", {}, [("s", torch.tensor([1.5]), True), ("a", Y, False)], 1.5 * Y)
 
+    # --- issue 18 (norms): InstanceNormalization, GroupNormalization, PRelu, and the norms with
+    # the activation the fuser folds into them (attributes activation/alpha, PRelu slope as input 3).
+    for shape, eps in [((2, 3, 17), 1e-5), ((2, 5, 9, 7), 1e-3), ((1, 16, 5, 6, 7), 1e-5)]:
+        c = shape[1]
+        X = r(*shape) * 2 + 3
+        g, b = r(c), r(c)
+        y = F.instance_norm(X, weight=g, bias=b, eps=eps)
+        w.case(f"instancenorm_rank{len(shape)}", "InstanceNormalization", {"epsilon": float(eps)},
+               [("x", X, False), ("scale", g, True), ("bias", b, True)], y)
+    X = r(2, 32, 6, 5, 4)
+    g, b, a = r(32), r(32), torch.rand(32) * 0.5
+    y = F.instance_norm(X, weight=g, bias=b, eps=1e-5)
+    w.case("instancenorm_leakyrelu", "InstanceNormalization", {"epsilon": 1e-5, "activation": "leaky_relu", "alpha": 0.01},
+           [("x", X, False), ("scale", g, True), ("bias", b, True)], F.leaky_relu(y, 0.01))
+    w.case("instancenorm_relu", "InstanceNormalization", {"activation": "relu"},
+           [("x", X, False), ("scale", g, True), ("bias", b, True)], F.relu(y))
+    w.case("instancenorm_prelu", "InstanceNormalization", {"activation": "prelu"},
+           [("x", X, False), ("scale", g, True), ("bias", b, True), ("slope", a, True)], F.prelu(y, a))
+    for shape, groups in [((2, 6, 7, 5), 3), ((1, 32, 4, 5, 6), 8), ((2, 4, 9), 1), ((1, 8, 3, 3, 3), 8)]:
+        c = shape[1]
+        X = r(*shape) + 1
+        g, b = r(c), r(c)
+        y = F.group_norm(X, groups, weight=g, bias=b, eps=1e-5)
+        w.case(f"groupnorm_c{shape[1]}_rank{len(shape)}_g{groups}", "GroupNormalization", {"num_groups": groups, "epsilon": 1e-5},
+               [("x", X, False), ("scale", g, True), ("bias", b, True)], y)
+    X = r(2, 32, 4, 5, 6)
+    g, b, a1 = r(32), r(32), torch.tensor([0.25])
+    y = F.group_norm(X, 4, weight=g, bias=b, eps=1e-5)
+    w.case("groupnorm_prelu_scalar", "GroupNormalization", {"num_groups": 4, "activation": "prelu"},
+           [("x", X, False), ("scale", g, True), ("bias", b, True), ("slope", a1, True)], F.prelu(y, a1))
+    # Opset 18's per-group scale and bias: group k's channels share value k.
+    gg, bg = r(4), r(4)
+    y = F.group_norm(X, 4, weight=gg.repeat_interleave(8), bias=bg.repeat_interleave(8), eps=1e-5)
+    w.case("groupnorm_per_group_scale", "GroupNormalization", {"num_groups": 4},
+           [("x", X, False), ("scale", gg, True), ("bias", bg, True)], y)
+    X = r(2, 5, 6, 7)
+    a = torch.rand(5) - 0.5
+    w.case("prelu_per_channel", "PRelu", {}, [("x", X, False), ("slope", a.reshape(5, 1, 1), True)], F.prelu(X, a))
+    w.case("prelu_scalar", "PRelu", {}, [("x", X, False), ("slope", torch.tensor([0.3]), True)],
+           F.prelu(X, torch.tensor([0.3])))
+    X3 = r(1, 4, 3, 4, 5)
+    a3 = torch.rand(4)
+    w.case("prelu_per_channel_3d", "PRelu", {}, [("x", X3, False), ("slope", a3.reshape(4, 1, 1, 1), True)],
+           F.prelu(X3, a3))
+
 
 def main():
     if len(sys.argv) != 2:

@@ -67,6 +67,26 @@ TEST_CASE("BatchNormalization") {
   CHECK(has(infer_error("BatchNormalization", {Shape{7}, Shape{7}, Shape{7}, Shape{7}, Shape{7}}), "[N, C"));
 }
 
+TEST_CASE("InstanceNormalization, GroupNormalization, PRelu (issue 18)") {
+  CHECK(has(infer_error("InstanceNormalization", {Shape{1, 4, 1, 1, 1}, Shape{4}, Shape{4}}), "single value"));
+  CHECK(has(infer_error("InstanceNormalization", {x5, Shape{3}, Shape{4}}), "scale"));
+  CHECK(has(infer_error("InstanceNormalization", {x5, Shape{4}}), "takes X, scale"));
+  CHECK(has(infer_error("InstanceNormalization", {x5, Shape{4}, Shape{4}}, [](Attrs& a) { a.set_str("activation", "tanh"); }),
+            "relu, leaky_relu or prelu"));
+  CHECK(has(infer_error("GroupNormalization", {x5, Shape{4}, Shape{4}}, [](Attrs& a) { a.set_int("num_groups", 3); }),
+            "does not divide"));
+  CHECK(has(infer_error("GroupNormalization", {x5, Shape{4}, Shape{4}}), "num_groups"));
+  CHECK(has(infer_error("GroupNormalization", {Shape{1, 4, 1, 1}, Shape{4}, Shape{4}},
+                        [](Attrs& a) { a.set_int("num_groups", 4); }),
+            "single value"));
+  CHECK(infer_error("GroupNormalization", {Shape{1, 4, 1, 1}, Shape{4}, Shape{4}},
+                    [](Attrs& a) { a.set_int("num_groups", 2); }).empty());
+  CHECK(has(infer_error("PRelu", {x4, Shape{4, 8, 1}}), "one per channel"));
+  CHECK(has(infer_error("PRelu", {x4, Shape{3}}), "one per channel"));
+  CHECK(infer_error("PRelu", {x4, Shape{4, 1, 1}}).empty());
+  CHECK(infer_error("PRelu", {x4, Shape{1}}).empty());
+}
+
 TEST_CASE("Softmax, Concat, Flatten, Reshape") {
   CHECK(has(infer_error("Softmax", {x4}, [](Attrs& a) { a.set_int("axis", 4); }), "axis 4"));
   CHECK(has(infer_error("Concat", {x4, Shape{1, 3, 8, 7}}, [](Attrs& a) { a.set_int("axis", 1); }),
