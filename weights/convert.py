@@ -448,6 +448,13 @@ class _Converter:
             raise ConvertError(f"InstanceNormalization node '{node.name}': scale and bias must be constant")
         self.emit(node, "InstanceNormalization", list(node.input[:3]), {"epsilon": float(attrs.get("epsilon", 1e-5))})
 
+    def op_PRelu(self, node, attrs):
+        """x and a constant slope: one value, or one per channel (torch writes [C, 1, ...])."""
+        self.check_attrs(node, attrs, set())
+        if not self.known(node.input[1]):
+            raise ConvertError(f"PRelu node '{node.name}': the slope must be constant")
+        self.emit(node, "PRelu", list(node.input[:2]))
+
     def op_LeakyRelu(self, node, attrs):
         self.check_attrs(node, attrs, {"alpha"})
         self.emit(node, "LeakyRelu", list(node.input), {"alpha": float(attrs.get("alpha", 0.01))})
