@@ -1,6 +1,6 @@
 // Gemm: Y = alpha * A . op(B) + beta * C (ONNX), A [M,K] (transA must be 0), B [K,N] or [N,K]
-// with transB = 1, optional C with N values ([N], [1,N]) or one value. MatMul: [M,K] . [K,N].
-// Both run through kern.linear, which wants the weight as [N,K]; B is rearranged (and scaled
+// with transB = 1, optional C with N values ([N], [1,N]) or one value (MatMul: lib/ops/matmul.cpp).
+// It runs through kern.linear, which wants the weight as [N,K]; B is rearranged (and scaled
 // by alpha) per run, which costs K*N against the product's M*K*N, unless it is already that
 // (transB = 1, alpha = 1: PyTorch's Linear) and in host memory: then it is read in place,
 // with no copy the size of the weight (8 MB for ResNet-50's classifier).
@@ -142,7 +142,6 @@ class GemmOp : public OpDef {
 
 void register_gemm(OpRegistry& r) {
   r.add("Gemm", std::make_unique<GemmOp>(true));
-  r.add("MatMul", std::make_unique<GemmOp>(false));
 }
 
 }  // namespace vx

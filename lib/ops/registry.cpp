@@ -14,6 +14,7 @@ static const OpRegistry& registry() {
     register_concat(reg);
     register_resize(reg);
     register_gemm(reg);
+    register_matmul(reg);  // matops
     register_view_ops(reg);
     register_pad(reg);
     register_layout_reorder(reg);

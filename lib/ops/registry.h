@@ -32,6 +32,7 @@ void register_pool(OpRegistry& r);
 void register_concat(OpRegistry& r);
 void register_resize(OpRegistry& r);
 void register_gemm(OpRegistry& r);
+void register_matmul(OpRegistry& r);  // batched MatMul (matops)
 void register_view_ops(OpRegistry& r);
 void register_pad(OpRegistry& r);
 void register_layout_reorder(OpRegistry& r);

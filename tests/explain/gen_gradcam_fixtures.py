@@ -336,6 +336,8 @@ w_lin, b_lin = r(5, 7), r(5)
 op_case("gemm", "Gemm", r(3, 7), lambda x: F.linear(x, w_lin, b_lin), {"transB": 1}, {"w": w_lin, "b": b_lin})
 w_mm = r(7, 4)
 op_case("matmul", "MatMul", r(3, 7), lambda x: x @ w_mm, None, {"w": w_mm})
+w_mmb = r(3, 7, 4)  # batched MatMul, B broadcast over the leading dim (matops)
+op_case("matmul_batched", "MatMul", r(2, 3, 5, 7), lambda x: x @ w_mmb, None, {"w": w_mmb})
 bn = nn.BatchNorm3d(3)
 randomise_bn(bn)
 op_case("batchnorm", "BatchNormalization", r(2, 3, 3, 4, 5), bn, {"epsilon": 1e-5},

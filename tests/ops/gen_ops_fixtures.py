@@ -229,6 +229,17 @@ def gen(w):
     w.case("gemm_nobias", "Gemm", {"transB": 1}, [("a", A, False), ("b", B, True)], A @ B.T)
     A, B = r(6, 5), r(5, 8)
     w.case("matmul_2d", "MatMul", {}, [("a", A, False), ("b", B, True)], A @ B)
+    # batched MatMul (matops): broadcasting over leading dims, activation right operands, 1-D operands
+    A, B = r(2, 3, 6, 5), r(5, 8)
+    w.case("matmul_batched_weight", "MatMul", {}, [("a", A, False), ("b", B, True)], A @ B)
+    A, B = r(2, 4, 7, 6), r(2, 4, 6, 3)
+    w.case("matmul_batched_act", "MatMul", {}, [("a", A, False), ("b", B, False)], A @ B)
+    A, B = r(2, 1, 5, 4), r(3, 4, 6)
+    w.case("matmul_broadcast", "MatMul", {}, [("a", A, False), ("b", B, False)], A @ B)
+    A, B = r(3, 5, 4), r(4)
+    w.case("matmul_1d_b", "MatMul", {}, [("a", A, False), ("b", B, True)], A @ B)
+    A, B = r(4), r(2, 4, 3)
+    w.case("matmul_1d_a", "MatMul", {}, [("a", A, False), ("b", B, False)], A @ B)
 
     # --- Views
     X = r(2, 3, 4, 5, 3)

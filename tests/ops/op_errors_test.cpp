@@ -145,7 +145,10 @@ TEST_CASE("Gemm, MatMul") {
   CHECK(has(infer_error("Gemm", {Shape{3, 5}, Shape{5, 6}}, [](Attrs& a) { a.set_int("transA", 1); }), "transA"));
   CHECK(has(infer_error("Gemm", {Shape{3, 5}, Shape{6, 5}, Shape{3, 6}}, [](Attrs& a) { a.set_int("transB", 1); }),
             "C "));
-  CHECK(has(infer_error("MatMul", {Shape{2, 3, 5}, Shape{5, 6}}), "2-D"));
+  CHECK(infer_error("MatMul", {Shape{2, 3, 5}, Shape{5, 6}}).empty());  // batched
+  CHECK(has(infer_error("MatMul", {Shape{2, 3, 5}, Shape{4, 6}}), "inner dimensions disagree"));
+  CHECK(has(infer_error("MatMul", {Shape{2, 3, 5}, Shape{3, 5, 6}}), "do not broadcast"));
+  CHECK(has(infer_error("MatMul", {Shape{5}, none()}), "at least 1-D"));
 }
 
 TEST_CASE("Pad, Slice") {
