@@ -78,10 +78,11 @@ bool fuse_once(Graph& g, const std::set<std::string>& keep,
   for (size_t pi = 0; pi < g.nodes.size(); ++pi) {
     Node& prod = g.nodes[pi];
     if (prod.outputs.size() != 1) continue;
-    const std::string& t = prod.outputs[0];
+    const std::string t = prod.outputs[0];  // a copy: prod.outputs is replaced below
     if (uses[t] != 1 || keep.count(t) || !consumer.count(t)) continue;
+    const int next_index = consumer[t];
     const OpDef* prod_op = find_op(prod.op);
-    const Node& next = g.nodes[consumer[t]];
+    const Node& next = g.nodes[next_index];
     const OpDef* next_op = find_op(next.op);
     if (!prod_op || !next_op || next.outputs.size() != 1 || next.inputs.empty() || next.inputs[0] != t) continue;
     const ConvEpilogue epi = next_op->conv_epilogue(next);
@@ -95,7 +96,7 @@ bool fuse_once(Graph& g, const std::set<std::string>& keep,
       if (epi.has_alpha) prod.attrs.set_float("alpha", epi.alpha);
     }
     prod.outputs = next.outputs;
-    g.nodes.erase(g.nodes.begin() + consumer[t]);
+    g.nodes.erase(g.nodes.begin() + next_index);
     return true;
   }
 

@@ -144,10 +144,13 @@ def test_engine_runs_the_imported_network(folders, tmp_path):
     _, _, _, nets = import_nnunet(folders["2d"], out, return_networks=True)
     x = np.random.default_rng(3).standard_normal((1, 2, 32, 32)).astype(np.float32)
     with voxinfer.Model(out, threads=1) as m:
-        y = m.run(x)
-    with torch.no_grad():
-        ref = nets[0](torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(y, ref, rtol=0, atol=1e-4 * max(1, np.abs(ref).max()))
+        ys = m.run(x)
+    ys = ys if isinstance(ys, (list, tuple)) else [ys]
+    assert len(ys) == len(nets)  # one output per fold
+    for y, net in zip(ys, nets):
+        with torch.no_grad():
+            ref = net(torch.from_numpy(x)).numpy()
+        np.testing.assert_allclose(y, ref, rtol=0, atol=1e-4 * max(1, np.abs(ref).max()))
 
 
 def test_engine_accepts_the_multi_fold_graph(folders, tmp_path):

@@ -372,7 +372,8 @@ def gen(w):
     w.case("instancenorm_relu", "InstanceNormalization", {"activation": "relu"},
            [("x", X, False), ("scale", g, True), ("bias", b, True)], F.relu(y))
     w.case("instancenorm_prelu", "InstanceNormalization", {"activation": "prelu"},
-           [("x", X, False), ("scale", g, True), ("bias", b, True), ("slope", a, True)], F.prelu(y, a))
+           [("x", X, False), ("scale", g, True), ("bias", b, True), ("slope", a.reshape(32, 1, 1, 1), True)],
+           F.prelu(y, a))  # the slope as ONNX broadcasts it (torch exports [C, 1, 1, 1])
     for shape, groups in [((2, 6, 7, 5), 3), ((1, 32, 4, 5, 6), 8), ((2, 4, 9), 1), ((1, 8, 3, 3, 3), 8)]:
         c = shape[1]
         X = r(*shape) + 1

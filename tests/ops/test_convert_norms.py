@@ -49,15 +49,19 @@ class Block(nn.Module):
 
     def __init__(self, dims, cin, c, norm, act):
         super().__init__()
-        conv = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[dims]
-        self.c1, self.norm, self.act, self.c2 = conv(cin, c, 3, padding=1), norm, act, conv(c, 3, 1)
+        if dims == 1:  # the engine has no 1-D convolution: the norm between elementwise ops
+            self.c1, self.c2 = nn.Identity(), nn.Identity()
+        else:
+            conv = {2: nn.Conv2d, 3: nn.Conv3d}[dims]
+            self.c1, self.c2 = conv(cin, c, 3, padding=1), conv(c, 3, 1)
+        self.norm, self.act = norm, act
 
     def forward(self, x):
         return self.c2(self.act(self.norm(self.c1(x) * 2 + 0.5)))
 
 
 CASES = {
-    "in1d_affine": (1, nn.InstanceNorm1d(8, affine=True), nn.Identity(), (2, 3, 40)),
+    "in1d_affine": (1, nn.InstanceNorm1d(3, affine=True), nn.Identity(), (2, 3, 40)),
     "in2d_plain": (2, nn.InstanceNorm2d(8), nn.ReLU(), (2, 3, 11, 13)),
     "in3d_affine_leaky": (3, nn.InstanceNorm3d(16, affine=True), nn.LeakyReLU(0.01), (1, 2, 12, 10, 9)),
     "in3d_prelu_channel": (3, nn.InstanceNorm3d(16, affine=True), nn.PReLU(16), (2, 2, 8, 9, 7)),
