@@ -428,7 +428,7 @@ class _Converter:
             "op_Relu": ("Relu", ()), "op_Sigmoid": ("Sigmoid", ()), "op_Tanh": ("Tanh", ()),
             "op_LeakyRelu": ("LeakyRelu", ("alpha",)),
             "op_GlobalAveragePool": ("GlobalAveragePool", ()), "op_GlobalMaxPool": ("GlobalMaxPool", ()),
-            "op_Add": ("Add", ()), "op_Sub": ("Sub", ()), "op_Mul": ("Mul", ()), "op_Div": ("Div", ()),
+            "op_Sub": ("Sub", ()), "op_Mul": ("Mul", ()), "op_Div": ("Div", ()),
             "op_MatMul": ("MatMul", ()), "op_Flatten": ("Flatten", ("axis",)),
             # issue 18 (activations/math without attributes; the rest below op_LeakyRelu)
             "op_HardSwish": ("HardSwish", ()), "op_Softplus": ("Softplus", ()), "op_Erf": ("Erf", ()),
@@ -570,6 +570,64 @@ class _Converter:
                 self.emit(node, "HardSwish", [x])
                 return True
         return False
+
+    def _fuse_group_norm(self, node):
+        """torch.onnx.export (opset <= 17) writes nn.GroupNorm(G, C) as Reshape(x, [0, G, -1]) ->
+        InstanceNormalization(scale 1, bias 0) -> Reshape(shape of x) -> Mul(gamma) -> Add(beta); the
+        five nodes become one GroupNormalization when the intermediates have no other reader. Returns
+        whether it fused."""
+        def prod(t, op):
+            i = self.producer.get(t)
+            n = self.nodes[i] if i is not None else None
+            return n if n is not None and n["op"] == op and not n.get("dead") else None
+        ins = [self.data(i, node) for i in node.input]
+        if len(ins) != 2:
+            return False
+        for mul_out, beta in (ins, ins[::-1]):
+            mul = prod(mul_out, "Mul")
+            if mul is None or beta not in self.weights or not self._only_use(mul_out):
+                continue
+            for back_out, gamma in (mul["inputs"], mul["inputs"][::-1]):
+                back = prod(back_out, "Reshape")
+                if back is None or gamma not in self.weights or not self._only_use(back_out):
+                    continue
+                norm = prod(back["inputs"][0], "InstanceNormalization")
+                if norm is None or not self._only_use(back["inputs"][0]):
+                    continue
+                grouped = prod(norm["inputs"][0], "Reshape")
+                if grouped is None or not self._only_use(norm["inputs"][0]):
+                    continue
+                shape, target = back["attrs"]["shape"], grouped["attrs"]["shape"]
+                if len(shape) < 3 or len(target) != 3 or min(shape) < 1:
+                    continue
+                c, groups = shape[1], target[1]
+                one, zero = self.weights.get(norm["inputs"][1]), self.weights.get(norm["inputs"][2])
+                g, b = self.weights[gamma], self.weights[beta]
+                if (groups < 1 or c % groups or target[0] not in (0, shape[0]) or
+                        target[2] not in (-1, int(np.prod(shape[2:])) * (c // groups)) or
+                        one is None or zero is None or one.size != groups or not np.all(one == 1) or
+                        not np.all(zero == 0) or g.size != c or b.size != c or
+                        any(d != 1 for d in g.shape[1:]) or any(d != 1 for d in b.shape[1:]) or
+                        self.shapes.get(grouped["inputs"][0], shape) != shape):
+                    continue
+                for n in (grouped, norm, back, mul):
+                    n["dead"] = True
+                names = []
+                for w, what in ((g, "scale"), (b, "bias")):
+                    name = f"{node.name or 'GroupNorm'}_{what}"
+                    while name in self.const or name in self.weights:
+                        name += "_"
+                    self.const[name] = self.weights[name] = w.reshape(c).astype(np.float32)
+                    names.append(name)
+                self.emit(node, "GroupNormalization", [grouped["inputs"][0]] + names,
+                          {"num_groups": int(groups), "epsilon": float(norm["attrs"].get("epsilon", 1e-5))})
+                return True
+        return False
+
+    def op_Add(self, node, attrs):
+        self.check_attrs(node, attrs, set())
+        if len(node.input) != 2 or not self._fuse_group_norm(node):
+            self.emit(node, "Add", list(node.input))
 
     def op_Mul(self, node, attrs):
         self.check_attrs(node, attrs, set())

@@ -1,5 +1,6 @@
 """InstanceNorm, GroupNorm and PReLU as torch modules write them (nn.InstanceNorm1d/2d/3d with and
-without affine, nn.GroupNorm through torch's opset-13 Reshape-InstanceNorm-Reshape-Mul-Add,
+without affine, nn.GroupNorm through torch's opset-13 Reshape-InstanceNorm-Reshape-Mul-Add (fused into one
+GroupNormalization by the converter),
 nn.PReLU per channel and with one slope) go through torch.onnx.export, weights/convert.py and the
 Python binding, and match PyTorch eager within max abs err <= 1e-4 * max(1, max |ref|). The
 Conv -> InstanceNorm -> LeakyReLU / PReLU chains of nnU-Net and MONAI are checked with the
@@ -79,8 +80,9 @@ def test_norm_matches_torch(name, tmp_path):
     c = 16 if name in ("prelu_only",) else (norm.num_channels if isinstance(norm, nn.GroupNorm) else norm.num_features)
     module = randomize(Block(dims, shape[1], c, norm, act))
     ops = check(module, torch.randn(*shape), tmp_path)
-    if "gn" in name:
-        assert "InstanceNormalization" in ops or "GroupNormalization" in ops, ops
+    if "gn" in name:  # torch's Reshape-InstanceNorm-Reshape-Mul-Add, fused by the converter
+        assert ops.count("GroupNormalization") == 1 and "InstanceNormalization" not in ops, ops
+        assert "Reshape" not in ops and ops.count("Mul") == ops.count("Add") == 1, ops  # the block's own x * 2 + 0.5
     elif "prelu_only" == name:
         assert "PRelu" in ops, ops
     else:
@@ -116,3 +118,21 @@ def test_instance_norm_over_one_voxel_is_refused(tmp_path):
     with pytest.raises(voxinfer.VoxinferError, match="single value"):
         with voxinfer.Model(str(out), threads=1) as model:
             model.run(np.zeros((1, 2, 1, 1, 1), np.float32))
+
+
+def test_group_norm_pattern_with_a_second_reader_is_not_fused(tmp_path):
+    """The normalised tensor before the affine step is read twice: the converter must keep the
+    pattern as it is, and the result stays exact."""
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 8, 3, padding=1)
+
+        def forward(self, x):
+            y = self.conv(x)
+            n = torch.nn.functional.group_norm(y, 2)
+            return n * 1.5 + n
+
+    torch.manual_seed(3)
+    ops = check(Twice().eval(), torch.randn(1, 2, 6, 7), tmp_path)
+    assert "GroupNormalization" not in ops and "InstanceNormalization" in ops, ops
