@@ -65,7 +65,6 @@ LOSSLESS = [
     (["dcmcrle"], "1.2.840.10008.1.2.5"),
     (["gdcmconv", "--jpeg"], "1.2.840.10008.1.2.4.70"),
     (["gdcmconv", "--jpegls"], "1.2.840.10008.1.2.4.80"),
-    (["gdcmconv", "--j2k"], "1.2.840.10008.1.2.4.90"),
 ]
 
 
@@ -142,10 +141,7 @@ def j2k_irreversible(path):
 # (file, oracle, lossy; None = told by the stream's wavelet or LossyImageCompression): "MR_small.dcm" = pydicom's uncompressed original, "pydicom" = pydicom's own
 # decoder (Pillow) on the compressed file, "dcmdjpeg" = dcmtk's decompressed copy.
 PYDICOM_CASES = [
-    ("MR_small_jp2klossless.dcm", "MR_small.dcm", False),
     ("MR_small_jpeg_ls_lossless.dcm", "MR_small.dcm", False),
-    ("JPEG2000.dcm", "pydicom", None),
-    ("693_J2KI.dcm", "pydicom", None),
     ("JPGExtended.dcm", "dcmdjpeg", True),
     ("JPEG-lossy.dcm", "dcmdjpeg", True),
 ]
@@ -191,4 +187,16 @@ def test_stream_size_must_match_header(tmp_path):
     f = tmp_path / "lie.dcm"
     ds.save_as(str(f), write_like_original=True)
     with pytest.raises(vx.VoxinferError, match="stream declares 64 x 64"):
+        vx.read_volume(f)
+
+
+@pytest.mark.parametrize("name", ["MR_small_jp2klossless.dcm", "JPEG2000.dcm", "693_J2KI.dcm"])
+def test_jpeg2000_is_refused_clearly(tmp_path, name):
+    """JPEG 2000 is refused (GDCM's decoder crashed on a fuzzed stream), with a message that says
+    how to decompress the series: never a crash, never pixels."""
+    src = PYDICOM_FILES / name
+    if not src.exists():
+        pytest.skip(f"{src} not shipped by this pydicom")
+    f = with_geometry(src, tmp_path / name)
+    with pytest.raises(vx.VoxinferError, match="JPEG 2000 pixel data .* is not read.*gdcmconv --raw"):
         vx.read_volume(f)
