@@ -1,7 +1,7 @@
 // DICOM MR series -> Volume. GDCM parses the file (after our structural pre-check); the
 // pixel module and the pixels are read here: uncompressed (little or big endian) and RLE
-// Lossless; JPEG, JPEG-LS and JPEG 2000 go to GDCM's codecs behind our checks
-// (io/dicom_codec.h), lossy ones with a volume warning. Deflated syntax is refused.
+// Lossless; JPEG and JPEG-LS go to GDCM's codecs behind our checks (JPEG 2000 is refused: GDCM's
+// decoder crashed on a fuzzed stream; io/dicom_codec.h), lossy ones with a volume warning. Deflated syntax is refused.
 //
 // Accepts:
 //  - a folder (walked recursively within the bounds of io/dir_walk.h; files that are not DICOM
