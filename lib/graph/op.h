@@ -101,6 +101,15 @@ struct LayoutChoice {
   bool records_input_layout = false;  // the op reads kLayoutX (its input 0's layout after reorders)
 };
 
+// The rule of ops that work per channel in either layout (pooling, normalisations): output 0
+// is blocked16 when input 0 is and the output may be, and input 0 is wanted in that layout.
+inline void same_layout_as_input(const Node& n, const LayoutQuery& q, LayoutChoice& c) {
+  c.records_input_layout = true;
+  if (n.outputs.size() != 1) return;
+  c.out = q.can_block(n.outputs[0]) && q.is_blocked(n.inputs[0]);
+  c.want[0] = c.out;
+}
+
 // --- memory planning (lib/exec/planner.h) ---
 struct InPlace {
   enum class Kind {

@@ -1,5 +1,5 @@
 // Gemm: Y = alpha * A . op(B) + beta * C (ONNX), A [M,K] (transA must be 0), B [K,N] or [N,K]
-// with transB = 1, optional C with N values ([N], [1,N]) or one value (MatMul: lib/ops/matmul.cpp).
+// with transB = 1, optional C with N values ([N], [1,N]) or one value (batched MatMul is lib/ops/matmul.cpp).
 // It runs through kern.linear, which wants the weight as [N,K]; B is rearranged (and scaled
 // by alpha) per run, which costs K*N against the product's M*K*N, unless it is already that
 // (transB = 1, alpha = 1: PyTorch's Linear) and in host memory: then it is read in place,
@@ -18,18 +18,16 @@ struct GemmDims {
   bool trans_b = false;
 };
 
-GemmDims gemm_dims(const Node& node, const std::vector<Shape>& in, bool is_gemm) {
-  if (in.size() < 2 || in.size() > (is_gemm ? 3u : 2u) || in[0].rank < 0 || in[1].rank < 0)
-    fail(Status::invalid_argument, is_gemm ? "Gemm takes A, B and an optional C" : "MatMul takes A and B");
+GemmDims gemm_dims(const Node& node, const std::vector<Shape>& in) {
+  if (in.size() < 2 || in.size() > 3u || in[0].rank < 0 || in[1].rank < 0)
+    fail(Status::invalid_argument, "Gemm takes A, B and an optional C");
   if (in[0].rank != 2 || in[1].rank != 2)
     fail(Status::shape_mismatch, "only 2-D operands are supported, got " + in[0].str() + " and " + in[1].str());
   GemmDims d;
-  if (is_gemm) {
-    if (node.attrs.get_int("transA", 0) != 0) fail(Status::unsupported, "transA must be 0");
-    const int64_t tb = node.attrs.get_int("transB", 0);
-    if (tb != 0 && tb != 1) fail(Status::invalid_argument, "transB must be 0 or 1");
-    d.trans_b = tb == 1;
-  }
+  if (node.attrs.get_int("transA", 0) != 0) fail(Status::unsupported, "transA must be 0");
+  const int64_t tb = node.attrs.get_int("transB", 0);
+  if (tb != 0 && tb != 1) fail(Status::invalid_argument, "transB must be 0 or 1");
+  d.trans_b = tb == 1;
   d.m = in[0][0];
   d.k = in[0][1];
   const int64_t bk = d.trans_b ? in[1][1] : in[1][0];
@@ -54,9 +52,8 @@ struct GemmDeviceState : OpState {
 
 class GemmOp : public OpDef {
  public:
-  explicit GemmOp(bool is_gemm) : is_gemm_(is_gemm) {}
   std::vector<Shape> infer(const Node& node, const std::vector<Shape>& in) const override {
-    GemmDims d = gemm_dims(node, in, is_gemm_);
+    GemmDims d = gemm_dims(node, in);
     return {Shape{d.m, d.n}};
   }
   void run(const Node& node, const std::vector<const Tensor*>& in, const std::vector<Tensor*>& out,
@@ -67,9 +64,9 @@ class GemmOp : public OpDef {
       if (!t->defined()) s.rank = -1;
       shapes.push_back(s);
     }
-    GemmDims d = gemm_dims(node, shapes, is_gemm_);
-    const float alpha = is_gemm_ ? static_cast<float>(node.attrs.get_float("alpha", 1.0)) : 1.f;
-    const float beta = is_gemm_ ? static_cast<float>(node.attrs.get_float("beta", 1.0)) : 1.f;
+    GemmDims d = gemm_dims(node, shapes);
+    const float alpha = static_cast<float>(node.attrs.get_float("alpha", 1.0));
+    const float beta = static_cast<float>(node.attrs.get_float("beta", 1.0));
     const kern::DeviceMemory* mem = ctx.kernels.memory;
     const bool has_c = in.size() == 3 && in[2]->defined();
     std::vector<float> b_host, c_host;
@@ -101,9 +98,9 @@ class GemmOp : public OpDef {
                        out[0]->f32());
   }
 
-  // Gemm of an activation by a weight keeps each row (sample) apart; MatMul is not known to.
+  // Gemm of an activation by a weight keeps each row (sample) apart.
   bool keeps_samples_apart(const Node& node, const BatchQuery& q) const override {
-    return is_gemm_ && node.attrs.get_int("transA", 0) == 0 && q.is_weight(node.inputs.at(1));
+    return node.attrs.get_int("transA", 0) == 0 && q.is_weight(node.inputs.at(1));
   }
   std::vector<KernelUse> kernels(const kern::KernelTable& t) const override {
     return {VX_KERNEL_USE(t, linear), VX_KERNEL_USE(t, linear_backward)};
@@ -115,8 +112,8 @@ class GemmOp : public OpDef {
     if (as.rank != 2 || bs.rank != 2)
       fail(Status::unsupported, "backward of " + n.op + " supports 2-D operands only, got " + as.str());
     if (n.attrs.get_int("transA", 0)) fail(Status::unsupported, "backward of Gemm with transA=1");
-    const bool trans_b = is_gemm_ && n.attrs.get_int("transB", 0) != 0;
-    const float alpha = is_gemm_ ? static_cast<float>(n.attrs.get_float("alpha", 1.0)) : 1.f;
+    const bool trans_b = n.attrs.get_int("transB", 0) != 0;
+    const float alpha = static_cast<float>(n.attrs.get_float("alpha", 1.0));
     const int64_t m = as[0], kk = as[1], nn = ctx.shape(n.outputs[0])[1];
     Tensor bw = ctx.value(n.inputs[1]);
     std::vector<float> wt;  // B as [N, K]
@@ -133,15 +130,12 @@ class GemmOp : public OpDef {
       for (int64_t i = 0; i < dx.numel(); ++i) dx.f32()[i] *= alpha;
     ctx.accumulate(0, dx);
   }
-
- private:
-  bool is_gemm_;
 };
 
 }  // namespace
 
 void register_gemm(OpRegistry& r) {
-  r.add("Gemm", std::make_unique<GemmOp>(true));
+  r.add("Gemm", std::make_unique<GemmOp>());
 }
 
 }  // namespace vx

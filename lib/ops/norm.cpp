@@ -104,10 +104,7 @@ class NormOp : public OpDef {
   }
   const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
   void layout(const Node& n, const LayoutQuery& q, LayoutChoice& c) const override {
-    c.records_input_layout = true;
-    if (n.outputs.size() != 1) return;
-    c.out = q.can_block(n.outputs[0]) && q.is_blocked(n.inputs[0]);
-    c.want[0] = c.out;
+    same_layout_as_input(n, q, c);
   }
   bool absorbs_activation(const Node& n, const ConvEpilogue& e) const override {
     if (n.attrs.has("activation")) return false;

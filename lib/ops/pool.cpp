@@ -75,12 +75,8 @@ class PoolOp : public OpDef {
     return {VX_KERNEL_USE(t, pool), VX_KERNEL_USE(t, pool_backward)};
   }
   const char* parity_test() const override { return "tests/ops/gen_ops_fixtures.py"; }
-  // Blocked from a blocked input, in the same layout.
   void layout(const Node& n, const LayoutQuery& q, LayoutChoice& c) const override {
-    c.records_input_layout = true;
-    if (n.outputs.size() != 1) return;
-    c.out = q.can_block(n.outputs[0]) && q.is_blocked(n.inputs[0]);
-    c.want[0] = c.out;
+    same_layout_as_input(n, q, c);
   }
   // A Conv before a MaxPool may compute in slabs, pooling each (lib/ops/conv_pool.h).
   ConvEpilogue conv_epilogue(const Node&) const override {

@@ -3,15 +3,13 @@ weights/convert.py and the Python binding, and match PyTorch eager within
 max abs err <= 1e-4 * max(1, max |ref|). Also: torch's exact-GELU pattern fuses into one Gelu
 node, ReLU6/Hardtanh come out as Clip, and the converter names the node when Pow's exponent or
 Clip's bounds are not constants."""
-import io
-
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 
 import convert
-import voxinfer
+from torch_parity import check_against_torch, export_onnx
 
 torch.set_num_threads(1)
 
@@ -61,25 +59,8 @@ CASES = {
 }
 
 
-def export(module, x, fold):
-    buf = io.BytesIO()
-    with torch.no_grad():
-        torch.onnx.export(module.eval(), (x,), buf, opset_version=13, do_constant_folding=fold,
-                          input_names=["input"], output_names=["output"])
-    return buf.getvalue()
-
-
 def check(module, x, tmp_path, fold=True):
-    out = tmp_path / "m.vxm"
-    graph, _, _ = convert.convert_onnx(export(module, x, fold), str(out), input_shapes={"input": list(x.shape)})
-    with torch.no_grad():
-        ref = module(x).numpy()
-    with voxinfer.Model(str(out), threads=1) as m:
-        y = m.run(x.numpy())
-    assert y.shape == ref.shape
-    err, bound = float(np.max(np.abs(y - ref))), 1e-4 * max(1.0, float(np.max(np.abs(ref))))
-    assert err <= bound, f"max abs err {err:.3g} > {bound:.3g}"
-    return [n["op"] for n in graph["nodes"]]
+    return check_against_torch(module, x, tmp_path, fold=fold)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -121,13 +102,13 @@ def test_pow_with_computed_exponent_is_refused_naming_the_node():
             return torch.pow(x, x)
 
     with pytest.raises(convert.ConvertError, match=r"Pow node '.*'.*exponent.*constant"):
-        convert.convert_onnx(export(P(), torch.rand(1, 2, 4, 4) + 1, True), None,
+        convert.convert_onnx(export_onnx(P(), torch.rand(1, 2, 4, 4) + 1), None,
                              input_shapes={"input": [1, 2, 4, 4]})
 
 
 def test_clip_min_above_max_is_refused_naming_the_node():
     with pytest.raises(convert.ConvertError, match=r"Clip node '.*': min 2.0 is greater than max 1.0"):
-        convert.convert_onnx(export(Fn(lambda x: torch.clamp(x, 2.0, 1.0)), torch.rand(1, 2, 4, 4), True), None,
+        convert.convert_onnx(export_onnx(Fn(lambda x: torch.clamp(x, 2.0, 1.0)), torch.rand(1, 2, 4, 4)), None,
                              input_shapes={"input": [1, 2, 4, 4]})
 
 

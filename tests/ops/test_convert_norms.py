@@ -5,8 +5,6 @@ nn.PReLU per channel and with one slope) go through torch.onnx.export, weights/c
 Python binding, and match PyTorch eager within max abs err <= 1e-4 * max(1, max |ref|). The
 Conv -> InstanceNorm -> LeakyReLU / PReLU chains of nnU-Net and MONAI are checked with the
 activation fused into the norm, on inputs large enough for the blocked layout."""
-import io
-
 import numpy as np
 import pytest
 import torch
@@ -14,6 +12,7 @@ import torch.nn as nn
 
 import convert
 import voxinfer
+from torch_parity import check_against_torch, export_onnx
 
 torch.set_num_threads(1)
 
@@ -31,18 +30,7 @@ def randomize(module, seed=0):
 
 
 def check(module, x, tmp_path, opset=13):
-    buf = io.BytesIO()
-    with torch.no_grad():
-        torch.onnx.export(module, (x,), buf, opset_version=opset, input_names=["input"], output_names=["output"])
-        ref = module(x).numpy()
-    out = tmp_path / "m.vxm"
-    graph, _, _ = convert.convert_onnx(buf.getvalue(), str(out), input_shapes={"input": list(x.shape)})
-    with voxinfer.Model(str(out), threads=2) as m:
-        y = m.run(x.numpy())
-    assert y.shape == ref.shape
-    err, bound = float(np.max(np.abs(y - ref))), 1e-4 * max(1.0, float(np.max(np.abs(ref))))
-    assert err <= bound, f"max abs err {err:.3g} > {bound:.3g}"
-    return [n["op"] for n in graph["nodes"]]
+    return check_against_torch(module, x, tmp_path, opset=opset, threads=2)
 
 
 class Block(nn.Module):
@@ -111,10 +99,8 @@ def test_instance_norm_over_one_voxel_is_refused(tmp_path):
     """torch refuses it too ('Expected more than 1 spatial element'): no variance to divide by."""
     m = Block(3, 2, 8, nn.InstanceNorm3d(8, affine=True), nn.Identity()).eval()
     x = torch.randn(1, 2, 4, 4, 4)
-    buf = io.BytesIO()
-    torch.onnx.export(m, (x,), buf, opset_version=13, input_names=["input"], output_names=["output"])
     out = tmp_path / "m.vxm"
-    convert.convert_onnx(buf.getvalue(), str(out), input_shapes={"input": [1, 2, 1, 1, 1]})
+    convert.convert_onnx(export_onnx(m, x), str(out), input_shapes={"input": [1, 2, 1, 1, 1]})
     with pytest.raises(voxinfer.VoxinferError, match="single value"):
         with voxinfer.Model(str(out), threads=1) as model:
             model.run(np.zeros((1, 2, 1, 1, 1), np.float32))
