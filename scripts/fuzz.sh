@@ -16,29 +16,49 @@ SECONDS_EACH=${2:-60}
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 targets=$(ls tests/fuzz/*_fuzz.cpp | xargs -n1 basename | sed 's/\.cpp$//')
 cmake --build "$BUILD" -j "${JOBS:-$(nproc)}" --target $targets
-for t in $targets; do
-  name=${t%_fuzz}
+# One target: replay, then fuzz. Its output goes to BUILD/fuzz-artifacts/NAME/summary.txt.
+fuzz_one() {
+  local t=$1 name=${1%_fuzz} bin regress work artifacts rc=0
   bin=$(find "$BUILD" -type f -name "$t" -perm -u+x | head -1)
-  [ -n "$bin" ] || { echo "fuzz target $t was not built in $BUILD"; exit 1; }
+  artifacts="$BUILD/fuzz-artifacts/$name"
+  mkdir -p "$artifacts"
+  exec >"$artifacts/summary.txt" 2>&1
+  [ -n "$bin" ] || { echo "fuzz target $t was not built in $BUILD"; return 1; }
   regress="tests/fuzz/regressions/$name"
   if [ -d "$regress" ] && ls "$regress"/* >/dev/null 2>&1; then
     echo "-- $t: replaying $(ls "$regress" | wc -l) regression input(s)"
     "$bin" -rss_limit_mb=2048 -timeout=30 "$regress"/* 2>&1 | tail -n 3
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz target $t FAILED on a regression input"; return 1; }
   fi
   work=$(mktemp -d)
-  artifacts="$BUILD/fuzz-artifacts/$name"
-  mkdir -p "$artifacts"
   [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$work/"
   echo "-- $t: fuzzing for ${SECONDS_EACH}s ($(ls "$work" | wc -l) seeds)"
-  rc=0
   "$bin" -seed="${FUZZ_SEED:-1}" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$work" >"$artifacts/log.txt" 2>&1 || rc=$?
   grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" "$artifacts/log.txt" || true
+  rm -rf "$work"
   if [ "$rc" -ne 0 ]; then
     tail -n 60 "$artifacts/log.txt"
     echo "fuzz target $t FAILED (exit $rc); inputs kept in $artifacts:"
     ls "$artifacts" | grep -E '^(crash|leak|oom|timeout)-' || true
-    exit 1
+    return 1
   fi
-  rm -rf "$work"
+}
+
+# Targets run FUZZ_JOBS at a time (default: one per core; each fuzzer is single-threaded).
+failed=0
+pids=()
+names=()
+for t in $targets; do
+  while [ "$(jobs -rp | wc -l)" -ge "${FUZZ_JOBS:-$(nproc)}" ]; do sleep 1; done
+  fuzz_one "$t" &
+  pids+=($!)
+  names+=("$t")
 done
+for i in "${!pids[@]}"; do
+  rc=0
+  wait "${pids[$i]}" || rc=$?
+  cat "$BUILD/fuzz-artifacts/${names[$i]%_fuzz}/summary.txt"
+  [ "$rc" -eq 0 ] || failed=1
+done
+exit $failed

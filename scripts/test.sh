@@ -18,6 +18,10 @@ JOBS=${JOBS:-$(nproc)}
 # for themselves; see capi/session_capi.cpp.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 SKIP=${VX_SKIP:-}
+# Sanitizer and fuzz builds: line tables are all their reports need; full debug info (-g)
+# costs minutes of compile time on two cores.
+SAN_FLAGS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+           "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
 FUZZ_SECONDS=${VX_FUZZ_SECONDS:-60}
 T0=$SECONDS
 STAGE=""
@@ -44,7 +48,7 @@ if ! skipped asan; then
   stage "ASan + UBSan: C++ tests"
   # VX_CUDA=OFF: the CUDA module is device code that ASan does not see; stage 1 builds it, and
   # compiling it again here only adds minutes of nvcc.
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_SANITIZE=address,undefined \
+  cmake -S . -B build-asan "${SAN_FLAGS[@]}" -DVX_SANITIZE=address,undefined \
     -DVX_BUILD_BENCH=OFF -DVX_CUDA=OFF -DVX_FIXTURE_DIR="$FIXTURES"
   cmake --build build-asan -j "$JOBS"
   # Python/R tests load the library into an uninstrumented interpreter: they ran in stage 1.
@@ -55,7 +59,7 @@ fi
 
 if ! skipped tsan && ls tests/*/*concurren*_test.cpp >/dev/null 2>&1; then
   stage "TSan: concurrency tests"
-  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_SANITIZE=thread \
+  cmake -S . -B build-tsan "${SAN_FLAGS[@]}" -DVX_SANITIZE=thread \
     -DVX_BUILD_BENCH=OFF -DVX_FIXTURE_DIR="$FIXTURES"
   targets=$(cd tests && ls */*concurren*_test.cpp | sed 's|/|.|; s|\.cpp$||')
   cmake --build build-tsan -j "$JOBS" --target $targets
@@ -68,7 +72,7 @@ fi
 
 if ! skipped fuzz && [ -d tests/fuzz ]; then
   stage "libFuzzer: ${FUZZ_SECONDS}s per target"
-  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVX_FUZZ=ON \
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz "${SAN_FLAGS[@]}" -DVX_FUZZ=ON \
     -DVX_BUILD_TESTS=ON -DVX_BUILD_BENCH=OFF -DVX_FIXTURE_DIR="$FIXTURES"
   bash scripts/fuzz.sh build-fuzz "$FUZZ_SECONDS"
 fi
