@@ -1,6 +1,6 @@
 """The architectures the field trains (weights/models/field_zoo.py: torchvision's video ResNets,
 S3D, ResNet-50, DenseNet121, EfficientNet-B0, MobileNetV3, FCN, DeepLabV3, LRASPP; an nnU-Net
-3d_fullres-style PlainConvUNet; MONAI-style UNet and SegResNet), random weights with random
+3d_fullres-style PlainConvUNet; MONAI-style UNet, SegResNet and DenseNet121-3D), random weights with random
 normalisation statistics, exported by torch.onnx.export (opset 13), converted, and run through
 the Python binding, equal to PyTorch: max abs error <= 1e-4 x max(1, max|ref|).
 

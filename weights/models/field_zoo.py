@@ -1,6 +1,6 @@
 """The architectures the field trains, as the tests (tests/models/test_field_models.py) and the
 benchmark (bench/model_compare.py --field) build them: torchvision's classifiers and
-segmenters, an nnU-Net 3d_fullres-style PlainConvUNet, MONAI-style UNet and SegResNet
+segmenters, an nnU-Net 3d_fullres-style PlainConvUNet, MONAI-style UNet, SegResNet and DenseNet121-3D
 (weights/models/monai_unet.py, segresnet.py). Random weights; every normalisation gets
 non-trivial statistics and affine parameters (randomize_norms), so a wrong normalisation shows.
 
@@ -48,6 +48,11 @@ def _monai_unet():
     return UNet(3, 1, 2, (16, 32, 64, 128, 256), (2, 2, 2, 2), num_res_units=2)
 
 
+def _monai_densenet121_3d():
+    from models.monai_densenet import densenet121
+    return densenet121(3, 1, 2)
+
+
 def _segresnet():
     from models.segresnet import SegResNet
     return SegResNet(3, 8, 1, 2)
@@ -56,6 +61,7 @@ def _segresnet():
 FIELD_MODELS = {
     "nnunet_plain_3d_fullres": (_nnunet_3d_fullres, (1, 1, 128, 128, 128), (1, 1, 64, 64, 64)),
     "monai_unet": (_monai_unet, (1, 1, 96, 96, 96), (1, 1, 32, 32, 32)),
+    "monai_densenet121_3d": (_monai_densenet121_3d, (1, 1, 96, 96, 96), (1, 1, 64, 64, 64)),
     "segresnet": (_segresnet, (1, 1, 96, 96, 96), (1, 1, 32, 32, 32)),
     "deeplabv3_resnet50": (_tv("deeplabv3_resnet50", seg=True, weights_backbone=None), (1, 3, 256, 256),
                            (1, 3, 64, 64)),
