@@ -125,7 +125,7 @@ def test_layer_norm_over_non_trailing_axes_is_not_fused(tmp_path):
 
 @pytest.mark.parametrize("opset", [11, 13])
 @pytest.mark.parametrize("log", [False, True])
-@pytest.mark.parametrize("shape,dim", [((2, 5, 9), -1), ((2, 3, 4, 9), -1), ((2, 3, 4, 9), 1)])
+@pytest.mark.parametrize("shape,dim", [((2, 5, 9), -1), ((2, 3, 4, 9), -1), ((2, 3, 4, 9), 1), ((2, 3, 49, 49), -1)])
 def test_softmax_any_axis(opset, log, shape, dim, tmp_path):
     if opset == 11 and dim != -1:
         pytest.skip("torch writes a middle-axis softmax at opset 11 as Transpose-Softmax-Transpose (Transpose is "
