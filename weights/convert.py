@@ -10,7 +10,7 @@
     from convert import convert_torch, convert_onnx
     convert_torch(module, example_inputs, "out.vxm", metadata=None, opset=13)
 
-Reads ONNX opsets 11-17 as torch.onnx.export writes them. Shape computations (Shape, Gather,
+Reads ONNX opsets 11-18 (torch.onnx.export writes up to 17). Shape computations (Shape, Gather,
 Unsqueeze, Concat, Cast, Constant, ...) are folded with the known input shapes; a Resize whose
 target size is "the spatial size of tensor T" (F.interpolate(x, size=skip.shape[2:]) with free
 dims) becomes Resize with T as its second ("like") input. BatchNormalization is folded into the
@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vxm  # noqa: E402
 
 PRODUCER = "voxinfer weights/convert.py 1.0"
-MIN_OPSET, MAX_OPSET = 11, 17
+MIN_OPSET, MAX_OPSET = 11, 18  # 18: Reduce* axes as an input (issue 18); unknown attributes still fail
 
 
 class ConvertError(ValueError):
@@ -967,7 +967,7 @@ def main(argv=None):
     if any(a == "--from-nnunet" or a.startswith("--from-nnunet=") for a in argv):
         from nnunet import importer
         return importer.main(argv)
-    p = argparse.ArgumentParser(description="Convert an ONNX model (opset 11-17) to voxinfer's .vxm format.")
+    p = argparse.ArgumentParser(description="Convert an ONNX model (opset 11-18) to voxinfer's .vxm format.")
     p.add_argument("onnx")
     p.add_argument("out")
     p.add_argument("--name")

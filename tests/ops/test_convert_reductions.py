@@ -168,3 +168,41 @@ def test_reduce_axes_computed_at_run_time_are_refused(tmp_path):
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     with pytest.raises(convert.ConvertError, match="ReduceSum node .*axes.* must be a constant"):
         convert.convert_onnx(model.SerializeToString(), str(tmp_path / "m.vxm"))
+
+
+def _one_node_model(op, x_shape, opset, axes=None, **attrs):
+    from onnx import TensorProto, helper, numpy_helper
+    ins, inits = ["input"], []
+    if axes is not None:
+        ins.append("axes")
+        inits.append(numpy_helper.from_array(np.array(axes, np.int64), "axes"))
+    node = helper.make_node(op, ins, ["output"], **attrs)
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(x_shape))],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)], initializer=inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)]).SerializeToString()
+
+
+@pytest.mark.parametrize("op,ref,axes,keep,noop", [
+    ("ReduceMean", lambda x, a, k: x.mean(axis=a, keepdims=k), [1, -1], 1, 0),
+    ("ReduceMax", lambda x, a, k: x.max(axis=a, keepdims=k), [2], 0, 0),
+    ("ReduceL1", lambda x, a, k: np.abs(x).sum(axis=a, keepdims=k), [0, 2], 1, 0),
+    ("ReduceSum", lambda x, a, k: x.sum(axis=a, keepdims=k), [], 1, 0),   # empty axes: all of them
+    ("ReduceSum", lambda x, a, k: x, [], 1, 1),                           # noop_with_empty_axes
+])
+def test_opset18_axes_input_is_folded(op, ref, axes, keep, noop, tmp_path):
+    """Opset 18 gives every Reduce* its axes as input 1 (torch 1.13 writes opset <= 17, so built by
+    hand); checked against numpy in double."""
+    import voxinfer
+    x = np.random.default_rng(6).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    out = tmp_path / "m.vxm"
+    graph, _, _ = convert.convert_onnx(_one_node_model(op, x.shape, 18, axes, keepdims=keep, noop_with_empty_axes=noop),
+                                       str(out))
+    assert [n["op"] for n in graph["nodes"]] == [op] and graph["nodes"][0]["inputs"] == ["input"]
+    a = tuple(v % 4 for v in axes) if axes else (None if not noop else ())
+    want = ref(x.astype(np.float64), a, bool(keep))
+    if want.ndim == 0:
+        want = want.reshape(1, 1, 1, 1) if keep else want
+    with voxinfer.Model(str(out), threads=1) as m:
+        y = m.run(x)
+    assert y.shape == np.shape(want), (y.shape, np.shape(want))
+    assert float(np.max(np.abs(y - want))) <= 1e-5 * max(1.0, float(np.max(np.abs(want))))
