@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "params.h"
+#include "reduce_params.h"
 #include "weight_packs.h"
 
 namespace vx::kern {
@@ -138,6 +139,25 @@ struct KernelTable {
   // x: forward input.
   void (*prelu_backward)(int64_t n, int64_t c, int64_t inner, const float* slope, int64_t slope_count,
                          const float* x, const float* dy, float* dx) = nullptr;
+
+  // reductions and layer norm (issue 18). Reduce* over any axes (ReduceParams). Backward:
+  // x and y are the forward input and output, dy has y's shape; max / min send each output's
+  // gradient to its maximal (minimal) inputs, split equally among ties (torch.amax's rule).
+  void (*reduce)(const ReduceParams& p, const float* src, float* dst) = nullptr;
+  void (*reduce_backward)(const ReduceParams& p, const float* x, const float* y, const float* dy,
+                          float* dx) = nullptr;
+  // LayerNormalization (LayerNormParams); `mean` and `inv_std` receive `outer` values each
+  // when not NULL (the op's optional outputs 1 and 2).
+  void (*layer_norm)(const LayerNormParams& p, const float* src, const float* scale, const float* bias, float* dst,
+                     float* mean, float* inv_std) = nullptr;
+  // x: forward input; scale as in layer_norm (NULL: 1).
+  void (*layer_norm_backward)(const LayerNormParams& p, const float* x, const float* scale, const float* dy,
+                              float* dx) = nullptr;
+  // LogSoftmax over the middle axis of [outer, c, inner]; backward from the forward output y:
+  // dx = dy - exp(y) * sum_c dy.
+  void (*log_softmax)(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst) = nullptr;
+  void (*log_softmax_backward)(int64_t outer, int64_t c, int64_t inner, const float* y, const float* dy,
+                               float* dx) = nullptr;
 };
 
 // Fused convolution through table `t`: its conv_fused entry when set, else conv, then an

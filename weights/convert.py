@@ -10,7 +10,7 @@
     from convert import convert_torch, convert_onnx
     convert_torch(module, example_inputs, "out.vxm", metadata=None, opset=13)
 
-Reads ONNX opsets 11-17 as torch.onnx.export writes them. Shape computations (Shape, Gather,
+Reads ONNX opsets 11-18 (torch.onnx.export writes up to 17). Shape computations (Shape, Gather,
 Unsqueeze, Concat, Cast, Constant, ...) are folded with the known input shapes; a Resize whose
 target size is "the spatial size of tensor T" (F.interpolate(x, size=skip.shape[2:]) with free
 dims) becomes Resize with T as its second ("like") input. BatchNormalization is folded into the
@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vxm  # noqa: E402
 
 PRODUCER = "voxinfer weights/convert.py 1.0"
-MIN_OPSET, MAX_OPSET = 11, 17
+MIN_OPSET, MAX_OPSET = 11, 18  # 18: Reduce* axes as an input (issue 18); unknown attributes still fail
 
 
 class ConvertError(ValueError):
@@ -428,7 +428,7 @@ class _Converter:
             "op_Relu": ("Relu", ()), "op_Sigmoid": ("Sigmoid", ()), "op_Tanh": ("Tanh", ()),
             "op_LeakyRelu": ("LeakyRelu", ("alpha",)),
             "op_GlobalAveragePool": ("GlobalAveragePool", ()), "op_GlobalMaxPool": ("GlobalMaxPool", ()),
-            "op_Sub": ("Sub", ()), "op_Mul": ("Mul", ()), "op_Div": ("Div", ()),
+            "op_Sub": ("Sub", ()), "op_Mul": ("Mul", ()),
             "op_MatMul": ("MatMul", ()), "op_Flatten": ("Flatten", ("axis",)),
             # issue 18 (activations/math without attributes; the rest below op_LeakyRelu)
             "op_HardSwish": ("HardSwish", ()), "op_Softplus": ("Softplus", ()), "op_Erf": ("Erf", ()),
@@ -626,22 +626,182 @@ class _Converter:
 
     def op_Add(self, node, attrs):
         self.check_attrs(node, attrs, set())
-        if len(node.input) != 2 or not self._fuse_group_norm(node):
+        if len(node.input) != 2 or not (self._fuse_group_norm(node) or self._absorb_layer_norm_affine(node, "bias")):
             self.emit(node, "Add", list(node.input))
 
     def op_Mul(self, node, attrs):
         self.check_attrs(node, attrs, set())
-        if len(node.input) != 2 or not (self._fuse_gelu(node) or self._fuse_hardswish(node)):
+        if len(node.input) != 2 or not (self._fuse_gelu(node) or self._fuse_hardswish(node) or
+                                        self._absorb_layer_norm_affine(node, "scale")):
             self.emit(node, "Mul", list(node.input))
 
-    def op_Softmax(self, node, attrs):
+    def _softmax(self, node, attrs, op):
+        """Opset 13: one axis (default -1). Opsets 11-12 (default axis 1): the input is seen as 2-D
+        [prod(dims before axis), prod(dims from axis)] and normalised along the second; on the last
+        axis that is the same, otherwise it becomes Flatten(axis) -> op(axis 1) -> Reshape(back)."""
         self.check_attrs(node, attrs, {"axis"})
         r = self.rank(node.input[0])
         axis = int(attrs.get("axis", -1 if self.opset >= 13 else 1))
-        if self.opset < 13 and not (r is not None and (axis % r == r - 1)):
-            raise ConvertError(f"Softmax node '{node.name}': opset {self.opset} softmax over axes {axis}.. "
-                               f"of a rank-{r} tensor is not supported (only the last axis)")
-        self.emit(node, "Softmax", [node.input[0]], {"axis": axis})
+        if self.opset >= 13 or (r is not None and axis % r == r - 1 and -r <= axis < r):
+            self.emit(node, op, [node.input[0]], {"axis": axis})
+            return
+        shape = self.shapes.get(self.res(node.input[0]), self.shapes.get(node.input[0]))
+        if r is None or shape is None:
+            raise ConvertError(f"{op} node '{node.name}': opset {self.opset} {op} over axes {axis}.. needs the "
+                               f"input's shape, which is not known")
+        if not -r <= axis < r:
+            raise ConvertError(f"{op} node '{node.name}': attribute axis = {axis} is outside a rank-{r} input")
+        if sum(d is None for d in shape) > 1:
+            raise ConvertError(f"{op} node '{node.name}': opset {self.opset} {op} over axes {axis}.. of a tensor "
+                               f"with several run-time dimensions {shape} is not supported")
+        out = node.output[0]
+        flat, soft = self._fresh(out + "_2d"), self._fresh(out + "_2d_" + op.lower())
+        self.emit(node, "Flatten", [node.input[0]], {"axis": axis % r}, outputs=[flat])
+        self.emit(node, op, [flat], {"axis": 1}, outputs=[soft])
+        self.emit(node, "Reshape", [soft], {"shape": [-1 if d is None else int(d) for d in shape]}, outputs=[out])
+
+    def _fresh(self, name):
+        while name in self.producer or name in self.const or name in self.shapes:
+            name += "_"
+        return name
+
+    def op_Softmax(self, node, attrs):
+        self._softmax(node, attrs, "Softmax")
+
+    def op_LogSoftmax(self, node, attrs):
+        self._softmax(node, attrs, "LogSoftmax")
+
+    # --- reductions and layer norm (issue 18; lib/ops/reduce.cpp, lib/ops/layer_norm.cpp)
+    def _reduce(self, node, attrs):
+        """axes as an attribute (opset <= 17 except ReduceSum 13) or as a constant input 1 (ReduceSum
+        opset 13, the others opset 18): written as our attribute `axes`."""
+        op = node.op_type
+        self.check_attrs(node, attrs, {"axes", "keepdims", "noop_with_empty_axes"})
+        axes = attrs.get("axes")
+        if len(node.input) > 1 and node.input[1]:
+            if not self.known(node.input[1]) or _is_symbolic(self.value(node.input[1])):
+                raise ConvertError(f"{op} node '{node.name}': input 'axes' ('{node.input[1]}') must be a constant "
+                                   f"(axes computed at run time are not supported)")
+            axes = [int(v) for v in np.asarray(self.value(node.input[1])).ravel()]
+        a = {"keepdims": int(attrs.get("keepdims", 1))}
+        if axes is not None and len(axes):
+            a["axes"] = [int(v) for v in axes]
+        elif int(attrs.get("noop_with_empty_axes", 0)):
+            a["noop_with_empty_axes"] = 1
+        self.emit(node, op, [node.input[0]], a)
+
+    op_ReduceMean = op_ReduceSum = op_ReduceMax = op_ReduceMin = op_ReduceProd = _reduce
+    op_ReduceL1 = op_ReduceL2 = op_ReduceSumSquare = op_ReduceLogSum = op_ReduceLogSumExp = _reduce
+
+    def _arg_reduce(self, node, attrs):
+        """torch.max(x, dim) writes ReduceMax and ArgMax; an index output nobody reads is dropped."""
+        if self.consumers.get(node.output[0], 0) or node.output[0] in self.outputs:
+            raise ConvertError(f"{node.op_type} node '{node.name}': integer index outputs are not supported")
+
+    op_ArgMax = op_ArgMin = _arg_reduce
+
+    def op_LayerNormalization(self, node, attrs):
+        self.check_attrs(node, attrs, {"axis", "epsilon", "stash_type"})
+        if not all(self.known(i) for i in node.input[1:3] if i):
+            raise ConvertError(f"LayerNormalization node '{node.name}': Scale and B must be constant")
+        outs = list(node.output)
+        while len(outs) > 1 and (not outs[-1] or not (self.consumers.get(outs[-1], 0) or outs[-1] in self.outputs)):
+            outs.pop()
+        if any(not o for o in outs):
+            raise ConvertError(f"LayerNormalization node '{node.name}': InvStdDev without Mean is not supported")
+        ins = list(node.input[:3])
+        while ins and not ins[-1]:
+            ins.pop()
+        if len(ins) == 3 and not ins[1]:
+            raise ConvertError(f"LayerNormalization node '{node.name}': B without Scale is not supported")
+        self.emit(node, "LayerNormalization", ins, {"axis": int(attrs.get("axis", -1)),
+                                                    "epsilon": float(attrs.get("epsilon", 1e-5))}, outputs=outs)
+
+    def _prod_node(self, t, op):
+        i = self.producer.get(t)
+        n = self.nodes[i] if i is not None else None
+        return n if n is not None and n["op"] == op and not n.get("dead") else None
+
+    def _fuse_layer_norm(self, node):
+        """torch.onnx.export (opset <= 16) writes nn.LayerNorm as ReduceMean(x) -> Sub(x, mean) -> Pow(2)
+        -> ReduceMean -> Add(eps) -> Sqrt -> Div(sub, sqrt) [-> Mul(weight) -> Add(bias), absorbed by
+        _absorb_layer_norm_affine]; the seven nodes become one LayerNormalization when the reductions
+        run over the trailing axes and the intermediates have no other reader. Returns whether it fused."""
+        prod = self._prod_node
+        ins = [self.data(i, node) for i in node.input]
+        if len(ins) != 2:
+            return False
+        sub_out, sqrt_out = ins
+        sqrt = prod(sqrt_out, "Sqrt")
+        sub = prod(sub_out, "Sub")
+        if sqrt is None or sub is None or not self._only_use(sqrt_out):
+            return False
+        if self.consumers.get(sub_out, 0) != 2 or sub_out in self.outputs:  # read by Pow and this Div only
+            return False
+        add = prod(sqrt["inputs"][0], "Add")
+        if add is None or not self._only_use(sqrt["inputs"][0]):
+            return False
+        var_out, eps_name = add["inputs"] if prod(add["inputs"][0], "ReduceMean") else add["inputs"][::-1]
+        var, eps = prod(var_out, "ReduceMean"), self._scalar_weight(eps_name)
+        if var is None or eps is None or not self._only_use(var_out):
+            return False
+        pw = prod(var["inputs"][0], "Pow")
+        if pw is None or not self._only_use(var["inputs"][0]) or pw["attrs"].get("exponent") != 2.0:
+            return False
+        x, mean_out = sub["inputs"]
+        mean = prod(mean_out, "ReduceMean")
+        if pw["inputs"][0] != sub_out or mean is None or mean["inputs"][0] != x or not self._only_use(mean_out):
+            return False
+        r = self.rank(x)
+        axes = mean["attrs"].get("axes")
+        if (r is None or not axes or var["attrs"].get("axes") is None or
+                sorted(a % r for a in axes) != sorted(a % r for a in var["attrs"]["axes"]) or
+                sorted(a % r for a in axes) != list(range(r - len(axes), r)) or
+                mean["attrs"].get("keepdims", 1) != 1 or var["attrs"].get("keepdims", 1) != 1):
+            return False
+        for n in (mean, sub, pw, var, add, sqrt):
+            n["dead"] = True
+        self.emit(node, "LayerNormalization", [x], {"axis": r - len(axes), "epsilon": float(eps)})
+        return True
+
+    def _absorb_layer_norm_affine(self, node, what):
+        """Mul (what = "scale") or Add ("bias") of a fused LayerNormalization's output by a constant
+        that broadcasts over the normalised axes only: the constant becomes the node's Scale or B."""
+        ins = list(node.input)
+        for y, w in (ins, ins[::-1]):
+            ln = self._prod_node(self.res(y), "LayerNormalization")
+            if ln is None or not self._only_use(self.res(y)) or not self.known(w) or _is_symbolic(self.value(w)):
+                continue
+            if len(ln["inputs"]) != (1 if what == "scale" else 2) or len(ln["outputs"]) != 1:
+                continue
+            x = ln["inputs"][0]
+            shape, r = self.shapes.get(x), self.rank(x)
+            axis = ln["attrs"]["axis"] % r if r else None
+            if shape is None or axis is None or any(d is None for d in shape[axis:]):
+                continue
+            norm = tuple(int(d) for d in shape[axis:])
+            v = np.asarray(self.value(w))
+            if v.dtype.kind != "f" or v.ndim > r:
+                continue
+            lead = v.shape[:max(0, v.ndim - len(norm))]
+            try:
+                if any(d != 1 for d in lead) or np.broadcast_shapes(v.shape[len(lead):], norm) != norm:
+                    continue
+            except ValueError:
+                continue
+            name = self._fresh(f"{ln['name']}_{what}")
+            self.const[name] = self.weights[name] = np.ascontiguousarray(
+                np.broadcast_to(v.reshape(v.shape[len(lead):]), norm), dtype=np.float32)
+            ln["inputs"].append(name)
+            ln["outputs"] = [node.output[0]]
+            self.producer[node.output[0]] = self.producer.pop(self.res(y))
+            return True
+        return False
+
+    def op_Div(self, node, attrs):
+        self.check_attrs(node, attrs, set())
+        if len(node.input) != 2 or not self._fuse_layer_norm(node):
+            self.emit(node, "Div", list(node.input))
 
     def _pool(self, node, attrs, op, allowed, defaults):
         self.check_attrs(node, attrs, allowed, defaults)
@@ -807,7 +967,7 @@ def main(argv=None):
     if any(a == "--from-nnunet" or a.startswith("--from-nnunet=") for a in argv):
         from nnunet import importer
         return importer.main(argv)
-    p = argparse.ArgumentParser(description="Convert an ONNX model (opset 11-17) to voxinfer's .vxm format.")
+    p = argparse.ArgumentParser(description="Convert an ONNX model (opset 11-18) to voxinfer's .vxm format.")
     p.add_argument("onnx")
     p.add_argument("out")
     p.add_argument("--name")

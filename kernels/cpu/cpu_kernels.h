@@ -91,6 +91,12 @@ void group_norm_f32__avx512_u16(const NormParams& p, const float* src, const flo
                                 float* dst);
 void prelu_f32__avx512_u16(int64_t n, int64_t c, int64_t inner, const float* slope, int64_t slope_count,
                            const float* src, float* dst);
+// reductions and layer norm (issue 18): reduce_avx512.cpp. Reduce over trailing or middle
+// contiguous axes (sum-like ops accumulate in double), other cases through the reference;
+// layer norm per row, statistics in double.
+void reduce_f32__avx512_u16(const ReduceParams& p, const float* src, float* dst);
+void layer_norm_f32__avx512_u16(const LayerNormParams& p, const float* src, const float* scale, const float* bias,
+                                float* dst, float* mean, float* inv_std);
 void resize_f32__avx512_u16(const ResizeParams& p, const float* src, float* dst);
 void adaptive_pool_f32__avx512_u16(const AdaptivePoolParams& p, const float* src, float* dst);
 

@@ -2,6 +2,7 @@
 // batch norm (channel_affine) and softmax over channels. Parallel loops split independent
 // outputs only, so results do not depend on the thread count.
 #include <algorithm>
+#include <limits>
 
 #include "cpu/cpu_kernels.h"
 #include "cpu/vec_math_avx512.h"
@@ -122,7 +123,32 @@ void channel_affine_f32__avx512_u16(int64_t n, int64_t c, int64_t inner, const f
 
 // Vectorised across `inner` (16 positions at once), looping over channels, as the
 // reference: max, exp(x - max) and its sum, then divide.
+// On the last axis (inner == 1: attention scores, classifier outputs) it runs along each
+// row instead, 16 channels at once (issue 18).
 void softmax_f32__avx512_u16(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst) {
+  if (inner == 1 && c >= 16) {
+#pragma omp parallel for schedule(static) if (outer * c >= kParallelMin)
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* s = src + o * c;
+      float* d = dst + o * c;
+      __m512 mx = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+      for (int64_t k = 0; k < c; k += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, tail_mask(c - k), s + k));
+      const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+      __m512 sum = _mm512_setzero_ps();
+      for (int64_t k = 0; k < c; k += 16) {
+        const __mmask16 mk = tail_mask(c - k);
+        const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, s + k), m));
+        sum = _mm512_mask_add_ps(sum, mk, sum, e);
+        _mm512_mask_storeu_ps(d + k, mk, e);
+      }
+      const __m512 total = _mm512_set1_ps(_mm512_reduce_add_ps(sum));
+      for (int64_t k = 0; k < c; k += 16) {
+        const __mmask16 mk = tail_mask(c - k);
+        _mm512_mask_storeu_ps(d + k, mk, _mm512_div_ps(_mm512_maskz_loadu_ps(mk, d + k), total));
+      }
+    }
+    return;
+  }
   const int64_t blocks = (inner + 15) / 16;
 #pragma omp parallel for collapse(2) schedule(static) if (outer * c * inner >= kParallelMin)
   for (int64_t o = 0; o < outer; ++o)

@@ -32,6 +32,9 @@ KernelTable make_avx512() {
   t.adaptive_pool = adaptive_pool_f32__avx512_u16;
   t.group_norm = group_norm_f32__avx512_u16;  // issue 18 (norms)
   t.prelu = prelu_f32__avx512_u16;
+  // reductions and layer norm (issue 18)
+  t.reduce = reduce_f32__avx512_u16;
+  t.layer_norm = layer_norm_f32__avx512_u16;
   return t;
 }
 

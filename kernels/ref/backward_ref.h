@@ -33,6 +33,10 @@ void group_norm_backward(const NormParams& p, const float* x, const float* scale
                          float* dx);
 void prelu_backward(int64_t n, int64_t c, int64_t inner, const float* slope, int64_t slope_count, const float* x,
                     const float* dy, float* dx);
+// reductions and layer norm (issue 18): reduce_ref.cpp, layer_norm_ref.cpp
+void reduce_backward(const ReduceParams& p, const float* x, const float* y, const float* dy, float* dx);
+void layer_norm_backward(const LayerNormParams& p, const float* x, const float* scale, const float* dy, float* dx);
+void log_softmax_backward(int64_t outer, int64_t c, int64_t inner, const float* y, const float* dy, float* dx);
 
 // Concat along one axis of [outer, sum(sizes), inner]: dx[i] = the i-th block of dy.
 void concat_backward(int64_t outer, int64_t inner, int count, const int64_t* sizes, const float* dy, float** dx);

@@ -41,6 +41,13 @@ KernelTable make_ref() {
   t.copy_backward = ref::copy_backward;
   t.activation = ref::activation_f32__scalar_ref;
   t.activation_backward = ref::activation_backward;
+  // reductions and layer norm (issue 18)
+  t.reduce = ref::reduce_f32__scalar_ref;
+  t.reduce_backward = ref::reduce_backward;
+  t.layer_norm = ref::layer_norm_f32__scalar_ref;
+  t.layer_norm_backward = ref::layer_norm_backward;
+  t.log_softmax = ref::log_softmax_f32__scalar_ref;
+  t.log_softmax_backward = ref::log_softmax_backward;
   return t;
 }
 

@@ -25,6 +25,11 @@ void group_norm_f32__scalar_ref(const NormParams& p, const float* src, const flo
                                 float* dst);
 void prelu_f32__scalar_ref(int64_t n, int64_t c, int64_t inner, const float* slope, int64_t slope_count,
                            const float* src, float* dst);
+// reductions and layer norm (issue 18): reduce_ref.cpp, layer_norm_ref.cpp
+void reduce_f32__scalar_ref(const ReduceParams& p, const float* src, float* dst);
+void layer_norm_f32__scalar_ref(const LayerNormParams& p, const float* src, const float* scale, const float* bias,
+                                float* dst, float* mean, float* inv_std);
+void log_softmax_f32__scalar_ref(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst);
 // The input index output index o of a padded axis copies, or -1 for the constant (used by
 // pad and by its backward pass).
 int64_t pad_source_index(int64_t o, int64_t begin, int64_t in, PadMode mode);

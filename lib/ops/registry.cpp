@@ -20,6 +20,9 @@ static const OpRegistry& registry() {
     register_layout_reorder(reg);
     register_activation(reg);
     register_norm(reg);  // issue 18 (norms)
+    // reductions and layer norm (issue 18)
+    register_reduce(reg);
+    register_layer_norm(reg);
     return reg;
   }();
   return r;

@@ -38,5 +38,8 @@ void register_pad(OpRegistry& r);
 void register_layout_reorder(OpRegistry& r);
 void register_activation(OpRegistry& r);  // issue 18: Elu .. Pow (lib/ops/activation.cpp)
 void register_norm(OpRegistry& r);  // issue 18: InstanceNormalization, GroupNormalization, PRelu
+// reductions and layer norm (issue 18): Reduce* (lib/ops/reduce.cpp), LayerNormalization
+void register_reduce(OpRegistry& r);
+void register_layer_norm(OpRegistry& r);
 
 }  // namespace vx

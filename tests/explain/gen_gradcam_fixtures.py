@@ -445,4 +445,24 @@ op_case("pow2", "Pow", a6(2, 3, 4, 5), lambda x: x ** 2, {"exponent": 2.0})
 op_case("pow_half", "Pow", pos(2, 3, 4, 5), lambda x: x ** 0.5, {"exponent": 0.5})
 op_case("pow3", "Pow", a6(2, 3, 4, 5), lambda x: x ** 3, {"exponent": 3.0})
 op_case("pow_1.7", "Pow", pos(2, 3, 4, 5), lambda x: x ** 1.7, {"exponent": 1.7})
+# Reductions, LayerNormalization, LogSoftmax (issue 18; lib/ops/reduce.cpp, layer_norm.cpp,
+# softmax.cpp); appended so earlier cases keep their data. ReduceMax / ReduceMin against
+# torch.amax / amin, whose gradient splits equally among tied maxima.
+op_case("reducemean_spatial", "ReduceMean", r(2, 3, 4, 5, 6), lambda x: x.mean(dim=(2, 3, 4), keepdim=True),
+        {"axes": [2, 3, 4]})
+op_case("reducemean_last_nokeep", "ReduceMean", r(2, 3, 7), lambda x: x.mean(dim=-1), {"axes": [-1], "keepdims": 0})
+op_case("reducesum_split", "ReduceSum", r(2, 3, 4, 5), lambda x: x.sum(dim=(1, 3), keepdim=True), {"axes": [1, 3]})
+op_case("reducemax_ties", "ReduceMax", ties(2, 3, 4, 5), lambda x: x.amax(dim=(2, 3), keepdim=True), {"axes": [2, 3]})
+op_case("reducemin_ties_nokeep", "ReduceMin", ties(2, 6, 5), lambda x: x.amin(dim=1), {"axes": [1], "keepdims": 0})
+op_case("reduceprod", "ReduceProd", torch.rand(2, 3, 5) + 0.5, lambda x: x.prod(dim=-1, keepdim=True), {"axes": [-1]})
+op_case("reducel2", "ReduceL2", r(2, 4, 5), lambda x: torch.linalg.vector_norm(x, dim=1, keepdim=True), {"axes": [1]})
+op_case("reducelogsumexp", "ReduceLogSumExp", r(2, 4, 5) * 3, lambda x: torch.logsumexp(x, dim=1, keepdim=True),
+        {"axes": [1]})
+g_ln, b_ln = r(16), r(16)
+op_case("layernorm", "LayerNormalization", r(2, 5, 16) * 2 + 1, lambda x: F.layer_norm(x, (16,), g_ln, b_ln, 1e-5),
+        {"axis": -1, "epsilon": 1e-5}, {"g": g_ln, "b": b_ln})
+g_ln2 = r(4, 6)
+op_case("layernorm_two_axes", "LayerNormalization", r(2, 3, 4, 6), lambda x: F.layer_norm(x, (4, 6), g_ln2, None, 1e-5),
+        {"axis": 2}, {"g": g_ln2})
+op_case("logsoftmax", "LogSoftmax", r(2, 5, 7) * 3, lambda x: F.log_softmax(x, -1), {"axis": -1})
 print("wrote", OUT)

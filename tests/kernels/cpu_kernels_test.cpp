@@ -240,7 +240,8 @@ TEST_CASE("binary: broadcasts of the attention gate, per-channel and scalar kind
 
 TEST_CASE("channel_affine and softmax") {
   for (const KernelTable* t : fast_tables()) {
-    for (auto dims : {std::array<int64_t, 3>{2, 3, 17}, {1, 5, 1}, {3, 7, 100}, {1, 64, 4096}}) {
+    // {64, 49, 1}, {3, 300, 1}: the last-axis path (a Swin window's attention rows; a tail)
+    for (auto dims : {std::array<int64_t, 3>{2, 3, 17}, {1, 5, 1}, {3, 7, 100}, {1, 64, 4096}, {64, 49, 1}, {3, 300, 1}}) {
       const int64_t n = dims[0] * dims[1] * dims[2];
       const auto src = rnd(n, 3, -5.f, 5.f), scale = rnd(dims[1], 4), shift = rnd(dims[1], 5);
       std::vector<float> want(n), got(n, 123.f);

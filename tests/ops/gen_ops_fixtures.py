@@ -69,6 +69,10 @@ def r(*shape):
     return torch.randn(*shape, dtype=torch.float32)
 
 
+def ties(*shape):  # many equal values: reductions' tie rules
+    return torch.round(torch.randn(*shape) * 1.5) / 2
+
+
 def onnx_pads(p, nd):
     return [p] * (2 * nd) if isinstance(p, int) else list(p)
 
@@ -400,6 +404,45 @@ def gen(w):
     a3 = torch.rand(4)
     w.case("prelu_per_channel_3d", "PRelu", {}, [("x", X3, False), ("slope", a3.reshape(4, 1, 1, 1), True)],
            F.prelu(X3, a3))
+
+    # --- reductions and layer norm (issue 18): Reduce* over any axes, keepdims 0/1, all axes,
+    # noop_with_empty_axes; LayerNormalization over one or more trailing axes; LogSoftmax.
+    X = r(2, 8, 5, 6, 7) + 2
+    w.case("reducemean_spatial", "ReduceMean", {"axes": [2, 3, 4], "keepdims": 1}, [("x", X, False)],
+           X.mean(dim=(2, 3, 4), keepdim=True))
+    w.case("reducemean_last_nokeep", "ReduceMean", {"axes": [-1], "keepdims": 0}, [("x", X, False)], X.mean(dim=-1))
+    w.case("reducemean_batch", "ReduceMean", {"axes": [0]}, [("x", X, False)], X.mean(dim=0, keepdim=True))
+    w.case("reducemean_all", "ReduceMean", {}, [("x", X, False)], X.mean().reshape(1, 1, 1, 1, 1))
+    w.case("reducesum_channels_nokeep", "ReduceSum", {"axes": [1], "keepdims": 0}, [("x", X, False)], X.sum(dim=1))
+    w.case("reducesum_split_axes", "ReduceSum", {"axes": [-1, 1]}, [("x", X, False)], X.sum(dim=(1, 4), keepdim=True))
+    w.case("reducesum_noop_empty_axes", "ReduceSum", {"noop_with_empty_axes": 1}, [("x", X, False)], X.clone())
+    T = ties(2, 8, 5, 6, 7)
+    w.case("reducemax_spatial_ties", "ReduceMax", {"axes": [2, 3, 4]}, [("x", T, False)], T.amax(dim=(2, 3, 4), keepdim=True))
+    w.case("reducemax_channels_nokeep", "ReduceMax", {"axes": [1], "keepdims": 0}, [("x", X, False)], X.amax(dim=1))
+    w.case("reducemin_middle", "ReduceMin", {"axes": [2, 3]}, [("x", X, False)], X.amin(dim=(2, 3), keepdim=True))
+    Pq = torch.rand(2, 3, 4, 5) + 0.5
+    w.case("reduceprod_last", "ReduceProd", {"axes": [-1]}, [("x", Pq, False)], Pq.prod(dim=-1, keepdim=True))
+    w.case("reducel1_spatial", "ReduceL1", {"axes": [2, 3]}, [("x", Pq - 1, False)], (Pq - 1).abs().sum(dim=(2, 3), keepdim=True))
+    w.case("reducel2_channels", "ReduceL2", {"axes": [1]}, [("x", X, False)], torch.linalg.vector_norm(X, dim=1, keepdim=True))
+    w.case("reducesumsquare_last", "ReduceSumSquare", {"axes": [-1], "keepdims": 0}, [("x", X, False)], (X * X).sum(dim=-1))
+    w.case("reducelogsum_spatial", "ReduceLogSum", {"axes": [2, 3]}, [("x", Pq, False)], Pq.sum(dim=(2, 3), keepdim=True).log())
+    w.case("reducelogsumexp_channels", "ReduceLogSumExp", {"axes": [1]}, [("x", X * 10, False)],
+           torch.logsumexp(X * 10, dim=1, keepdim=True))
+    X = r(2, 7, 48) * 2 + 3
+    g, b = r(48), r(48)
+    w.case("layernorm_last_axis", "LayerNormalization", {"axis": -1, "epsilon": 1e-5},
+           [("x", X, False), ("scale", g, True), ("bias", b, True)], F.layer_norm(X, (48,), g, b, 1e-5))
+    X = r(2, 3, 4, 8) + 1
+    g2, b2 = r(4, 8), r(4, 8)
+    w.case("layernorm_two_axes", "LayerNormalization", {"axis": 2, "epsilon": 1e-6},
+           [("x", X, False), ("scale", g2, True), ("bias", b2, True)], F.layer_norm(X, (4, 8), g2, b2, 1e-6))
+    w.case("layernorm_scale_only", "LayerNormalization", {"axis": -1},
+           [("x", X, False), ("scale", g2[0], True)], F.layer_norm(X, (8,), g2[0], None, 1e-5))
+    w.case("layernorm_axis1_rank4", "LayerNormalization", {"axis": 1},
+           [("x", X, False), ("scale", torch.ones(3, 4, 8), True)], F.layer_norm(X, (3, 4, 8), None, None, 1e-5))
+    X = r(2, 5, 6, 9) * 4
+    w.case("logsoftmax_last_axis", "LogSoftmax", {"axis": -1}, [("x", X, False)], F.log_softmax(X, dim=-1))
+    w.case("logsoftmax_axis1", "LogSoftmax", {"axis": 1}, [("x", X, False)], F.log_softmax(X, dim=1))
 
 
 def main():

@@ -227,3 +227,26 @@ TEST_CASE("activations and math (issue 18)") {
     CHECK(infer_error(op, {x5}).empty());
   }
 }
+
+TEST_CASE("reductions, LayerNormalization, LogSoftmax (issue 18)") {
+  auto axes = [](std::vector<int64_t> v) { return [v](Attrs& a) { a.set_ints("axes", v); }; };
+  CHECK(has(infer_error("ReduceMean", {x4}, axes({4})), "outside input"));
+  CHECK(has(infer_error("ReduceMean", {x4}, axes({-5})), "outside input"));
+  CHECK(has(infer_error("ReduceSum", {x4}, axes({1, -3})), "named twice"));
+  CHECK(has(infer_error("ReduceMax", {Shape{2, 0, 3}}, axes({1})), "reduces no element"));
+  CHECK(has(infer_error("ReduceSum", {x4, Shape{1}}), "axes as an input"));
+  CHECK(has(infer_error("ReduceL2", {none()}), "takes one input"));
+  CHECK(infer_error("ReduceMean", {x4}, axes({-1, 2})).empty());
+  CHECK(has(infer_error("LayerNormalization", {x4, Shape{4}}), "normalised extents"));
+  CHECK(has(infer_error("LayerNormalization", {x4, Shape{8}, Shape{7}}), "B [7]"));
+  CHECK(has(infer_error("LayerNormalization", {x4, Shape{8}}, [](Attrs& a) { a.set_int("axis", 4); }), "outside"));
+  CHECK(has(infer_error("LayerNormalization", {x4, Shape{8, 8}}, [](Attrs& a) { a.set_int("axis", 1); }),
+            "normalised extents"));
+  CHECK(infer_error("LayerNormalization", {x4, Shape{1, 8, 8}, Shape{8, 8}}, [](Attrs& a) { a.set_int("axis", 2); })
+            .empty());
+  // A partial broadcast over the normalised axes is refused (the converter expands such constants).
+  CHECK(has(infer_error("LayerNormalization", {x4, Shape{8, 8}, Shape{8}}, [](Attrs& a) { a.set_int("axis", 2); }),
+            "normalised extents"));
+  CHECK(has(infer_error("LayerNormalization", {Shape{2, 0}, Shape{1}}), "no element"));
+  CHECK(has(infer_error("LogSoftmax", {x4}, [](Attrs& a) { a.set_int("axis", 4); }), "outside"));
+}
