@@ -1,5 +1,6 @@
 #include "ref/backward_ref.h"
 #include "ref/ref_kernels.h"
+#include "ref/view_ref.h"
 
 namespace vx::kern {
 namespace {
@@ -41,6 +42,11 @@ KernelTable make_ref() {
   t.copy_backward = ref::copy_backward;
   t.activation = ref::activation_f32__scalar_ref;
   t.activation_backward = ref::activation_backward;
+  // view ops (issue 18)
+  t.view_copy = ref::view_copy_f32__scalar_ref;
+  t.view_copy_backward = ref::view_copy_backward;
+  t.select = ref::select_f32__scalar_ref;
+  t.select_backward = ref::select_backward;
   return t;
 }
 

@@ -20,6 +20,7 @@ static const OpRegistry& registry() {
     register_layout_reorder(reg);
     register_activation(reg);
     register_norm(reg);  // issue 18 (norms)
+    register_view_transform(reg);  // view ops (issue 18): Transpose, Expand, Tile, Split, Where, Cast
     return reg;
   }();
   return r;

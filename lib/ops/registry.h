@@ -38,5 +38,6 @@ void register_pad(OpRegistry& r);
 void register_layout_reorder(OpRegistry& r);
 void register_activation(OpRegistry& r);  // issue 18: Elu .. Pow (lib/ops/activation.cpp)
 void register_norm(OpRegistry& r);  // issue 18: InstanceNormalization, GroupNormalization, PRelu
+void register_view_transform(OpRegistry& r);  // view ops (issue 18): lib/ops/view_transform.cpp
 
 }  // namespace vx
