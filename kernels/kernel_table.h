@@ -7,6 +7,7 @@
 
 #include "params.h"
 #include "reduce_params.h"
+#include "view_params.h"
 #include "weight_packs.h"
 
 namespace vx::kern {
@@ -158,6 +159,16 @@ struct KernelTable {
   void (*log_softmax)(int64_t outer, int64_t c, int64_t inner, const float* src, float* dst) = nullptr;
   void (*log_softmax_backward)(int64_t outer, int64_t c, int64_t inner, const float* y, const float* dy,
                                float* dx) = nullptr;
+  // view ops (issue 18): Transpose, Expand, Tile, Split, Where (kernels/view_params.h).
+  void (*view_copy)(const ViewCopyParams& p, const float* src, float* dst) = nullptr;
+  // The adjoint of view_copy: dx (src_count elements) is zeroed, then each dy element is
+  // added at the source index it was read from (sums broadcast / tiled copies).
+  void (*view_copy_backward)(const ViewCopyParams& p, int64_t src_count, const float* dy, float* dx) = nullptr;
+  void (*select)(const SelectParams& p, const float* mask, const float* a, const float* b, float* dst) = nullptr;
+  // da (a_count elements) / db (b_count) are overwritten with dy where mask is set / clear,
+  // summed over broadcast axes; either may be NULL.
+  void (*select_backward)(const SelectParams& p, const float* mask, const float* dy, int64_t a_count, float* da,
+                          int64_t b_count, float* db) = nullptr;
 };
 
 // Fused convolution through table `t`: its conv_fused entry when set, else conv, then an

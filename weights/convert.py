@@ -273,6 +273,7 @@ class _Converter:
             if node.domain not in ("", "ai.onnx"):
                 raise ConvertError(f"node '{node.name}': op '{node.domain}::{node.op_type}' is not supported")
             attrs = _attrs(node)
+            self.infer_missing_shapes(node)
             if self.try_fold(node, attrs):
                 continue
             fn = getattr(self, "op_" + node.op_type, None)
@@ -318,6 +319,42 @@ class _Converter:
             n["inputs"] = [rename.get(i, i) for i in n["inputs"]]
         for k in rename:
             del weights[k]
+
+    def infer_missing_shapes(self, node):
+        """Our own shape propagation where onnx 1.12's lost it (after a Reshape whose target came from a
+        run-time Shape, as torch writes GroupNorm and view(x.shape[0], -1)): a node whose outputs have no
+        known shape is inferred alone, in a one-node model whose inputs carry the shapes known here and
+        whose folded inputs are initializers. Shapes then reach the Shape nodes downstream, which fold."""
+        if node.op_type == "Constant" or all(o == "" or (o in self.shapes and None not in self.shapes[o])
+                                             for o in node.output):
+            return
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+        inputs, inits = [], []
+        for name in dict.fromkeys(i for i in node.input if i):
+            r = self.res(name)
+            if r in self.const and not _is_symbolic(self.const[r]):
+                inits.append(numpy_helper.from_array(np.asarray(self.const[r]), name))
+                continue
+            s = self.shapes.get(r, self.shapes.get(name))
+            if s is None:
+                return  # nothing to infer from
+            dims = [d if d is not None else f"{r}_{k}" for k, d in enumerate(s)]
+            inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, dims))
+        outs = [helper.make_tensor_value_info(o, TensorProto.UNDEFINED, None) for o in node.output if o]
+        g = helper.make_graph([node], "one", inputs, outs, inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)])
+        try:
+            g = onnx.shape_inference.infer_shapes(m).graph
+        except Exception:
+            return  # an aid only: the node's own rule reports what it cannot do
+        for vi in list(g.output) + list(g.value_info):
+            if vi.name in node.output and vi.type.tensor_type.HasField("shape"):
+                new = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                       for d in vi.type.tensor_type.shape.dim]
+                old = self.shapes.get(vi.name)
+                if old is None or (len(old) == len(new) and new.count(None) < old.count(None)):
+                    self.shapes[vi.name] = new
 
     def try_fold(self, node, attrs):
         op = node.op_type
@@ -867,6 +904,93 @@ class _Converter:
         if len(ins) > 3 and ins[3] is not None and any(int(v) != 1 for v in ins[3]):
             raise ConvertError(f"Slice node '{node.name}': attribute 'steps' != 1 is not supported")
         self.emit(node, "Slice", [node.input[0]], a)
+
+    # --- view ops (issue 18; lib/ops/view_transform.cpp)
+    def _const_ints(self, node, name, what):
+        if not self.known(name) or _is_symbolic(self.value(name)):
+            raise ConvertError(f"{node.op_type} node '{node.name}': input '{what}' ('{name}') is not known at "
+                               f"conversion time")
+        return [int(v) for v in np.asarray(self.value(name)).ravel()]
+
+    def op_Transpose(self, node, attrs):
+        self.check_attrs(node, attrs, {"perm"})
+        r = self.rank(node.input[0])
+        perm = [int(v) for v in attrs["perm"]] if "perm" in attrs else (list(range(r))[::-1] if r else None)
+        if perm is None:
+            raise ConvertError(f"Transpose node '{node.name}': no attribute 'perm' and the input's rank is unknown")
+        if sorted(perm) != list(range(len(perm))) or (r is not None and len(perm) != r):
+            raise ConvertError(f"Transpose node '{node.name}': attribute 'perm' = {perm} is not a permutation of the "
+                               f"axes of a rank-{r if r is not None else len(perm)} input")
+        self.emit(node, "Transpose", [node.input[0]], {"perm": perm})
+
+    def op_Expand(self, node, attrs):
+        self.check_attrs(node, attrs, set())
+        shape = self._const_ints(node, node.input[1], "shape")
+        x = self.shapes.get(self.res(node.input[0]))
+        if x is not None and all(d is not None for d in x):
+            r = max(len(x), len(shape))
+            xa, sa = [1] * (r - len(x)) + list(x), [1] * (r - len(shape)) + shape
+            if any(a != b and a != 1 and b != 1 for a, b in zip(xa, sa)):
+                raise ConvertError(f"Expand node '{node.name}': input of shape {list(x)} cannot expand to {shape}")
+            if len(shape) <= len(x) and all(b == 1 or a == b for a, b in zip(xa, sa)):  # torch's repeat: a no-op
+                self.alias[node.output[0]] = self.res(node.input[0])
+                return
+        self.emit(node, "Expand", [node.input[0]], {"shape": shape})
+
+    def op_Tile(self, node, attrs):
+        self.check_attrs(node, attrs, set())
+        self.emit(node, "Tile", [node.input[0]], {"repeats": self._const_ints(node, node.input[1], "repeats")})
+
+    def op_Split(self, node, attrs):
+        """Opset < 13: attribute 'split'; 13+: optional input 'split'; 18: 'num_outputs' (equal parts,
+        the last smaller when they do not divide). No split: equal parts, one per output."""
+        self.check_attrs(node, attrs, {"axis", "split", "num_outputs"})
+        a = {"axis": int(attrs.get("axis", 0))}
+        if "split" in attrs:
+            a["split"] = [int(v) for v in attrs["split"]]
+        elif len(node.input) > 1 and node.input[1]:
+            a["split"] = self._const_ints(node, node.input[1], "split")
+        elif "num_outputs" in attrs:
+            x = self.shapes.get(self.res(node.input[0]))
+            n = int(attrs["num_outputs"])
+            ext = x[a["axis"] % len(x)] if x else None
+            if ext is None:
+                raise ConvertError(f"Split node '{node.name}': num_outputs needs the input's extent on axis {a['axis']}")
+            part = -(-ext // n)
+            a["split"] = [min(part, ext - k * part) for k in range(n)]
+        self.emit(node, "Split", [node.input[0]], a, outputs=list(node.output))
+
+    def op_Cast(self, node, attrs):
+        """Casts of constants are folded (try_fold). A run-time float tensor cast to float or double is the
+        identity; any other cast of a run-time tensor cannot be expressed."""
+        to = int(attrs.get("to", 0))
+        if to in (1, 11):  # FLOAT, DOUBLE: the engine computes in float
+            self.alias[node.output[0]] = self.res(node.input[0])
+            return
+        raise ConvertError(f"Cast node '{node.name}': attribute 'to' = {to} casts a tensor computed at run time to a "
+                           f"non-float type; voxinfer folds such casts only when their input is a constant")
+
+    def op_Where(self, node, attrs):
+        """The condition must fold to a constant (torch writes Where for masks of fixed shape); a mask
+        that is all true or all false is the matching input, otherwise a select with the 0/1 mask."""
+        self.check_attrs(node, attrs, set())
+        c, x, y = node.input[:3]
+        if not self.known(c) or _is_symbolic(self.value(c)):
+            raise ConvertError(f"Where node '{node.name}': the condition ('{c}') is computed at run time; only "
+                               f"a condition known at conversion time is supported")
+        cond = np.asarray(self.value(c)).astype(bool)
+        out_shape = self.shapes.get(node.output[0])
+        for keep, t in ((True, x), (False, y)):
+            ts = self.shapes.get(self.res(t)) if not self.known(t) else list(np.shape(self.value(t)))
+            if (np.all(cond) if keep else not np.any(cond)) and not self.known(t) and ts is not None and \
+                    out_shape is not None and list(ts) == list(out_shape) and cond.ndim <= len(ts):
+                self.alias[node.output[0]] = self.res(t)
+                return
+        name = f"{node.name or 'Where'}_condition"
+        while name in self.const or name in self.weights:
+            name += "_"
+        self.const[name] = cond.astype(np.float32)
+        self.emit(node, "Where", [name, x, y])
 
     def op_Resize(self, node, attrs):
         mode = attrs.get("mode", "nearest")

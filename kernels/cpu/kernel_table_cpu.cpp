@@ -1,4 +1,5 @@
 #include "cpu/cpu_kernels.h"
+#include "cpu/view_cpu.h"
 
 namespace vx::kern::cpu {
 
@@ -14,6 +15,7 @@ KernelTable make_cpu() {
   t.pool = route_pool_cpu;
   t.reorder = reorder_f32__onednn_blocked16;
   t.prepare_conv = route_conv_cpu;
+  t.view_copy = view_copy_f32__cpu_blocked;  // view ops (issue 18)
   return t;
 }
 

@@ -1,5 +1,6 @@
 #include "ref/backward_ref.h"
 #include "ref/ref_kernels.h"
+#include "ref/view_ref.h"
 
 namespace vx::kern {
 namespace {
@@ -48,6 +49,11 @@ KernelTable make_ref() {
   t.layer_norm_backward = ref::layer_norm_backward;
   t.log_softmax = ref::log_softmax_f32__scalar_ref;
   t.log_softmax_backward = ref::log_softmax_backward;
+  // view ops (issue 18)
+  t.view_copy = ref::view_copy_f32__scalar_ref;
+  t.view_copy_backward = ref::view_copy_backward;
+  t.select = ref::select_f32__scalar_ref;
+  t.select_backward = ref::select_backward;
   return t;
 }
 

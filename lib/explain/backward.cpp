@@ -29,6 +29,8 @@ const char* missing_backward_kernel(const kern::KernelTable& t) {
       {"concat_backward", t.concat_backward != nullptr},
       {"slice_backward", t.slice_backward != nullptr},
       {"copy_backward", t.copy_backward != nullptr},
+      {"view_copy_backward", t.view_copy_backward != nullptr},  // view ops (issue 18)
+      {"select_backward", t.select_backward != nullptr},
   };
   for (const auto& [name, set] : entries)
     if (!set) return name;
@@ -120,6 +122,11 @@ class NodeBackward final : public BackwardContext {
   Shape shape(const std::string& t) const override { return ex_.shapes().at(t); }
   Tensor value(const std::string& t) const override { return ex_.tensor(t); }
   const Tensor& dy() const override { return dy_; }
+  const Tensor* dy_at(size_t k) const override {
+    if (k == 0) return &dy_;
+    auto it = k < n_.outputs.size() ? grads_.find(n_.outputs[k]) : grads_.end();
+    return it == grads_.end() ? nullptr : &it->second;
+  }
   bool wants(size_t i) const override {
     return i < n_.inputs.size() && !n_.inputs[i].empty() && wants_.count(n_.inputs[i]);
   }
@@ -153,8 +160,11 @@ std::map<std::string, Tensor> run_backward(const BackwardPlan& plan, const Execu
   for (int idx : plan.nodes) {
     const Node& n = g.nodes[idx];
     auto it = grads.find(n.outputs[0]);
-    if (it == grads.end()) continue;  // this node's output only reaches the seed through nothing: zero gradient
-    Tensor dy = it->second;
+    bool any = it != grads.end();
+    for (size_t k = 1; k < n.outputs.size() && !any; ++k) any = grads.count(n.outputs[k]) != 0;
+    if (!any) continue;  // this node's outputs reach the seed through nothing: zero gradient
+    // A multi-output node (Split) whose output 0 reaches no seed: dy() is zero there.
+    Tensor dy = it != grads.end() ? it->second : Tensor::zeros(ex.shapes().at(n.outputs[0]));
     try {
       const OpDef* op = find_op(n.op);
       if (!op || op->gradient() != Gradient::rule) fail(Status::unsupported, "no backward rule for op " + n.op);

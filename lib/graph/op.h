@@ -163,6 +163,8 @@ class BackwardContext {
   virtual Shape shape(const std::string& tensor) const = 0;   // any tensor of the run
   virtual Tensor value(const std::string& tensor) const = 0;  // its forward value (kept alive)
   virtual const Tensor& dy() const = 0;                       // gradient of the node's output 0
+  // Gradient of output k (multi-output ops: Split), or NULL where output k reaches no seed.
+  virtual const Tensor* dy_at(size_t output) const { return output == 0 ? &dy() : nullptr; }
   virtual bool wants(size_t input) const = 0;                 // whether input k's gradient is needed
   virtual void accumulate(size_t input, Tensor dx) = 0;       // adds dx to input k's gradient
 };

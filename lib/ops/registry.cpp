@@ -23,6 +23,7 @@ static const OpRegistry& registry() {
     // reductions and layer norm (issue 18)
     register_reduce(reg);
     register_layer_norm(reg);
+    register_view_transform(reg);  // view ops (issue 18): Transpose, Expand, Tile, Split, Where, Cast
     return reg;
   }();
   return r;

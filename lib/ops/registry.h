@@ -41,5 +41,6 @@ void register_norm(OpRegistry& r);  // issue 18: InstanceNormalization, GroupNor
 // reductions and layer norm (issue 18): Reduce* (lib/ops/reduce.cpp), LayerNormalization
 void register_reduce(OpRegistry& r);
 void register_layer_norm(OpRegistry& r);
+void register_view_transform(OpRegistry& r);  // view ops (issue 18): lib/ops/view_transform.cpp
 
 }  // namespace vx

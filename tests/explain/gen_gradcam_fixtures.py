@@ -465,4 +465,50 @@ g_ln2 = r(4, 6)
 op_case("layernorm_two_axes", "LayerNormalization", r(2, 3, 4, 6), lambda x: F.layer_norm(x, (4, 6), g_ln2, None, 1e-5),
         {"axis": 2}, {"g": g_ln2})
 op_case("logsoftmax", "LogSoftmax", r(2, 5, 7) * 3, lambda x: F.log_softmax(x, -1), {"axis": -1})
+
+# View ops of issue 18 (lib/ops/view_transform.cpp): Transpose is the inverse permutation, Expand and
+# Tile sum over the copies, Where routes dy by its constant mask, Split concatenates its outputs' dy.
+op_case("transpose", "Transpose", r(2, 3, 4, 5), lambda x: x.permute(0, 3, 1, 2), {"perm": [0, 3, 1, 2]})
+op_case("transpose5d", "Transpose", r(2, 3, 4, 5, 2), lambda x: x.permute(0, 2, 4, 1, 3), {"perm": [0, 2, 4, 1, 3]})
+op_case("expand", "Expand", r(2, 1, 4, 1), lambda x: x.expand(3, 2, 5, 4, 6), {"shape": [3, 2, 5, 4, 6]})
+op_case("tile", "Tile", r(2, 3, 4), lambda x: x.repeat(2, 1, 3), {"repeats": [2, 1, 3]})
+op_case("cast", "Cast", r(2, 3, 4), lambda x: x.float() * 1.0, {"to": 1})
+
+
+def where_case():
+    c = Case("op_where")
+    x = r(2, 3, 4, 5).requires_grad_(True)
+    mask = torch.rand(3, 1, 5) > 0.5
+    other = r(4, 1)
+    y = torch.where(mask, x, other)
+    dy = torch.randn_like(y)
+    y.backward(dy)
+    c.inputs = [{"name": "x", "shape": list(x.shape)}]
+    c.outputs = [c.node("Where", [c.weight("mask", mask.float()), "x", c.weight("other", other)], name="op")]
+    for k, t in [("x", x), ("dy", dy), ("dx", x.grad)]:
+        c.tensor(k, t)
+    c.write()
+
+
+def split_case(name, used):
+    """Split into three along axis 1, then a Concat of the outputs in `used` (order and choice vary,
+    so the rule must take each output's own dy and zero the unused ones)."""
+    c = Case("op_" + name)
+    x = r(2, 6, 3).requires_grad_(True)
+    parts = torch.split(x, [1, 2, 3], dim=1)
+    y = torch.cat([parts[i] for i in used], 1)
+    dy = torch.randn_like(y)
+    y.backward(dy)
+    c.inputs = [{"name": "x", "shape": list(x.shape)}]
+    sp = c.node("Split", ["x"], {"axis": 1, "split": [1, 2, 3]}, name="op", nout=3)
+    outs = [sp] + [f"{sp}:{i}" for i in (1, 2)]
+    c.outputs = [c.node("Concat", [outs[i] for i in used], {"axis": 1}, name="cat")]
+    for k, t in [("x", x), ("dy", dy), ("dx", x.grad)]:
+        c.tensor(k, t)
+    c.write()
+
+
+where_case()
+split_case("split_all", [2, 0, 1])
+split_case("split_unused_first", [2, 1])
 print("wrote", OUT)

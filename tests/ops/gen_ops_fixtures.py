@@ -443,6 +443,30 @@ def gen(w):
     X = r(2, 5, 6, 9) * 4
     w.case("logsoftmax_last_axis", "LogSoftmax", {"axis": -1}, [("x", X, False)], F.log_softmax(X, dim=-1))
     w.case("logsoftmax_axis1", "LogSoftmax", {"axis": 1}, [("x", X, False)], F.log_softmax(X, dim=1))
+    # --- view ops (issue 18): Transpose, Expand, Tile, Where (constant condition), Cast (float).
+    # Split has several outputs: tests/ops/test_convert_views.py checks it.
+    X = r(2, 3, 4, 5)
+    w.case("transpose_default", "Transpose", {}, [("x", X, False)], X.permute(3, 2, 1, 0))
+    w.case("transpose_last_two", "Transpose", {"perm": [0, 1, 3, 2]}, [("x", X, False)], X.transpose(2, 3))
+    X5 = r(2, 3, 4, 5, 6)
+    w.case("transpose5d_heads", "Transpose", {"perm": [0, 3, 1, 4, 2]}, [("x", X5, False)], X5.permute(0, 3, 1, 4, 2))
+    M = r(37, 70)
+    w.case("transpose2d_tiles", "Transpose", {"perm": [1, 0]}, [("x", M, False)], M.t())
+    w.case("transpose_identity", "Transpose", {"perm": [0, 1, 2, 3]}, [("x", X, False)], X.clone())
+    C = r(1, 1, 4, 1, 6)
+    w.case("expand_channels", "Expand", {"shape": [2, 16, 4, 3, 6]}, [("x", C, False)], C.expand(2, 16, 4, 3, 6))
+    V = r(3, 1)
+    w.case("expand_rank_up", "Expand", {"shape": [2, 1, 3, 4]}, [("x", V, False)], V.expand(2, 1, 3, 4))
+    w.case("expand_ones_keep", "Expand", {"shape": [1, 1]}, [("x", X, False)], X.clone())  # bidirectional: keeps x
+    w.case("tile_vnet", "Tile", {"repeats": [1, 16, 1, 1, 1]}, [("x", C, False)], C.repeat(1, 16, 1, 1, 1))
+    w.case("tile_all_axes", "Tile", {"repeats": [2, 1, 3, 2]}, [("x", X, False)], X.repeat(2, 1, 3, 2))
+    mask = (torch.rand(1, 3, 4, 5) > 0.5).float()
+    Yb = r(1, 1, 4, 5)
+    w.case("where_const_mask", "Where", {}, [("c", mask, True), ("x", X, False), ("other", Yb, False)],
+           torch.where(mask.bool(), X, Yb))
+    w.case("where_const_fill", "Where", {}, [("c", mask, True), ("fill", torch.tensor([-100.0]), True), ("x", X, False)],
+           torch.where(mask.bool(), torch.tensor(-100.0), X))
+    w.case("cast_float", "Cast", {"to": 1}, [("x", X, False)], X.clone())
 
 
 def main():

@@ -250,3 +250,35 @@ TEST_CASE("reductions, LayerNormalization, LogSoftmax (issue 18)") {
   CHECK(has(infer_error("LayerNormalization", {Shape{2, 0}, Shape{1}}), "no element"));
   CHECK(has(infer_error("LogSoftmax", {x4}, [](Attrs& a) { a.set_int("axis", 4); }), "outside"));
 }
+
+TEST_CASE("view ops (issue 18): Transpose, Expand, Tile, Split, Where, Cast") {
+  CHECK(has(infer_error("Transpose", {x4}, [](Attrs& a) { a.set_ints("perm", {0, 1, 1, 2}); }), "not a permutation"));
+  CHECK(has(infer_error("Transpose", {x4}, [](Attrs& a) { a.set_ints("perm", {0, 1, 4, 2}); }), "not a permutation"));
+  CHECK(has(infer_error("Transpose", {x4}, [](Attrs& a) { a.set_ints("perm", {0, 1, 2}); }), "3 values"));
+  CHECK(infer_error("Transpose", {x4}, [](Attrs& a) { a.set_ints("perm", {3, 1, 0, 2}); }).empty());
+  CHECK(has(infer_error("Expand", {x4}, [](Attrs& a) { a.set_ints("shape", {1, 3, 8, 8}); }), "cannot expand"));
+  CHECK(has(infer_error("Expand", {x4}), "'shape' is required"));
+  CHECK(has(infer_error("Expand", {x4}, [](Attrs& a) { a.set_ints("shape", {2, 1, 1, 4, 8, 8}); }), "rank 6"));
+  CHECK(infer_error("Expand", {x4}, [](Attrs& a) { a.set_ints("shape", {3, 1, 1, 1}); }).empty());
+  CHECK(has(infer_error("Tile", {x4}, [](Attrs& a) { a.set_ints("repeats", {1, 2}); }), "2 values"));
+  CHECK(has(infer_error("Tile", {x4}, [](Attrs& a) { a.set_ints("repeats", {1, -2, 1, 1}); }), "negative"));
+  CHECK(has(infer_error("Split", {x4}, [](Attrs& a) { a.set_ints("split", {1, 2}); }), "1 outputs"));
+  CHECK(has(infer_error("Split", {x4}, [](Attrs& a) { a.set_int("axis", 4); }), "outside rank"));
+  CHECK(has(infer_error("Where", {Shape{1, 3, 8, 8}, x4, x4}), "do not broadcast"));
+  CHECK(has(infer_error("Where", {x4, x4}), "three inputs"));
+  CHECK(has(infer_error("Cast", {x4}, [](Attrs& a) { a.set_int("to", 7); }), "only float"));
+  CHECK(infer_error("Cast", {x4}, [](Attrs& a) { a.set_int("to", 1); }).empty());
+  // Split's part count is its outputs' count.
+  Node n;
+  n.name = "s";
+  n.op = "Split";
+  n.outputs = {"a", "b", "c"};
+  n.attrs.set_int("axis", 1);
+  CHECK_THROWS_WITH_AS(find_op("Split")->infer(n, {x4}), doctest::Contains("3 equal parts"), Error);
+  n.attrs.set_ints("split", {1, 1, 1});
+  CHECK_THROWS_WITH_AS(find_op("Split")->infer(n, {x4}), doctest::Contains("sums to 3"), Error);
+  n.attrs.set_ints("split", {1, 1, 2});
+  const auto outs = find_op("Split")->infer(n, {x4});
+  REQUIRE(outs.size() == 3);
+  CHECK(outs[2] == Shape{1, 2, 8, 8});
+}
