@@ -5,7 +5,7 @@
 #      there: examples through find_package and pkg-config, pip and R installs (scripts/install_check.sh).
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer build: the C++ tests again.
 #   4. ThreadSanitizer build: the concurrency tests (tests/*/*concurren*_test.cpp).
-#   5. libFuzzer (clang) build: each fuzz target (tests/fuzz/*_fuzz.cpp) for VX_FUZZ_SECONDS
+#   5. libFuzzer (clang) build: each fuzz target (tests/fuzz/*_fuzz.cpp, one per core) for VX_FUZZ_SECONDS
 #      (default 60), after replaying its crash regressions.
 # Every stage prints its wall time. Usage: bash scripts/test.sh
 # Stages can be skipped: VX_SKIP="install asan tsan fuzz".
