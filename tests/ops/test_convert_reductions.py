@@ -206,3 +206,25 @@ def test_opset18_axes_input_is_folded(op, ref, axes, keep, noop, tmp_path):
         y = m.run(x)
     assert y.shape == np.shape(want), (y.shape, np.shape(want))
     assert float(np.max(np.abs(y - want))) <= 1e-5 * max(1.0, float(np.max(np.abs(want))))
+
+
+def test_reduction_of_constants_is_folded(tmp_path):
+    """ReduceProd / ReduceSum over constants (shape arithmetic) are computed at conversion: the graph
+    keeps only the Add of the folded value."""
+    import voxinfer
+    from onnx import TensorProto, helper, numpy_helper
+    c = numpy_helper.from_array(np.array([[1.5, 2.0], [3.0, 0.5]], np.float32), "c")
+    axes = numpy_helper.from_array(np.array([0], np.int64), "axes")
+    nodes = [helper.make_node("ReduceProd", ["c"], ["p"], axes=[0], keepdims=0),
+             helper.make_node("ReduceSum", ["p", "axes"], ["s"], keepdims=1),  # opset 13: axes as input
+             helper.make_node("Add", ["input", "s"], ["output"])]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, [2, 3])], initializer=[c, axes])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    out = tmp_path / "m.vxm"
+    graph, _, _ = convert.convert_onnx(model, str(out))
+    assert [n["op"] for n in graph["nodes"]] == ["Add"]
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with voxinfer.Model(str(out), threads=1) as m:
+        y = m.run(x)
+    assert np.array_equal(y, x + np.float32(1.5 * 3.0 + 2.0 * 0.5))
