@@ -134,6 +134,12 @@ def _fold(op, node, ins, attrs, opset):
         return ins[0] * np.ones([int(v) for v in ins[1]], dtype=ins[0].dtype)
     if op == "Where":
         return np.where(ins[0], ins[1], ins[2])
+    if op in REDUCE_FOLD:  # on constants (shape arithmetic): numpy, axes from the attribute or input 1
+        axes = list(ins[1]) if len(ins) > 1 and ins[1] is not None else attrs.get("axes")
+        if not axes and attrs.get("noop_with_empty_axes", 0):
+            return ins[0]
+        axes = tuple(int(a) % max(1, ins[0].ndim) for a in axes) if axes else None
+        return REDUCE_FOLD[op](ins[0], axis=axes, keepdims=bool(attrs.get("keepdims", 1)))
     binary = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Equal": np.equal,
               "Less": np.less, "Greater": np.greater, "Pow": np.power, "Max": np.maximum, "Min": np.minimum}
     if op in binary:
@@ -151,7 +157,10 @@ def _fold(op, node, ins, attrs, opset):
     return None
 
 
-FOLDABLE = {"Constant", "Identity", "Dropout", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice",
+REDUCE_FOLD = {"ReduceSum": np.sum, "ReduceMean": np.mean, "ReduceMax": np.max, "ReduceMin": np.min,
+               "ReduceProd": np.prod}
+FOLDABLE = set(REDUCE_FOLD) | {
+            "Constant", "Identity", "Dropout", "Cast", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice",
             "Reshape", "Transpose", "ConstantOfShape", "Range", "Expand", "Where", "Add", "Sub", "Mul", "Equal",
             "Less", "Greater", "Pow", "Max", "Min", "Mod", "Div", "Floor", "Ceil", "Sqrt", "Neg", "Abs", "Relu", "Not"}
 # Ops that accept symbolic (run-time) dims in their inputs while folding.

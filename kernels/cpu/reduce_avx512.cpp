@@ -2,8 +2,9 @@
 // extent-1 axes and merging neighbours, a reduction is [outer, r, inner] (r reduced): rows
 // (inner == 1: global average over space, LayerNorm-style last axis) reduce along the
 // vector, columns (inner > 1) across vectors. Sums accumulate in double, as the reference
-// does, so results differ from it in the last bits only; max / min are exact. Anything
-// else (several reduced groups, prod, log_sum, log_sum_exp) goes to the reference kernel.
+// does, so results differ from it in the last bits only; max / min are exact on numbers (a
+// NaN input propagates in the reference, not necessarily here: vmaxps keeps one operand).
+// Anything else (several reduced groups, prod, log_sum, log_sum_exp) goes to the reference.
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -84,12 +84,11 @@ class LN(nn.Module):
         return self.b(self.ln(self.a(x) * 2 + 1))
 
 
-@pytest.mark.parametrize("opset", [13, 17])
-@pytest.mark.parametrize("shape,affine", [((16,), True), ((4, 16), True), ((16,), False)])
+# Not (17, no affine): torch 1.13 writes LayerNormalization with an empty Scale there, and its own
+# checker refuses the model.
+@pytest.mark.parametrize("opset,shape,affine", [(13, (16,), True), (13, (4, 16), True), (13, (16,), False),
+                                                (17, (16,), True), (17, (4, 16), True)])
 def test_layer_norm_is_one_node(opset, shape, affine, tmp_path):
-    if opset == 17 and not affine:
-        pytest.skip("torch 1.13 writes LayerNormalization with an empty Scale at opset 17 and its own checker "
-                    "refuses the model")
     torch.manual_seed(2)
     ops = check_against_torch(LN(shape, affine).eval(), torch.randn(2, 3, 4, 16), tmp_path, opset=opset, threads=2)
     assert ops.count("LayerNormalization") == 1, ops
@@ -123,13 +122,12 @@ def test_layer_norm_over_non_trailing_axes_is_not_fused(tmp_path):
     assert "LayerNormalization" not in ops, ops
 
 
-@pytest.mark.parametrize("opset", [11, 13])
+# A middle axis at opset 13 only: at opset 11 torch writes it as Transpose-Softmax-Transpose (Transpose
+# is another op's work); the 2-D coercion itself is test_opset11_softmax_coerced_to_2d.
 @pytest.mark.parametrize("log", [False, True])
-@pytest.mark.parametrize("shape,dim", [((2, 5, 9), -1), ((2, 3, 4, 9), -1), ((2, 3, 4, 9), 1), ((2, 3, 49, 49), -1)])
+@pytest.mark.parametrize("opset,shape,dim", [(o, s, -1) for o in (11, 13) for s in ((2, 5, 9), (2, 3, 4, 9), (2, 3, 49, 49))]
+                         + [(13, (2, 3, 4, 9), 1)])
 def test_softmax_any_axis(opset, log, shape, dim, tmp_path):
-    if opset == 11 and dim != -1:
-        pytest.skip("torch writes a middle-axis softmax at opset 11 as Transpose-Softmax-Transpose (Transpose is "
-                    "another op's work); the 2-D coercion itself is test_opset11_softmax_coerced_to_2d")
     torch.manual_seed(4)
     f = torch.log_softmax if log else torch.softmax
     ops = check_against_torch(Fn(lambda x: f(x * 3, dim)), torch.randn(*shape), tmp_path, opset=opset)
@@ -206,3 +204,25 @@ def test_opset18_axes_input_is_folded(op, ref, axes, keep, noop, tmp_path):
         y = m.run(x)
     assert y.shape == np.shape(want), (y.shape, np.shape(want))
     assert float(np.max(np.abs(y - want))) <= 1e-5 * max(1.0, float(np.max(np.abs(want))))
+
+
+def test_reduction_of_constants_is_folded(tmp_path):
+    """ReduceProd / ReduceSum over constants (shape arithmetic) are computed at conversion: the graph
+    keeps only the Add of the folded value."""
+    import voxinfer
+    from onnx import TensorProto, helper, numpy_helper
+    c = numpy_helper.from_array(np.array([[1.5, 2.0], [3.0, 0.5]], np.float32), "c")
+    axes = numpy_helper.from_array(np.array([0], np.int64), "axes")
+    nodes = [helper.make_node("ReduceProd", ["c"], ["p"], axes=[0], keepdims=0),
+             helper.make_node("ReduceSum", ["p", "axes"], ["s"], keepdims=1),  # opset 13: axes as input
+             helper.make_node("Add", ["input", "s"], ["output"])]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, [2, 3])], initializer=[c, axes])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    out = tmp_path / "m.vxm"
+    graph, _, _ = convert.convert_onnx(model, str(out))
+    assert [n["op"] for n in graph["nodes"]] == ["Add"]
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with voxinfer.Model(str(out), threads=1) as m:
+        y = m.run(x)
+    assert np.array_equal(y, x + np.float32(1.5 * 3.0 + 2.0 * 0.5))
