@@ -50,8 +50,10 @@ def check_same(listed, want):
 
 def test_fileset_export_is_listed_and_each_series_reads_as_its_folder():
     want = fileset(pathlib.Path(MAN["export"]) / "DICOMDIR")
-    for root in (MAN["export"], MAN["lower"]):
-        got = check_same(listing(root), want)
+    for root, name in ((MAN["export"], "DICOMDIR"), (MAN["lower"], "dicomdir")):
+        listed = listing(root)
+        assert listed["dicomdir"] == f"{root}/{name}"
+        got = check_same(listed, want)
         for s in MAN["series"]:
             direct = voxinfer.read_volume(s["direct"])
             v = voxinfer.read_volume(got[s["uid"]]["path"])

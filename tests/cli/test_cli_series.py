@@ -41,6 +41,7 @@ def test_series_json_matches_pydicom_grouping():
     p = subprocess.run([CLI, "series", EXAM, "--json"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     listed = {s["series_instance_uid"]: s for s in json.loads(p.stdout)["series"]}
+    assert json.loads(p.stdout)["dicomdir"] is None  # no DICOMDIR: the folder was walked
     groups = pydicom_groups()
     assert set(listed) == set(groups)
     for uid, dss in groups.items():
@@ -92,6 +93,7 @@ def test_series_lists_pydicoms_dicomdir_export_as_pydicom_groups_it():
     assert listed == groups
     # Its DICOMDIR names the files (tests/cli/test_cli_dicomdir.py): the damaged variants beside it are not read.
     assert out["skipped"] == []
+    assert out["dicomdir"] == str(PYDICOM_EXPORT / "DICOMDIR")
 
 
 def test_pydicoms_uneven_ct_series_is_refused():
