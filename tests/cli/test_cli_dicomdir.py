@@ -2,7 +2,8 @@
 (series UIDs and their files, number, description, modality): the export FileSet wrote from
 series of the real data (gen_dicomdir_fixtures.py), the same with lower-cased names, and
 pydicom's own dicomdirtests export. Each listed path reads, through the Python binding, the
-voxels of that series' own folder read directly; a missing file is an error naming it."""
+voxels of that series' own folder read directly; a missing file is an error naming it; `exam --study` on
+the export matches its inputs."""
 import json
 import os
 import pathlib
@@ -81,3 +82,16 @@ def test_missing_file_and_outside_record_are_refused():
     assert p.returncode != 0 and MAN["missing_id"] in p.stderr and "not in" in p.stderr
     p = subprocess.run([CLI, "series", MAN["outside"]], capture_output=True, text=True, timeout=120)
     assert p.returncode != 0 and "points outside its folder" in p.stderr
+
+
+def test_exam_study_matches_inputs_in_a_dicomdir_export(tmp_path):
+    """`voxinfer exam --study` on the FileSet export: the default rules pick the T1 and the STIR
+    (by pydicom's headers: description t1_*, InversionTime 150 ms) among the three series."""
+    by_desc = {s["description"]: s["uid"] for s in MAN["series"]}
+    out = tmp_path / "out"
+    p = subprocess.run([CLI, "exam", "--study", MAN["export"], "--out", str(out), "--no-png", "--no-gradcam", "--quiet"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    match = json.loads((out / "report.json").read_text())["input_match"]
+    assert [m["series_instance_uid"] for m in match["inputs"]] == [by_desc["t1_fl2d_sag"], by_desc["stir_tra"]]
+    assert [m["series_description"] for m in match["unused"]] == ["localizer"]
