@@ -7,14 +7,15 @@
 # The seed is fixed (FUZZ_SEED, default 1; 0 = random): the same binary and seed mutate the
 # same way on every machine, so CI replays a prefix of the sequence that long local campaigns
 # with this seed already ran clean, and a failure reproduces with the same command.
-# Usage: bash scripts/fuzz.sh BUILD_DIR [SECONDS]     (JOBS=N for the build, default nproc)
+# Usage: bash scripts/fuzz.sh BUILD_DIR [SECONDS]     (JOBS=N for the build, default nproc;
+#        FUZZ_TARGETS="dicomdir_fuzz ..." builds and runs only those)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:?build dir}
 SECONDS_EACH=${2:-60}
 # Leaks inside third-party codec libraries only (each one explained in the file).
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-targets=$(ls tests/fuzz/*_fuzz.cpp | xargs -n1 basename | sed 's/\.cpp$//')
+targets=${FUZZ_TARGETS:-$(ls tests/fuzz/*_fuzz.cpp | xargs -n1 basename | sed 's/\.cpp$//')}
 cmake --build "$BUILD" -j "${JOBS:-$(nproc)}" --target $targets
 # One target: replay, then fuzz. Its output goes to BUILD/fuzz-artifacts/NAME/summary.txt.
 fuzz_one() {

@@ -27,6 +27,7 @@
 #include "io/dicom_mosaic.h"
 #include "io/dicom_rle.h"
 #include "io/dicom_series.h"
+#include "io/dicomdir.h"
 #include "io/dicom_tags.h"
 #include "io/slice_grid.h"
 
@@ -283,8 +284,9 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
     fail(Status::io_error, "DICOM path does not exist: '" + path + "'");
   const auto [where, selector] = split_series_selector(path);
   std::vector<std::string> files;
-  if (is_directory(where)) {
-    // Recursive and bounded (io/dir_walk.h); pipes, sockets and devices skipped; one series.
+  if (is_directory(where) || is_dicomdir_file(where)) {
+    // The DICOMDIR's files, else recursive and bounded (io/dir_walk.h); pipes, sockets and
+    // devices skipped; one series.
     files = select_series(list_dicom_series(where), selector, where).files;
   } else if (!selector.empty()) {
     fail(Status::invalid_argument, "a series selector (" + path + ") needs a folder");

@@ -4,8 +4,9 @@
 // decoder crashed on a fuzzed stream; io/dicom_codec.h), lossy ones with a volume warning. Deflated syntax is refused.
 //
 // Accepts:
-//  - a folder (walked recursively within the bounds of io/dir_walk.h; files that are not DICOM
-//    are skipped, pipes, sockets and devices never opened) holding one series, or several with
+//  - a folder (the files its DICOMDIR names when it has one, io/dicomdir.h, else walked
+//    recursively within the bounds of io/dir_walk.h; files that are not DICOM are skipped,
+//    pipes, sockets and devices never opened), or a DICOMDIR file, holding one series, or several with
 //    a selector appended: DIR#series=UID, DIR#series-number=N, DIR#series-description=GLOB
 //    (io/dicom_series.h; without one, several series are refused with their list);
 //  - one enhanced multi-frame file (geometry from the shared / per-frame functional groups);

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "io/dicom_precheck.h"
 #include "io/dicom_tags.h"
+#include "io/dicomdir.h"
 #include "io/dir_walk.h"
 
 namespace vx {
@@ -117,7 +118,9 @@ std::vector<DicomSeriesInfo> list_dicom_series(const std::string& dir, std::vect
   std::map<std::string, DicomSeriesInfo> by_uid;
   std::map<std::string, std::vector<std::array<double, 6>>> iops;
   std::map<std::string, std::vector<std::array<double, 3>>> positions;
-  for (const std::string& f : regular_files_under(dir)) {
+  // An export's DICOMDIR names its files; without one the folder is walked.
+  const std::string dicomdir = is_dicomdir_file(dir) ? dir : find_dicomdir(dir);
+  for (const std::string& f : dicomdir.empty() ? regular_files_under(dir) : dicomdir_files(dicomdir)) {
     FileHeader h;
     try {
       if (!read_header(f, h)) continue;

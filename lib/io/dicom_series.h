@@ -1,8 +1,10 @@
-// The DICOM series under a folder (walked as io/dir_walk.h says), from the headers alone, and
+// The DICOM series under a folder, from the headers alone, and
 // the choice of one of them by a selector appended to the folder's path:
 //   DIR#series=UID                 SeriesInstanceUID, exactly
 //   DIR#series-number=N            SeriesNumber (as integers)
 //   DIR#series-description=GLOB    SeriesDescription, shell glob (* ? [..]), case-insensitive
+// The files are those the folder's DICOMDIR names (io/dicomdir.h) when it has one, else those
+// found walking it (io/dir_walk.h); DIR may also be the DICOMDIR file itself.
 // Files are grouped by SeriesInstanceUID; only files with pixel data count (a DICOMDIR, a
 // structured report or a presentation state is no series). Series are listed by SeriesNumber,
 // then UID.

@@ -11,6 +11,7 @@
 #include "io/dicom_precheck.h"
 #include "io/dicom_series.h"
 #include "io/dicom_tags.h"
+#include "io/dicomdir.h"
 #include "io/dir_walk.h"
 #include "io/volume_io.h"
 
@@ -85,7 +86,7 @@ DicomSource read_dicom_source(const std::string& path) {
   const auto [where, selector] = split_series_selector(path);
   std::error_code ec;
   std::vector<std::string> files;
-  if (std::filesystem::is_directory(where, ec)) {
+  if (std::filesystem::is_directory(where, ec) || is_dicomdir_file(where)) {
     files = select_series(list_dicom_series(where), selector, where).files;
   } else if (is_regular_file(where)) {
     files.push_back(where);

@@ -114,7 +114,10 @@ Exam::Exam(ExamModels models) : models_(std::move(models)) {
 std::vector<InputRule> Exam::input_rules() const {
   if (!models_.pipeline) return pipeline::input_rules(*models_.classifier);
   std::vector<InputRule> rules;
-  for (const auto& in : models_.pipeline->inputs) rules.push_back(InputRule::parse(in.sequence, in.match));
+  for (const auto& in : models_.pipeline->inputs) {
+    rules.push_back(InputRule::parse(in.sequence, in.match));
+    if (!in.match.is_null()) rules.back().origin = "pipeline file " + models_.pipeline->path;
+  }
   return rules;
 }
 

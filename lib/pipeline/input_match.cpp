@@ -57,37 +57,69 @@ nlohmann::json InputRule::to_json() const {
   return j;
 }
 
+namespace {
+
+// The default tests of a sequence type; false when there is none.
+bool default_rule(const std::string& type, InputRule& r) {
+  const std::string s = lower(type);
+  if (s == "t1") {
+    r.description = {"*t1*"};
+    r.not_hints = {"inversion_recovery", "fat_suppressed", "localizer", "mosaic"};
+  } else if (s == "t2") {
+    r.description = {"*t2*"};
+    r.not_hints = {"inversion_recovery", "localizer", "mosaic"};
+  } else if (s == "stir") {
+    r.hints = {"stir"};
+    r.not_hints = {"localizer"};
+  } else if (s == "flair") {
+    r.hints = {"flair"};
+    r.not_hints = {"localizer"};
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 InputRule InputRule::parse(const std::string& sequence, const nlohmann::json& declared) {
   InputRule r;
   r.sequence = sequence;
   if (declared.is_null()) {
-    const std::string s = lower(sequence);
-    if (s == "t1") {
-      r.description = {"*t1*"};
-      r.not_hints = {"inversion_recovery", "fat_suppressed", "localizer", "mosaic"};
-    } else if (s == "stir") {
-      r.hints = {"stir"};
-      r.not_hints = {"localizer"};
-    } else {
-      fail(Status::invalid_argument, "input '" + sequence + "' declares no series rule (\"match\" in the model's "
-                                     "inputs metadata) and has no default; name its series with --input DIR#series=UID");
-    }
+    if (!default_rule(sequence, r))
+      fail(Status::invalid_argument, "input '" + sequence + "' declares no series rule (\"match\" in the pipeline file or the "
+                                     "model's inputs metadata) and has no default; name its series with --input DIR#series=UID");
+    r.origin = "default for " + sequence;
     return r;
   }
   if (!declared.is_object()) fail(Status::invalid_argument, "input '" + sequence + "': \"match\" must be an object");
+  if (declared.contains("sequence")) {
+    const std::string where = "input '" + sequence + "': \"match\".sequence";
+    if (!declared["sequence"].is_string()) fail(Status::invalid_argument, where + " must be a string");
+    if (!default_rule(declared["sequence"].get<std::string>(), r))
+      fail(Status::invalid_argument, where + " '" + declared["sequence"].get<std::string>() +
+                                         "' is not a sequence type with default tests (t1, t2, stir, flair)");
+  }
+  static const std::vector<std::string> kOrientations = {"axial", "coronal", "sagittal", "oblique", "mixed", "unknown"};
   for (auto it = declared.begin(); it != declared.end(); ++it) {
     const std::string where = "input '" + sequence + "': \"match\"." + it.key();
+    if (it.key() == "sequence") continue;
     if (it.key() == "hints") r.hints = strings(it.value(), where);
     else if (it.key() == "not_hints") r.not_hints = strings(it.value(), where);
     else if (it.key() == "description") r.description = strings(it.value(), where);
-    else if (it.key() == "orientation") r.orientation = strings(it.value(), where);
-    else if (it.key() == "modality") {
+    else if (it.key() == "orientation") {
+      r.orientation = strings(it.value(), where);
+      for (const auto& o : r.orientation)
+        if (!has(kOrientations, o))
+          fail(Status::invalid_argument, where + " '" + o + "' is not an orientation (axial, coronal, sagittal, oblique)");
+    } else if (it.key() == "modality") {
       if (!it.value().is_string()) fail(Status::invalid_argument, where + " must be a string");
       r.modality = it.value().get<std::string>();
     } else {
-      fail(Status::invalid_argument, where + " is not a rule (hints, not_hints, description, orientation, modality)");
+      fail(Status::invalid_argument, where + " is not a rule (sequence, hints, not_hints, description, orientation, modality)");
     }
   }
+  r.origin = "declared";
   return r;
 }
 
@@ -98,6 +130,7 @@ std::vector<InputRule> input_rules(const Model& model) {
     const nlohmann::json declared =
         i < inputs.size() && inputs[i].is_object() && inputs[i].contains("match") ? inputs[i]["match"] : nlohmann::json();
     rules.push_back(InputRule::parse(sequence_name(model, static_cast<int>(i)), declared));
+    if (!declared.is_null()) rules.back().origin = "model metadata";
   }
   return rules;
 }
@@ -129,6 +162,7 @@ StudyMatch match_study(const std::string& dir, const std::vector<InputRule>& rul
     nlohmann::json e = series_entry(*hit[0]);
     e["sequence"] = rule.sequence;
     e["rule"] = rule.to_json();
+    e["rule_from"] = rule.origin;
     e["path"] = m.paths.back();
     m.report["inputs"].push_back(e);
   }

@@ -10,9 +10,13 @@
 //   "description": SeriesDescription (or ProtocolName) matches one of these globs, case-insensitive
 //   "orientation": the series' orientation is one of these ("axial", "coronal", ...)
 //   "modality":    Modality equals this (default "MR")
+//   "sequence":    a sequence type whose default tests (below) the rule starts from: "t1",
+//                  "t2", "stir" or "flair" (any case); a key given beside it replaces that test
 // Defaults: T1: description *t1*, not_hints inversion_recovery, fat_suppressed, localizer,
-// mosaic. STIR: hints stir, not_hints localizer. Another sequence name without a declared
-// rule is an error naming it.
+// mosaic. T2: description *t2*, not_hints inversion_recovery, localizer, mosaic. STIR: hints
+// stir, not_hints localizer. FLAIR: hints flair, not_hints localizer. An input named otherwise
+// without a declared rule is an error naming it. So a pipeline reading a coronal STIR declares
+// {"sequence": "stir", "orientation": "coronal"}.
 #pragma once
 #include <string>
 #include <vector>
@@ -28,6 +32,7 @@ struct InputRule {
   std::string sequence;  // the input's sequence name, for messages and the report
   std::vector<std::string> hints, not_hints, description, orientation;
   std::string modality = "MR";
+  std::string origin;    // where the rule was declared ("pipeline file P", "model metadata", "default"), for the report
 
   bool matches(const DicomSeriesInfo& s) const;
   nlohmann::json to_json() const;
@@ -41,7 +46,7 @@ std::vector<InputRule> input_rules(const Model& model);
 
 struct StudyMatch {
   std::vector<std::string> paths;  // "DIR#series=UID" per rule, in rule order
-  nlohmann::json report;           // {"study", "inputs": [{sequence, rule, series...}], "unused": [...]}
+  nlohmann::json report;           // {"study", "inputs": [{sequence, rule, rule_from, series...}], "unused": [...]}
 };
 
 // Lists the series under `dir` and assigns one to each rule. A series may serve only one

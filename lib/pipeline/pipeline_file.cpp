@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
+#include "pipeline/input_match.h"
 
 namespace fs = std::filesystem;
 
@@ -134,6 +135,11 @@ PipelineFile parse_pipeline(const std::string& text, const std::string& path) {
     if (ji.contains("match")) {
       if (!ji["match"].is_object()) bad(f, item + ": \"match\" must be an object (weights/FORMAT.md inputs[].match)");
       in.match = ji["match"];
+      try {  // checked now, not when a study is matched
+        InputRule::parse(in.sequence, in.match);
+      } catch (const Error& e) {
+        bad(f, e.what());
+      }
     }
     if (ji.contains("preprocessing")) {
       in.plan_json = ji["preprocessing"];

@@ -135,3 +135,79 @@ def test_study_through_the_python_binding_and_the_c_api_v2_options(tmp_path):
         exam.run([os.path.join(scans, "t1w.nii.gz"), os.path.join(scans, "t2.nii.gz")], tmp_path / "nifti",
                  gradcam=False, dicom_out=True)
     assert not (tmp_path / "nifti").exists()
+
+
+# Rules declared in a pipeline file (weights/FORMAT.md, inputs[].match): the sequence type and
+# the orientation pick each input from the whole four-series export, where the default T1 rule
+# is ambiguous (the T1 and its copy).
+MODELS = ["demo_denoiser.vxm", "demo_classifier.vxm", "demo_segmenter.vxm"]
+
+
+def pipeline_with(tmp_path, t1_match, stir_match):
+    weights = os.path.join(os.environ["VX_SOURCE_DIR"], "weights")
+    p = json.load(open(os.path.join(weights, "demo.pipeline.json")))
+    for inp, match in zip(p["inputs"], (t1_match, stir_match)):
+        if match is not None:
+            inp["match"] = match
+    d = tmp_path / "models"
+    d.mkdir(exist_ok=True)
+    for m in MODELS:
+        if not (d / m).exists():
+            os.symlink(os.path.join(weights, m), d / m)
+    f = d / "rules.pipeline.json"
+    f.write_text(json.dumps(p, indent=1))
+    return f
+
+
+def plane(ds):
+    import numpy as np
+    iop = np.array(ds.ImageOrientationPatient, float)
+    n = np.cross(iop[:3], iop[3:])
+    return ["sagittal", "coronal", "axial"][int(np.argmax(np.abs(n)))]
+
+
+def test_pipeline_file_rules_pick_the_series_and_the_report_says_which(tmp_path):
+    groups = headers()
+    copy = [uid for uid, (_, ds) in groups.items() if is_t1(ds) and "copy" in str(ds.SeriesDescription) and plane(ds) == "sagittal"]
+    stir = [uid for uid, (_, ds) in groups.items() if is_stir(ds) and plane(ds) == "axial"]
+    assert len(copy) == 1 and len(stir) == 1
+    pf = pipeline_with(tmp_path, {"sequence": "t1", "description": "*copy*", "orientation": "sagittal"},
+                       {"sequence": "stir", "orientation": "axial"})
+    out = tmp_path / "out"
+    p = exam("--pipeline", str(pf), "--study", str(EXAM), "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    match = json.loads((out / "report.json").read_text())["input_match"]
+    got = match["inputs"]
+    assert [m["series_instance_uid"] for m in got] == [copy[0], stir[0]]
+    for m in got:
+        ds = groups[m["series_instance_uid"]][1]
+        assert m["series_number"] == str(ds.SeriesNumber) and m["series_description"] == ds.SeriesDescription
+        assert m["rule_from"] == f"pipeline file {pf}"
+    assert got[0]["rule"]["orientation"] == ["sagittal"] and got[0]["rule"]["description"] == ["*copy*"]
+    assert got[1]["rule"]["hints"] == ["stir"] and got[1]["rule"]["orientation"] == ["axial"]
+    assert len(match["unused"]) == 2
+
+
+def test_pipeline_file_rule_matching_none_or_several_is_refused_listing_them(tmp_path):
+    groups = headers()
+    out = tmp_path / "out"
+    pf = pipeline_with(tmp_path, {"sequence": "t1", "description": "*copy*"}, {"sequence": "stir", "orientation": "coronal"})
+    p = exam("--pipeline", str(pf), "--study", str(EXAM), "--out", str(out))
+    assert p.returncode != 0 and "no series" in p.stderr and "input 'STIR'" in p.stderr and "coronal" in p.stderr
+    for uid in groups:
+        assert uid in p.stderr   # every series listed
+    pf = pipeline_with(tmp_path, {"sequence": "t1", "orientation": "sagittal"}, None)
+    p = exam("--pipeline", str(pf), "--study", str(EXAM), "--out", str(out))
+    assert p.returncode != 0 and "2 series" in p.stderr and "input 'T1'" in p.stderr
+    for uid, (_, ds) in groups.items():
+        assert (uid in p.stderr) == is_t1(ds)
+    assert not out.exists()
+
+
+def test_pipeline_file_with_a_bad_rule_is_refused_when_loaded(tmp_path):
+    for match, words in (({"sequence": "t3"}, "not a sequence type"), ({"orientation": "diagonal"}, "not an orientation"),
+                         ({"echo": 2}, "is not a rule")):
+        pf = pipeline_with(tmp_path, match, None)
+        p = exam("--pipeline", str(pf), "--input", str(EXAM), "--input", str(EXAM), "--out", str(tmp_path / "out"))
+        assert p.returncode != 0 and f"pipeline file '{pf}'" in p.stderr and words in p.stderr, p.stderr
+        assert not (tmp_path / "out").exists()

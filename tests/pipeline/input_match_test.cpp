@@ -63,6 +63,27 @@ TEST_CASE("a rule matching nothing, one series for two inputs, bad rules") {
   const auto twice = InputRule::parse("STIR", nlohmann::json());
   CHECK(error_of(exam, {twice, twice}).find("matches two inputs") != std::string::npos);
   CHECK_THROWS_WITH_AS(InputRule::parse("T1", {{"echo", 2}}), doctest::Contains("is not a rule"), Error);
-  CHECK_THROWS_WITH_AS(InputRule::parse("T2", nlohmann::json()), doctest::Contains("declares no series rule"), Error);
+  CHECK_THROWS_WITH_AS(InputRule::parse("PD", nlohmann::json()), doctest::Contains("declares no series rule"), Error);
   CHECK_THROWS_AS(InputRule::parse("T1", {{"hints", 3}}), Error);
+}
+
+TEST_CASE("a sequence type with an orientation: the type's default tests, a key beside it replaces one") {
+  const auto m = manifest();
+  const std::string exam = m["exam"];
+  const auto stir = InputRule::parse("X", {{"sequence", "STIR"}, {"orientation", "axial"}});
+  CHECK(stir.hints == std::vector<std::string>{"stir"});
+  CHECK(stir.not_hints == std::vector<std::string>{"localizer"});
+  const auto t1 = InputRule::parse("Y", {{"sequence", "t1"}, {"description", "*_copy"}, {"orientation", "sagittal"}});
+  CHECK(t1.description == std::vector<std::string>{"*_copy"});
+  CHECK(t1.not_hints.size() == 4);
+  const StudyMatch got = match_study(exam, {t1, stir});
+  CHECK(got.paths[0] == exam + "#series=" + uid_of(m, "t1_fl2d_sag_copy"));
+  CHECK(got.paths[1] == exam + "#series=" + uid_of(m, "stir_tra"));
+  CHECK(got.report["inputs"][0]["rule_from"] == "declared");
+  CHECK(error_of(exam, {InputRule::parse("X", {{"sequence", "stir"}, {"orientation", "sagittal"}})}).find("no series") !=
+        std::string::npos);
+  CHECK_THROWS_WITH_AS(InputRule::parse("X", {{"sequence", "t3"}}), doctest::Contains("not a sequence type"), Error);
+  CHECK_THROWS_WITH_AS(InputRule::parse("X", {{"sequence", 1}}), doctest::Contains("must be a string"), Error);
+  CHECK_THROWS_WITH_AS(InputRule::parse("X", {{"orientation", "diagonal"}}), doctest::Contains("not an orientation"), Error);
+  CHECK(InputRule::parse("T2", nlohmann::json()).description == std::vector<std::string>{"*t2*"});
 }

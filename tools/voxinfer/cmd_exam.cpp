@@ -24,8 +24,10 @@ const CommandSpec kExamSpec{
     "The published two-sequence examination: reads both scans, aligns and resizes them, denoises,\n"
     "classifies with the dual encoder, writes one Grad-CAM map per sequence and segments lesions;\n"
     "results and report.json go into DIR atomically. With --study, the two series are chosen from\n"
-    "one DICOM folder by the classifier's declared rules (T1: description *t1*, no inversion\n"
-    "recovery, fat suppression or localiser; STIR: a short-TI inversion recovery); the choice is\n"
+    "one DICOM folder by the rules the pipeline file declares (inputs[].match: sequence type,\n"
+    "orientation, hints, description; weights/FORMAT.md), else the classifier's, else the defaults\n"
+    "(T1: description *t1*, no inversion recovery, fat suppression or localiser; STIR: a short-TI\n"
+    "inversion recovery); the choice (series UID, number, description, rule) is\n"
     "written in report.json (input_match), and none or several matches is an error listing them.",
     with_read_flags({{"input", "SCAN", "a sequence (NIfTI file or DICOM folder): give exactly two, T1 then STIR"},
      {"study", "DIR", "a DICOM folder holding the examination: its series are matched to the inputs\n"

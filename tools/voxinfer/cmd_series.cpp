@@ -8,12 +8,14 @@
 #include "commands.h"
 #include "core/error.h"
 #include "io/dicom_series.h"
+#include "io/dicomdir.h"
 
 namespace vx::cli {
 
 const CommandSpec kSeriesSpec{
     "series", "DIR [--json]",
-    "Lists the DICOM series under a folder (searched recursively): UID, number, description,\n"
+    "Lists the DICOM series under a folder (searched recursively, or the files its DICOMDIR names\n"
+    "when it has one; DIR may be the DICOMDIR itself): UID, number, description,\n"
     "modality, sequence hints, orientation, size, spacing, and the path that reads each one\n"
     "(DIR#series=UID, DIR#series-number=N or DIR#series-description=GLOB, wherever a scan path is taken).",
     {{"json", nullptr, "print one JSON object (with each series' selector path) instead of text"}},
@@ -25,9 +27,11 @@ int cmd_series(int argc, char** argv) {
   const std::string dir = args.positional()[0];
   std::vector<std::string> skipped;  // damaged files are named, not fatal, in a listing
   const auto all = list_dicom_series(dir, &skipped);
+  const std::string dicomdir = is_dicomdir_file(dir) ? dir : find_dicomdir(dir);  // what list_dicom_series read
   if (!args.flag("json")) {
     if (all.empty()) fail(Status::corrupt_file, "no readable DICOM image in '" + dir + "'" + (skipped.empty() ? "" : " (" + std::to_string(skipped.size()) + " damaged file(s), first " + skipped[0] + ")"));
-    std::printf("%zu DICOM series in %s (read one as %s#series-number=N or #series=UID):\n", all.size(), dir.c_str(), dir.c_str());
+    std::printf("%zu DICOM series in %s%s (read one as %s#series-number=N or #series=UID):\n", all.size(), dir.c_str(),
+                dicomdir.empty() ? "" : ", as its DICOMDIR names them", dir.c_str());
     for (const auto& s : all) {
       std::printf("%s        ", series_table({s}).c_str());
       if (!s.sequence_name.empty() || !s.scanning_sequence.empty())
@@ -42,6 +46,7 @@ int cmd_series(int argc, char** argv) {
   }
   nlohmann::json out;
   out["folder"] = dir;
+  out["dicomdir"] = dicomdir.empty() ? nlohmann::json() : nlohmann::json(dicomdir);  // null: the folder was walked
   out["series"] = nlohmann::json::array();
   for (const auto& s : all) {
     out["series"].push_back({{"series_instance_uid", s.uid},
