@@ -19,6 +19,9 @@ Oracles, none of them voxinfer:
   (JPEG-LS: dcmdjpls; tolerance 0: both are IJG / CharLS-style exact decoders); the volume of
   every lossy syntax (JPEG 2000 .91 included, whatever its wavelet) carries a lossy-compression
   warning; lossless ones carry none;
+- Deflated Explicit VR Little Endian (inflated and walked by our pre-check, parsed by GDCM): the
+  T1 series deflated by dcmtk's dcmconv +td equals the uncompressed voxels, pydicom's image_dfl.dcm
+  equals pydicom's reading of it; a damaged deflate stream and a deflate bomb are refused;
 - colour files are refused with a message naming the reason; damaged or lying JPEG 2000 streams
   (wrong size, values outside BitsStored, cut short, the fuzzer's old GDCM crash) are refused.
 Tolerance: 0 (integers stored in float32) except where stated."""
@@ -74,6 +77,7 @@ LOSSLESS = [
     (["gdcmconv", "--jpeg"], "1.2.840.10008.1.2.4.70"),
     (["gdcmconv", "--jpegls"], "1.2.840.10008.1.2.4.80"),
     (["gdcmconv", "--j2k"], "1.2.840.10008.1.2.4.90"),
+    (["dcmconv", "+td"], "1.2.840.10008.1.2.1.99"),  # deflated data set, not a pixel codec
 ]
 
 
@@ -147,6 +151,7 @@ PYDICOM_CASES = [
     ("J2K_pixelrep_mismatch.dcm", "pydicom", False),
     ("JPEG2000.dcm", "pydicom", True),
     ("693_J2KI.dcm", "pydicom", True),
+    ("image_dfl.dcm", "pydicom", False),  # deflated Explicit VR Little Endian
     ("MR_small_jpeg_ls_lossless.dcm", "MR_small.dcm", False),
     ("JPGExtended.dcm", "dcmdjpeg", True),
     ("JPEG-lossy.dcm", "dcmdjpeg", True),
@@ -275,4 +280,38 @@ def test_fuzzer_gdcm_crash_input_decodes_as_opj_decompress(tmp_path):
     ds.PixelData = encapsulate([frag[:100]])
     ds.save_as(str(f), write_like_original=False)
     with pytest.raises(vx.VoxinferError, match="cannot decode 1.2.840.10008.1.2.4.90"):
+        vx.read_volume(f)
+
+
+def deflated_file(tmp_path, data_set):
+    """A Part 10 file: image_dfl.dcm's preamble and file meta group, then `data_set` as given."""
+    raw = (PYDICOM_FILES / "image_dfl.dcm").read_bytes()
+    assert raw[128:132] == b"DICM" and raw[132:136] == b"\x02\x00\x00\x00"
+    meta_end = 144 + int.from_bytes(raw[140:144], "little")
+    f = tmp_path / "dfl.dcm"
+    f.write_bytes(raw[:meta_end] + data_set)
+    return f, raw[meta_end:]
+
+
+def test_damaged_deflate_stream_is_refused(tmp_path):
+    _, stream = deflated_file(tmp_path, b"")
+    f, _ = deflated_file(tmp_path, stream[: len(stream) // 2])
+    with pytest.raises(vx.VoxinferError, match="damaged deflate stream"):
+        vx.read_volume(f)
+    f, _ = deflated_file(tmp_path, stream + b"\x00" * 16)
+    with pytest.raises(vx.VoxinferError, match="bytes after the end of a deflated"):
+        vx.read_volume(f)
+
+
+def test_deflate_bomb_is_refused(tmp_path):
+    """A 70 KiB file whose data set inflates to 72 MiB (one private OB element of zeros): refused
+    before GDCM inflates it (the limit for a file this small is 64 MiB)."""
+    import zlib
+    n = 72 << 20
+    element = b"\x09\x00\x10\x10OB\x00\x00" + n.to_bytes(4, "little")
+    z = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = z.compress(element) + b"".join(z.compress(bytes(1 << 20)) for _ in range(n >> 20)) + z.flush()
+    f, _ = deflated_file(tmp_path, body + b"\x00" * (len(body) % 2))
+    assert f.stat().st_size < 1 << 20
+    with pytest.raises(vx.VoxinferError, match="inflates to more than 64 MiB"):
         vx.read_volume(f)
