@@ -63,6 +63,18 @@ add_library(vx_gdcm INTERFACE)
 target_include_directories(vx_gdcm SYSTEM INTERFACE ${GDCM_INCLUDE_DIR})
 target_link_libraries(vx_gdcm INTERFACE ${VX_GDCM_LIBS})
 
+# OpenJPEG: JPEG 2000 pixel data is decoded with it directly (lib/io/dicom_j2k.cpp), not
+# through GDCM's JPEG2000Codec. Only the I/O layer's file includes it (its include path is set
+# on that source alone, in Libraries.cmake); 2.5 is the ABI of Debian's libopenjp2.so.7.
+find_path(OPENJPEG_INCLUDE_DIR openjpeg.h PATHS /usr/include/openjpeg-2.5 PATH_SUFFIXES openjpeg-2.5 NO_DEFAULT_PATH)
+if(NOT OPENJPEG_INCLUDE_DIR)
+  find_path(OPENJPEG_INCLUDE_DIR openjpeg.h PATH_SUFFIXES openjpeg-2.5)
+endif()
+find_library(OPENJP2_LIBRARY openjp2)
+if(NOT OPENJPEG_INCLUDE_DIR OR NOT OPENJP2_LIBRARY)
+  vx_missing("OpenJPEG 2.5 (openjpeg.h, libopenjp2)" "libopenjp2-7-dev")
+endif()
+
 find_package(nlohmann_json 3 QUIET)
 if(NOT TARGET nlohmann_json::nlohmann_json)
   vx_missing("nlohmann_json" "nlohmann-json3-dev")

@@ -29,7 +29,9 @@ list(FILTER VX_LIB_SOURCES EXCLUDE REGEX "/lib/(cli|pipeline)/")
 list(FILTER VX_APP_LIB_SOURCES INCLUDE REGEX "/lib/pipeline/")
 # The engine's dependencies (the shared library links them; the static one passes them on).
 set(VX_ENGINE_DEPS OpenMP::OpenMP_CXX Threads::Threads Eigen3::Eigen DNNL::dnnl vx_nifti vx_gdcm ZLIB::ZLIB
-    nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS})
+    ${OPENJP2_LIBRARY} nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS})
+# OpenJPEG's header is seen by the I/O layer's JPEG 2000 decoder only.
+set_source_files_properties(${PROJECT_SOURCE_DIR}/lib/io/dicom_j2k.cpp PROPERTIES INCLUDE_DIRECTORIES ${OPENJPEG_INCLUDE_DIR})
 add_library(vx_engine OBJECT ${VX_LIB_SOURCES})
 target_include_directories(vx_engine PRIVATE ${PROJECT_SOURCE_DIR}/lib)
 target_link_libraries(vx_engine PRIVATE vx_kernel_api ${VX_ENGINE_DEPS})

@@ -8,6 +8,7 @@ pkgs=(
   libnifti2-dev libniftiio-dev libznz-dev zlib1g-dev
   nlohmann-json3-dev doctest-dev libbenchmark-dev libgdcm-dev
   libcharls-dev libgdcm-tools  # JPEG-LS codec headers; gdcmconv makes compressed test series
+  libopenjp2-7-dev libopenjp2-tools  # JPEG 2000 decoded with OpenJPEG directly; opj_decompress: a second decoder in tests
   dcmtk dcm2niix  # tests: dcmdump and dcm2niix read the DICOM-SEG / secondary captures voxinfer writes
   clang libclang-rt-14-dev libomp-14-dev
   python3 python3-pip python3-setuptools python3-wheel python3-numpy python3-torch python3-onnx python3-nibabel

@@ -400,7 +400,7 @@ VX_NODISCARD static inline vx_status vx_volume_read_options_init(vx_volume_read_
  * pairs are read as NIfTI/Analyze). `options` may be NULL (defaults). On success
  * *out is a new handle freed with vx_volume_free; on failure *out is NULL.
  * Errors: VX_ERR_IO (missing or unreadable path), VX_ERR_CORRUPT_FILE (damaged or hostile
- * header, truncated data), VX_ERR_UNSUPPORTED (4-D data, datatype, JPEG/deflated DICOM),
+ * header, truncated data), VX_ERR_UNSUPPORTED (4-D data, datatype, colour DICOM),
  * VX_ERR_LIMIT_EXCEEDED, VX_ERR_INVALID_ARGUMENT. Thread-safe. Since 100. */
 VX_NODISCARD VX_API vx_status vx_volume_read(const char* path, const vx_volume_read_options* options, vx_volume** out);
 

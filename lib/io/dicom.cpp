@@ -196,13 +196,13 @@ bool read_file(const std::string& file, std::vector<Slice>& slices, Geometry& ge
       if (!err.empty()) fail(Status::corrupt_file, "damaged RLE frame " + std::to_string(f + 1) + ": " + err + where);
     }
   } else {
-    // JPEG / JPEG-LS / JPEG 2000 through GDCM's codecs, behind our checks (io/dicom_codec.h).
+    // JPEG / JPEG-LS through GDCM's codecs, JPEG 2000 through OpenJPEG, behind our checks (io/dicom_codec.h).
     const gdcm::SequenceOfFragments* frags = pixel.GetSequenceOfFragments();
     if (!frags) fail(Status::corrupt_file, "compressed pixel data is not encapsulated in fragments" + where);
     const std::string syntax = gdcm::TransferSyntax::GetTSString(ts);
     if (!codec_syntax_supported(syntax))
       fail(Status::unsupported, "compressed DICOM transfer syntax " + syntax +
-                                    " is not supported (JPEG, JPEG-LS, JPEG 2000, RLE and uncompressed are); "
+                                    " is not supported (JPEG, JPEG-LS, JPEG 2000, RLE, deflated and uncompressed are); "
                                     "decompress first, e.g. gdcmconv --raw" + where);
     std::vector<Fragment> parts;
     for (size_t i = 0; i < frags->GetNumberOfFragments(); ++i) {
@@ -359,7 +359,7 @@ Volume read_dicom(const std::string& path, const DicomReadOptions& opts) {
   v.header.qform_code = v.header.sform_code = 1;
   if (lossy)
     v.header.warnings.push_back("DICOM series '" + path + "' was lossy-compressed (JPEG baseline/extended, JPEG-LS "
-                                "near-lossless, lossy JPEG 2000 or LossyImageCompression 01): its voxels are the "
+                                "near-lossless, JPEG 2000 .91 or LossyImageCompression 01): its voxels are the "
                                 "codec's approximation of the scan");
   v.header.qform = v.header.sform = v.affine;
   v.header.source_datatype = 16;

@@ -1,7 +1,11 @@
 // DICOM MR series -> Volume. GDCM parses the file (after our structural pre-check); the
 // pixel module and the pixels are read here: uncompressed (little or big endian) and RLE
-// Lossless; JPEG and JPEG-LS go to GDCM's codecs behind our checks (JPEG 2000 is refused: GDCM's
-// decoder crashed on a fuzzed stream; io/dicom_codec.h), lossy ones with a volume warning. Deflated syntax is refused.
+// Lossless; JPEG and JPEG-LS go to GDCM's codecs behind our checks, JPEG 2000 (.90, .91) to OpenJPEG
+// directly (io/dicom_codec.h, io/dicom_j2k.h), lossy ones with a volume warning; Deflated Explicit VR
+// Little Endian is inflated within a bound and checked before GDCM parses it (io/dicom_precheck.h).
+// Transfer syntaxes read: implicit / explicit VR little endian, explicit big endian, deflated
+// (1.2.840.10008.1.2.1.99), RLE (.5), JPEG baseline / extended / lossless (.4.50, .51, .57, .70),
+// JPEG-LS (.80, .81), JPEG 2000 (.90, .91). Colour and 1-bit images are refused.
 //
 // Accepts:
 //  - a folder (the files its DICOMDIR names when it has one, io/dicomdir.h, else walked
@@ -37,8 +41,8 @@ struct DicomReadOptions {
 };
 
 // Throws Error: io_error (missing path), corrupt_file (no DICOM files, unreadable pixels,
-// duplicate slice positions, uneven slice positions, inconsistent geometry), unsupported (colour, JPEG-family or
-// deflated transfer syntaxes, multi-frame without per-frame positions, sheared series), invalid_argument (several
+// duplicate slice positions, uneven slice positions, inconsistent geometry), unsupported (colour, 1-bit, transfer
+// syntaxes not listed above, multi-frame without per-frame positions, sheared series), invalid_argument (several
 // series in one folder and no selector, a selector that matches none or several), limit_exceeded.
 Volume read_dicom(const std::string& path, const DicomReadOptions& opts = {});
 

@@ -1,7 +1,6 @@
 #include "io/dicom_codec.h"
 
 #include <gdcmDataElement.h>
-#include <gdcmJPEG2000Codec.h>
 #include <gdcmJPEGCodec.h>
 #include <gdcmJPEGLSCodec.h>
 #include <gdcmPhotometricInterpretation.h>
@@ -12,6 +11,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "io/dicom_j2k.h"
 
 namespace vx {
 namespace {
@@ -21,7 +21,7 @@ enum class Family { none, jpeg, jpegls, j2k };
 struct SyntaxInfo {
   const char* uid;
   Family family;
-  bool lossy;  // lossy by definition (JPEG 2000 .91 and lossy streams are told by the codec)
+  bool lossy;  // lossy by definition (other lossy streams are told by the codec or the wavelet)
 };
 
 const SyntaxInfo kSyntaxes[] = {
@@ -32,7 +32,7 @@ const SyntaxInfo kSyntaxes[] = {
     {"1.2.840.10008.1.2.4.80", Family::jpegls, false},  // JPEG-LS lossless
     {"1.2.840.10008.1.2.4.81", Family::jpegls, true},   // JPEG-LS near-lossless
     {"1.2.840.10008.1.2.4.90", Family::j2k, false},     // JPEG 2000 lossless only
-    {"1.2.840.10008.1.2.4.91", Family::j2k, false},     // JPEG 2000 (lossless or lossy)
+    {"1.2.840.10008.1.2.4.91", Family::j2k, true},      // JPEG 2000 (may be lossy even with the 5-3 wavelet)
 };
 
 const SyntaxInfo* find_syntax(const std::string& uid) {
@@ -104,7 +104,7 @@ std::string j2k_header(const uint8_t* p, size_t n, StreamHeader& h) {
   if (xo >= xsiz || yo >= ysiz || xt == 0 || yt == 0 || xto > xo || yto > yo) return "invalid JPEG 2000 image or tile grid";
   // A tiny tile size makes the decoder allocate per-tile state for billions of tiles.
   const double tiles = double((xsiz - xto + xt - 1) / xt) * double((ysiz - yto + yt - 1) / yt);
-  if (tiles > 65536) return "JPEG 2000 stream declares " + std::to_string(tiles) + " tiles";
+  if (tiles > 65536) return "JPEG 2000 stream declares " + std::to_string(uint64_t(tiles)) + " tiles";
   h.cols = xsiz - xo, h.rows = ysiz - yo, h.components = csiz;
   h.precision = (s[38] & 0x7F) + 1u;
   if (s[39] != 1 || s[40] != 1) return "JPEG 2000 component is subsampled";
@@ -170,13 +170,6 @@ std::vector<char> decode_encapsulated(const EncapsulatedImage& img, const std::v
     fail(Status::unsupported, "compressed DICOM pixel data has " + std::to_string(nfrag) + " fragments for " +
                                   std::to_string(img.frames) + " frames (frames split over fragments are not read)" +
                                   where);
-  // GDCM 3.0.21's JPEG 2000 decoder (over OpenJPEG) reads out of bounds on damaged streams that
-  // pass the SIZ checks below (dicom_codec_fuzz found a SEGV inside DecodeByStreamsCommon): a
-  // crash is worse than a refusal, so JPEG 2000 stays unsupported until its stream is vetted.
-  if (info->family == Family::j2k)
-    fail(Status::unsupported, std::string("JPEG 2000 pixel data (") + info->uid +
-                                  ") is not read: the decoder this build links is not safe on damaged streams; "
-                                  "decompress the series first (gdcmconv --raw IN OUT)" + where);
   lossy = lossy || info->lossy;
   std::vector<char> out;
   out.reserve(size_t(img.rows * img.cols * img.frames) * size_t(img.allocated / 8));
@@ -210,8 +203,8 @@ std::vector<char> decode_encapsulated(const EncapsulatedImage& img, const std::v
         gdcm::JPEGLSCodec c;
         err = run_codec(c, img, first, count, out, lossy);
       } else {
-        gdcm::JPEG2000Codec c;
-        err = run_codec(c, img, first, count, out, lossy);
+        // OpenJPEG directly, not GDCM's JPEG2000Codec (it crashed on a fuzzed stream).
+        err = decode_j2k_frame(stream.data(), stream.size(), img, out, lossy);
       }
     }
     if (!err.empty()) fail(Status::corrupt_file, "cannot decode " + std::string(info->uid) + " " + frame + ": " + err + where);

@@ -1,5 +1,6 @@
-// Decoding the encapsulated pixel data of JPEG (baseline, extended, lossless), JPEG-LS and
-// JPEG 2000 transfer syntaxes through GDCM's codecs (gdcmjpeg8/12/16, CharLS, OpenJPEG).
+// Decoding the encapsulated pixel data of JPEG (baseline, extended, lossless) and JPEG-LS
+// transfer syntaxes through GDCM's codecs (gdcmjpeg8/12/16, CharLS), and of JPEG 2000 with
+// OpenJPEG directly (io/dicom_j2k.h: GDCM's JPEG2000Codec crashed on a fuzzed stream).
 //
 // Our checks come first, so that a hostile header or stream cannot make a codec allocate or
 // write what we did not ask for: the fragments are mapped to frames (one fragment per frame,
@@ -30,8 +31,9 @@ struct Fragment {
 bool codec_syntax_supported(const std::string& syntax);
 
 // Decodes every frame into `out` (rows*cols*frames samples of allocated/8 bytes, little
-// endian, values in the low BitsStored bits). Sets `lossy` when the syntax or the stream
-// is lossy. Throws Error(corrupt_file / unsupported) naming `where`.
+// endian, values in the low BitsStored bits). Sets `lossy` when the syntax (JPEG baseline /
+// extended, JPEG-LS near-lossless, JPEG 2000 .91) or the stream (9-7 wavelet) is lossy.
+// Throws Error(corrupt_file / unsupported) naming `where`.
 std::vector<char> decode_encapsulated(const EncapsulatedImage& img, const std::vector<Fragment>& fragments,
                                       const std::string& where, bool& lossy);
 

@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "core/error.h"
 
@@ -167,7 +170,47 @@ struct Walker {
   }
 };
 
+// The data set of a Deflated Explicit VR Little Endian file (raw deflate, RFC 1951, after the
+// file meta group), or a problem. The output is bounded: a few KiB can inflate to gigabytes.
+std::string inflate_data_set(const uint8_t* p, size_t n, size_t limit, std::vector<uint8_t>& out) {
+  z_stream zs{};
+  if (inflateInit2(&zs, -15) != Z_OK) return "zlib could not start inflating";
+  out.resize(n < limit / 4 ? 4 * n + 4096 : limit);
+  zs.next_in = const_cast<Bytef*>(p);
+  size_t in_left = n;
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    if (zs.avail_in == 0 && in_left) {
+      zs.avail_in = uInt(in_left < (1u << 30) ? in_left : (1u << 30));
+      in_left -= zs.avail_in;
+    }
+    if (zs.total_out == out.size()) {
+      if (out.size() >= limit) break;
+      out.resize(out.size() < limit / 2 ? 2 * out.size() : limit);
+    }
+    const size_t room = out.size() - zs.total_out;
+    zs.next_out = out.data() + zs.total_out;
+    zs.avail_out = uInt(room < (1u << 30) ? room : (1u << 30));
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc == Z_BUF_ERROR && (zs.avail_in || in_left)) rc = Z_OK;  // only out of room: grow
+  }
+  const size_t used = n - in_left - zs.avail_in;
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  if (rc == Z_OK) return "deflated DICOM data set inflates to more than " + std::to_string(limit >> 20) + " MiB";
+  if (rc != Z_STREAM_END) return "damaged deflate stream in a deflated DICOM data set";
+  // The stream is padded to an even length with at most one byte; more is not a deflated data set.
+  if (n - used > 1) return "bytes after the end of a deflated DICOM data set";
+  return "";
+}
+
 }  // namespace
+
+size_t max_inflated_data_set(size_t deflated_bytes) {
+  const size_t floor = size_t(64) << 20, cap = size_t(1) << 30;
+  const size_t by_ratio = deflated_bytes < cap / 256 ? 256 * deflated_bytes : cap;
+  return by_ratio < floor ? floor : by_ratio;
+}
 
 DicomPrecheck precheck_dicom(const uint8_t* data, size_t size) {
   DicomPrecheck out;
@@ -206,10 +249,23 @@ DicomPrecheck precheck_dicom(const uint8_t* data, size_t size) {
     return out;
   }
   while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
-  // Deflated data sets are refused: GDCM would inflate them unchecked and unbounded (a small
-  // file can inflate to gigabytes), and no MR scanner writes images that way.
+  // A deflated data set is inflated here, within max_inflated_data_set (GDCM would inflate it
+  // unchecked and unbounded: a small file can inflate to gigabytes), and walked as the explicit
+  // VR little endian data set GDCM will inflate and parse from the same bytes.
   out.deflated = syntax == "1.2.840.10008.1.2.1.99";
-  if (out.deflated) return out;
+  if (out.deflated) {
+    std::vector<uint8_t> plain;
+    out.problem = inflate_data_set(data + pos, size - pos, max_inflated_data_set(size - pos), plain);
+    if (!out.problem.empty()) return out;
+    if (plain.size() < 8) {
+      out.problem = "deflated DICOM data set is empty";
+      return out;
+    }
+    Walker d{plain.data(), plain.size(), false, {}};
+    size_t at = 0;
+    if (!d.elements(at, plain.size(), true, 0, false)) out.problem = "in the inflated data set: " + d.problem;
+    return out;
+  }
   bool explicit_vr = syntax != "1.2.840.10008.1.2";
   w.big = syntax == "1.2.840.10008.1.2.2";
   // Without file meta information GDCM guesses the transfer syntax, big endian included,
@@ -248,9 +304,6 @@ bool precheck_dicom_file(const std::string& file) {
     if (!pre.part10) return false;  // not DICOM (no preamble) and not parseable: skip it
     fail(Status::corrupt_file, "damaged DICOM file '" + file + "': " + pre.problem);
   }
-  if (pre.deflated)
-    fail(Status::unsupported, "deflated DICOM (transfer syntax 1.2.840.10008.1.2.1.99) is not supported in '" + file +
-                                  "'; re-encode it uncompressed, e.g. gdcmconv --raw");
   return true;
 }
 

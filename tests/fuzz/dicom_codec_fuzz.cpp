@@ -1,5 +1,5 @@
 // libFuzzer target: vx::decode_encapsulated (lib/io/dicom_codec.cpp, the entry to GDCM's
-// JPEG / JPEG-LS / JPEG 2000 codecs) on one fuzzed fragment, as a fuzzed encapsulated pixel
+// JPEG / JPEG-LS codecs and to OpenJPEG for JPEG 2000, lib/io/dicom_j2k.cpp) on one fuzzed fragment, as a fuzzed encapsulated pixel
 // data element would hand it over. The first 4 bytes choose the syntax, rows, columns and bit
 // depth (small, so the fuzzer explores the stream, not the allocation limit); the rest is the
 // fragment. Must decode or throw vx::Error: never crash, abort in a codec's assert(), leak or

@@ -164,7 +164,8 @@ syntax_index = {"1.2.840.10008.1.2.4.50": 0, "1.2.840.10008.1.2.4.51": 1, "1.2.8
                 "1.2.840.10008.1.2.4.70": 3, "1.2.840.10008.1.2.4.80": 4, "1.2.840.10008.1.2.4.81": 5,
                 "1.2.840.10008.1.2.4.90": 6, "1.2.840.10008.1.2.4.91": 7}
 for tag, cmd in [("jpeg_lossless", ["dcmcjpeg", "+e1"]), ("jpeg_extended", ["dcmcjpeg", "+ee"]),
-                 ("jpegls", ["dcmcjpls"]), ("jpegls_near", ["dcmcjpls", "+en"]), ("j2k", ["gdcmconv", "--j2k"])]:
+                 ("jpegls", ["dcmcjpls"]), ("jpegls_near", ["dcmcjpls", "+en"]), ("j2k", ["gdcmconv", "--j2k"]),
+                 ("j2k_lossy", ["gdcmconv", "--j2k", "--lossy", "--irreversible", "-r", "20"])]:
     if shutil.which(cmd[0]) is None:
         continue
     out = dcm_dir / f"single_{tag}.dcm"
@@ -174,5 +175,9 @@ for tag, cmd in [("jpeg_lossless", ["dcmcjpeg", "+e1"]), ("jpeg_extended", ["dcm
     prefix = bytes([syntax_index[str(c.file_meta.TransferSyntaxUID)], c.Rows - 1, c.Columns - 1,
                     0x80 | (c.BitsStored - 2)])
     (codec_dir / f"{tag}.bin").write_bytes(prefix + frag)
+# A deflated copy (Deflated Explicit VR Little Endian) by dcmtk, for dicom_read.
+if shutil.which("dcmconv"):
+    subprocess.run(["dcmconv", "+td", str(dcm_dir / "single_implicit.dcm"), str(dcm_dir / "single_deflated.dcm")],
+                   check=True, capture_output=True)
 print("seeds:", sorted(p.name for p in nii_dir.iterdir()), sorted(p.name for p in dcm_dir.iterdir()),
       sorted(p.name for p in csa_dir.iterdir()), sorted(p.name for p in codec_dir.iterdir()))
