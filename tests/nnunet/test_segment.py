@@ -152,3 +152,24 @@ def test_fp32_accumulation_equals_the_reference_in_float32(models, tmp_path):
     assert np.abs(probs - full).max() <= 1e-4  # float32 sums: only the engine's ~1e-5 tile differences remain
     _, half_probs, _ = reference(nets, meta, 2)
     assert np.abs(probs - half_probs).max() > 10 * 1e-4  # float16 accumulation is measurably different
+
+
+def test_python_segment_equals_the_cli_and_cancels(models, tmp_path):
+    """voxinfer.segment (vx_segment) writes what the CLI writes; a progress callback that asks to
+    stop cancels between tiles and leaves no file; the memory limit is VX_ERR_LIMIT_EXCEEDED."""
+    voxinfer = pytest.importorskip("voxinfer")
+    path, _, _ = models["3d"]
+    a, b = str(tmp_path / "cli.nii.gz"), str(tmp_path / "py.nii.gz")
+    assert segment(path, 2, a, "--folds", "1", "--no-mirroring").returncode == 0
+    stages = []
+    voxinfer.segment(path, [SCAN, SCAN], b, folds=[1], mirroring=False,
+                     progress=lambda s, d, t: stages.append((s, d, t)) and False)
+    assert np.array_equal(read_ours(a)[1], read_ours(b)[1])
+    assert ("tiles", 0, 4) in stages and ("tiles", 4, 4) in stages
+    os.remove(a), os.remove(b)
+    with pytest.raises(voxinfer.CancelledError):
+        voxinfer.segment(path, [SCAN, SCAN], b, progress=lambda s, d, t: s == "tiles" and d == 2)
+    with pytest.raises(voxinfer.VoxinferError, match="needs about") as e:
+        voxinfer.segment(path, [SCAN, SCAN], b, memory_limit_mb=1)
+    assert e.value.status_name == "VX_ERR_LIMIT_EXCEEDED"
+    assert os.listdir(str(tmp_path)) == []

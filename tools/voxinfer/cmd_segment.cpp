@@ -2,12 +2,11 @@
 // as nnUNetPredictor predicts it (lib/nnunet/predictor.h). Its usage is kSegmentSpec below.
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 
 #include "args.h"
 #include "commands.h"
-#include "io/nifti.h"
 #include "nnunet/predictor.h"
+#include "nnunet/write_prediction.h"
 #include "progress.h"
 #include "read_flags.h"
 
@@ -55,14 +54,6 @@ double parse_double(const std::string& name, const std::string& v) {
   return d;
 }
 
-std::string temp_beside(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  const bool gz = base.size() > 7 && base.compare(base.size() - 7, 7, ".nii.gz") == 0;
-  return dir + "." + base + ".partial-" + std::to_string(::getpid()) + (gz ? ".nii.gz" : ".nii");
-}
-
 }  // namespace
 
 int cmd_segment(int argc, char** argv) {
@@ -72,10 +63,8 @@ int cmd_segment(int argc, char** argv) {
   if (inputs.empty()) fail(Status::invalid_argument, "give one --input per model channel (NIfTI file or DICOM folder)");
   const std::string out = args.need("out");
   const std::string prob = args.get("probabilities");
-  for (const auto& p : {out, prob})
-    if (!p.empty() && !(p.size() > 4 && (p.compare(p.size() - 4, 4, ".nii") == 0 ||
-                                         (p.size() > 7 && p.compare(p.size() - 7, 7, ".nii.gz") == 0))))
-      fail(Status::invalid_argument, "output '" + p + "' must end in .nii or .nii.gz");
+  nnunet::check_nifti_name(out);
+  if (!prob.empty()) nnunet::check_nifti_name(prob);
   set_threads(args);
   nnunet::PredictOptions opt;
   opt.folds = split_folds(args.get("folds"));
@@ -99,32 +88,7 @@ int cmd_segment(int argc, char** argv) {
   const auto r = nnunet::predict(*model, channels, opt);
   progress.finish();
 
-  // Both files appear together or not at all: written beside their destinations, then renamed.
-  const Volume& like = channels[0];
-  Tensor lab = Tensor::empty(like.data.shape());
-  for (int64_t i = 0; i < lab.numel(); ++i) lab.f32()[i] = float(r.labels[size_t(i)]);
-  Volume seg = volume_like(like, lab);
-  NiftiWriteOptions wo;
-  wo.datatype = r.labels_fit_uint8 ? 2 : 512;
-  std::vector<std::pair<std::string, std::string>> written;  // temp, final
-  try {
-    if (!prob.empty()) {
-      Volume pv = volume_like(like, lab);
-      pv.data = Tensor::empty({r.heads * like.nz(), like.ny(), like.nx()});
-      std::copy(r.probabilities.begin(), r.probabilities.end(), pv.data.f32());
-      NiftiWriteOptions po;
-      po.frames = r.heads;
-      written.emplace_back(temp_beside(prob), prob);
-      write_nifti(written.back().first, pv, po);
-    }
-    written.emplace_back(temp_beside(out), out);
-    write_nifti(written.back().first, seg, wo);
-    for (const auto& w : written)
-      if (std::rename(w.first.c_str(), w.second.c_str()) != 0) fail(Status::io_error, "cannot write '" + w.second + "'");
-  } catch (...) {
-    for (const auto& w : written) std::remove(w.first.c_str());
-    throw;
-  }
+  nnunet::write_prediction(r, channels[0], out, prob);
   std::printf("segmented with folds");
   for (const auto& f : r.folds) std::printf(" %s", f.c_str());
   std::printf(": %lld tiles, %lld network runs, estimated peak %lld MB -> %s\n", static_cast<long long>(r.tiles),
