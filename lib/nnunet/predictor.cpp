@@ -215,10 +215,12 @@ int64_t estimate_peak_bytes(const Model& model, const std::vector<Volume>& chann
     const auto shapes = infer_shapes(*fg, order, {tile_shape(C, g)});
     arena = std::max<int64_t>(arena, int64_t(plan_memory(*fg, order, shapes).arena_bytes));
   }
-  const int64_t resident = weights + C * N * 4;  // the model and the inputs, held throughout
-  // preprocess: transposed channels, crop, mask, one channel in float64 and its resampled copy
-  // (twice for separate z), the preprocessed output
-  const int64_t pre = C * N * 4 + N * 4 + 2 * N + N * 8 + 2 * Nn * 8 + C * Nn * 4;
+  // the process itself (code, OpenMP and kernel libraries: ~55 MB measured for `voxinfer info`),
+  // the model and the inputs, held throughout
+  const int64_t resident = (int64_t(64) << 20) + weights + C * N * 4;
+  // preprocess: the channels' copy and their transposed copy, crop, mask, one channel in float64
+  // and the resampler's working copy of it, its resampled copy (twice for separate z), the output
+  const int64_t pre = 2 * C * N * 4 + N * 4 + 2 * N + 2 * N * 8 + 2 * Nn * 8 + C * Nn * 4;
   // sliding window: preprocessed + padded input, the accumulator, tile in/out buffers (mirrored
   // copies, engine outputs), the engine arena, the fold sum and the fold being finished
   const int64_t tiles = C * Nn * 4 + C * Np * 4 + LogitAccumulator::bytes_needed(H, pad) + 2 * C * T * 4 +
