@@ -652,6 +652,45 @@ VX_NODISCARD VX_API vx_status vx_session_gradcam(vx_session* session, size_t num
  * examination never loads OpenCV. Without it they return VX_ERR_UNSUPPORTED.
  * ------------------------------------------------------------------------------------- */
 
+/* ---- nnU-Net segmentation (imported with weights/convert.py --from-nnunet) ---- */
+
+typedef struct vx_segment_options {
+  size_t struct_size;            /* sizeof(vx_segment_options) */
+  const char* folds;             /* "0,1" ...; NULL or "all" (default): every fold the model holds */
+  const char* probabilities_path; /* also write the per-class probabilities (4-D float32 NIfTI); NULL (default): not */
+  vx_progress_fn progress;       /* stage, done, total per tile; non-zero return cancels (VX_ERR_CANCELLED) */
+  void* progress_user;
+  double tile_step;              /* tile step as a fraction of the patch, in (0, 1]; 0 (default): the model's (0.5) */
+  uint64_t memory_limit_bytes;   /* 0 (default): none; else VX_ERR_LIMIT_EXCEEDED before anything runs, naming the MB needed */
+  int32_t no_mirroring;          /* 1: no test-time mirroring; 0 (default): every combination of the allowed axes */
+  int32_t fp32_accumulation;     /* 1: tiles and folds summed in float32; 0 (default): float16, as nnU-Net */
+} vx_segment_options;
+
+#define VX_SEGMENT_OPTIONS_SIZE_V1 64 /* API 300 */
+VX_STATIC_ASSERT(VX_END_OF(vx_segment_options, fp32_accumulation) == VX_SEGMENT_OPTIONS_SIZE_V1, segment_options_v1);
+VX_STATIC_ASSERT(sizeof(vx_segment_options) == VX_SEGMENT_OPTIONS_SIZE_V1, segment_options_size);
+
+/* Writes the defaults into the first `struct_size` bytes of *options, sets struct_size and
+ * writes nothing past them; `struct_size` must be a version size of the struct (pass the
+ * caller's sizeof, as vx_segment_options_init does). Errors: VX_ERR_INVALID_ARGUMENT (NULL, a
+ * size that is no version's). Thread-safe. Since 300. */
+VX_NODISCARD VX_API vx_status vx_segment_options_init_sized(vx_segment_options* options, size_t struct_size);
+/* Fills defaults and struct_size = sizeof *options. Since 300. */
+VX_NODISCARD static inline vx_status vx_segment_options_init(vx_segment_options* options) {
+  return vx_segment_options_init_sized(options, sizeof *options);
+}
+
+/* Segments one case with an imported nnU-Net model (`model_path`, a .vxm holding
+ * metadata.nnunet) as nnUNetPredictor does, and writes the labels (uint8, or uint16 above 254
+ * labels) on the grid of inputs[0] to `out_path` (.nii or .nii.gz). inputs: one NIfTI file or
+ * DICOM folder per model channel, in the channel order. Both files are written atomically:
+ * on any error or cancellation neither exists. `options` may be NULL (defaults).
+ * Errors: VX_ERR_INVALID_ARGUMENT (not an nnU-Net model, wrong number of inputs, unknown fold),
+ * VX_ERR_SHAPE_MISMATCH (inputs on different grids), VX_ERR_LIMIT_EXCEEDED, VX_ERR_CANCELLED,
+ * VX_ERR_IO and the readers' errors. Thread-safe (each call loads its own model). Since 300. */
+VX_NODISCARD VX_API vx_status vx_segment(const char* model_path, const char* const* inputs, size_t num_inputs,
+                                         const char* out_path, const vx_segment_options* options);
+
 /* An examination pipeline: its models and one session for each. Not thread-safe: one run at a
  * time per vx_exam; create one per thread (models are loaded by each). */
 typedef struct vx_exam vx_exam;

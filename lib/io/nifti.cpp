@@ -353,8 +353,13 @@ void write_nifti(const std::string& path, const Volume& vol, const NiftiWriteOpt
   if (qcode <= 0) qform = scode > 0 ? sform : vol.affine;
   if (scode <= 0) sform = qform;
 
-  const int64_t dims[8] = {3, vol.nx(), vol.ny(), vol.nz(), 1, 1, 1, 1};
-  std::unique_ptr<nifti_image, NimDeleter> nim(nifti_make_new_nim(dims, DT_FLOAT32, 0));
+  const int64_t frames = opts.frames;
+  if (frames < 1 || vol.nz() % frames != 0) fail(Status::invalid_argument, "NIfTI frames must divide the volume's depth");
+  if (opts.datatype != DT_FLOAT32 && opts.datatype != DT_UINT8 && opts.datatype != DT_UINT16)
+    fail(Status::invalid_argument, "NIfTI output datatype must be float32, uint8 or uint16");
+  const int64_t nz = vol.nz() / frames;
+  const int64_t dims[8] = {frames > 1 ? 4 : 3, vol.nx(), vol.ny(), nz, frames, 1, 1, 1};
+  std::unique_ptr<nifti_image, NimDeleter> nim(nifti_make_new_nim(dims, opts.datatype, 0));
   if (!nim) fail(Status::out_of_memory, "cannot create a NIfTI header");
   double qb, qc, qd, qx, qy, qz, dx, dy, dz, qfac;
   nifti_dmat44_to_quatern(to_dmat(qform), &qb, &qc, &qd, &qx, &qy, &qz, &dx, &dy, &dz, &qfac);
@@ -406,7 +411,27 @@ void write_nifti(const std::string& path, const Volume& vol, const NiftiWriteOpt
   if (dir.empty()) dir = "/";
   const std::string tmp = dir + "/." + base + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   const unsigned char* data = static_cast<const unsigned char*>(vol.data.raw());
-  const size_t nbytes = vol.data.nbytes();
+  size_t nbytes = vol.data.nbytes();
+  std::vector<unsigned char> stored;  // integer types: the values converted
+  if (opts.datatype != DT_FLOAT32) {
+    const int64_t n = vol.data.numel();
+    const bool u8 = opts.datatype == DT_UINT8;
+    const double top = u8 ? 255.0 : 65535.0;
+    stored.resize(size_t(n) * (u8 ? 1 : 2));
+    const float* f = vol.voxels();
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = std::nearbyint(double(f[i]));
+      if (!(v >= 0 && v <= top)) fail(Status::invalid_argument, "value " + std::to_string(f[i]) + " does not fit the NIfTI datatype");
+      if (u8) {
+        stored[size_t(i)] = static_cast<unsigned char>(v);
+      } else {
+        const uint16_t w = static_cast<uint16_t>(v);
+        std::memcpy(stored.data() + 2 * i, &w, 2);
+      }
+    }
+    data = stored.data();
+    nbytes = stored.size();
+  }
   bool ok = false;
   if (gz) {
     gzFile f = gzopen(tmp.c_str(), "wb6");

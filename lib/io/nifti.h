@@ -33,6 +33,12 @@ struct NiftiReadOptions {
 
 struct NiftiWriteOptions {
   int nifti_version = 0;  // 1 or 2; 0 = as the volume's header says
+  // Stored type: 16 (float32, default), 2 (uint8) or 512 (uint16); integer types store the values
+  // rounded, and a value outside the type's range is an Error(invalid_argument).
+  int datatype = 16;
+  // Frames along the 4th axis: vol.data then holds [frames * nz, ny, nx] (frame-major, e.g.
+  // per-class probabilities); 1 = a 3-D file.
+  int64_t frames = 1;
 };
 
 // Throws Error: io_error (cannot open/read), corrupt_file (bad header, truncated data,

@@ -37,6 +37,7 @@ static void every_struct(void) {
   CHECK_SIZED(vx_n4_options, vx_n4_options_init_sized, VX_N4_OPTIONS_SIZE_V1);
   CHECK_SIZED(vx_gradcam_options, vx_gradcam_options_init_sized, VX_GRADCAM_OPTIONS_SIZE_V1);
   CHECK_SIZED(vx_exam_options, vx_exam_options_init_sized, VX_EXAM_OPTIONS_SIZE_V1);
+  CHECK_SIZED(vx_segment_options, vx_segment_options_init_sized, VX_SEGMENT_OPTIONS_SIZE_V1);
 }
 
 /* Version 2 of vx_exam_options: DICOM out and the read flags, all off by default. */
@@ -88,8 +89,24 @@ static void volume_read_v2(void) {
   remove(path);
 }
 
+/* vx_segment_options: every default off / NULL; vx_segment checks its arguments before reading. */
+static void segment_v1(void) {
+  vx_segment_options so;
+  const char* in[1] = {"x.nii.gz"};
+  EXPECT(vx_segment_options_init(&so) == VX_OK);
+  EXPECT(so.struct_size == VX_SEGMENT_OPTIONS_SIZE_V1 && so.folds == NULL && so.probabilities_path == NULL);
+  EXPECT(so.progress == NULL && so.tile_step == 0 && so.memory_limit_bytes == 0);
+  EXPECT(so.no_mirroring == 0 && so.fp32_accumulation == 0);
+  EXPECT(vx_segment(NULL, in, 1, "o.nii.gz", &so) == VX_ERR_INVALID_ARGUMENT);
+  EXPECT(vx_segment("m.vxm", in, 0, "o.nii.gz", &so) == VX_ERR_INVALID_ARGUMENT);
+  EXPECT(vx_segment("m.vxm", in, 1, "o.png", &so) == VX_ERR_INVALID_ARGUMENT);
+  so.struct_size = 8;
+  EXPECT(vx_segment("m.vxm", in, 1, "o.nii.gz", &so) == VX_ERR_INVALID_ARGUMENT);
+}
+
 int main(void) {
   every_struct();
+  segment_v1();
   session_v2();
   exam_v2();
   volume_read_v2();

@@ -12,6 +12,7 @@ int cmd_preprocess(int argc, char** argv);
 int cmd_cohort(int argc, char** argv);
 int cmd_series(int argc, char** argv);
 int cmd_dicom_seg(int argc, char** argv);
+int cmd_segment(int argc, char** argv);
 
 // Applies --threads N (0 or absent: OpenMP's default).
 class Args;
@@ -20,6 +21,7 @@ void set_threads(const Args& args);
 // Each command's usage, defined beside its parser (cmd_NAME.cpp). `cohort` has none here: its
 // parser, and so its --help, is the Python runner's.
 struct CommandSpec;
-extern const CommandSpec kInfoSpec, kExamSpec, kRunSpec, kN4Spec, kPreprocessSpec, kSeriesSpec, kDicomSegSpec;
+extern const CommandSpec kInfoSpec, kExamSpec, kRunSpec, kN4Spec, kPreprocessSpec, kSeriesSpec, kDicomSegSpec,
+    kSegmentSpec;
 
 }  // namespace vx::cli

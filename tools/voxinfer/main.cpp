@@ -23,6 +23,7 @@ struct Command {
 const Command kCommands[] = {
     {"exam", vx::cli::cmd_exam, &vx::cli::kExamSpec, nullptr},
     {"run", vx::cli::cmd_run, &vx::cli::kRunSpec, nullptr},
+    {"segment", vx::cli::cmd_segment, &vx::cli::kSegmentSpec, nullptr},
     {"n4", vx::cli::cmd_n4, &vx::cli::kN4Spec, nullptr},
     {"preprocess", vx::cli::cmd_preprocess, &vx::cli::kPreprocessSpec, nullptr},
     {"cohort", vx::cli::cmd_cohort, nullptr,

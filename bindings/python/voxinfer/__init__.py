@@ -19,7 +19,7 @@ import numpy as np
 from . import _capi
 from ._capi import lib
 
-__all__ = ["Model", "Exam", "version", "VoxinferError", "CancelledError", "BackendUnavailableError", "BusyError", "read_volume", "n4", "preprocess_sij",
+__all__ = ["Model", "Exam", "version", "VoxinferError", "CancelledError", "BackendUnavailableError", "BusyError", "read_volume", "n4", "preprocess_sij", "segment",
            "api_version", "Volume", "CamMaps"]
 
 
@@ -58,6 +58,33 @@ def _options(cls):
     o = cls()
     _check(getattr(lib, cls.init)(ctypes.byref(o), ctypes.sizeof(cls)))
     return o
+
+
+def segment(model_path, inputs, out, probabilities=None, folds=None, mirroring=True, step=None,
+            memory_limit_mb=None, fp32_accumulation=False, progress=None):
+    """Segments one case with an imported nnU-Net model (vx_segment, as `voxinfer segment`):
+    inputs, one NIfTI file or DICOM folder per model channel; labels written to `out` (and the
+    probabilities to `probabilities`), atomically. folds: None/"all" or a list of fold names.
+    progress(stage, done, total) may return True to cancel (CancelledError)."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    opts = _options(_capi.SegmentOptions)
+    if folds is not None and folds != "all":
+        opts.folds = ",".join(str(f) for f in folds).encode()
+    if probabilities is not None:
+        opts.probabilities_path = str(probabilities).encode()
+    opts.no_mirroring = 0 if mirroring else 1
+    opts.fp32_accumulation = int(bool(fp32_accumulation))
+    if step is not None:
+        opts.tile_step = float(step)
+    if memory_limit_mb is not None:
+        opts.memory_limit_bytes = int(memory_limit_mb * 1048576)
+    callback = None
+    if progress is not None:
+        callback = _capi.PROGRESS_FN(lambda _u, stage, done, total: 1 if progress(stage.decode(), done, total) else 0)
+        opts.progress = callback
+    paths = (ctypes.c_char_p * len(inputs))(*[str(p).encode() for p in inputs])
+    _check(lib.vx_segment(str(model_path).encode(), paths, len(inputs), str(out).encode(), ctypes.byref(opts)))
 
 
 def version():

@@ -70,6 +70,14 @@ class ExamOptions(ctypes.Structure):
                 ("replace_non_finite", ctypes.c_int32), ("reserved_v2", ctypes.c_int32)]
 
 
+class SegmentOptions(ctypes.Structure):
+    init = "vx_segment_options_init_sized"
+    _fields_ = [("struct_size", ctypes.c_size_t), ("folds", ctypes.c_char_p), ("probabilities_path", ctypes.c_char_p),
+                ("progress", PROGRESS_FN), ("progress_user", ctypes.c_void_p), ("tile_step", ctypes.c_double),
+                ("memory_limit_bytes", ctypes.c_uint64), ("no_mirroring", ctypes.c_int32),
+                ("fp32_accumulation", ctypes.c_int32)]
+
+
 VX_CAM_GRADCAM = 0
 VX_CAM_GRADCAM_PP = 1
 VX_INTERP_LINEAR = 0
@@ -173,6 +181,8 @@ _SIGNATURES = {
     "vx_exam_create": (_status, [ctypes.c_char_p, _p(_vp)]),
     "vx_exam_run": (_status, [_vp, _p(ctypes.c_char_p), _sz, ctypes.c_char_p, _p(ExamOptions), _p(ctypes.c_char_p)]),
     "vx_exam_free": (_status, [_vp]),
+    "vx_segment_options_init_sized": (_status, [_p(SegmentOptions), _sz]),
+    "vx_segment": (_status, [ctypes.c_char_p, _p(ctypes.c_char_p), _sz, ctypes.c_char_p, _p(SegmentOptions)]),
 }
 for _name, (_res, _args) in _SIGNATURES.items():
     _f = getattr(lib, _name)
