@@ -1,4 +1,4 @@
-// The small, kernel-facing description of tensors: element types and shapes up to 5-D.
+// The small, kernel-facing description of tensors: element types and shapes up to 8-D.
 // Shared by lib/ and every kernel backend; depends on nothing else.
 #pragma once
 #include <array>
@@ -9,7 +9,10 @@
 
 namespace vx {
 
-constexpr int kMaxRank = 5;
+// Tensors go up to rank 8 (issue 18: SwinUNETR's window partition reshapes and transposes at
+// rank 8); compute ops, graph inputs and outputs (the C API's VX_MAX_RANK) stay at rank <= 5.
+constexpr int kMaxRank = 8;
+constexpr int kComputeMaxRank = 5;
 
 // Append-only: values are stored in .vxm files.
 enum class DType : int32_t { f32 = 1, f16 = 2, bf16 = 3, i8 = 4, u8 = 5, i16 = 6, u16 = 7, i32 = 8, i64 = 9, f64 = 10 };

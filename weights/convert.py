@@ -13,7 +13,9 @@
 Reads ONNX opsets 11-18 (torch.onnx.export writes up to 17). Shape computations (Shape, Gather,
 Unsqueeze, Concat, Cast, Constant, ...) are folded with the known input shapes; a Resize whose
 target size is "the spatial size of tensor T" (F.interpolate(x, size=skip.shape[2:]) with free
-dims) becomes Resize with T as its second ("like") input. BatchNormalization is folded into the
+dims) becomes Resize with T as its second ("like") input. Where onnx 1.12's shape inference loses
+shapes (after a Reshape whose target came from a run-time Shape: torch's GroupNorm export,
+x.view(x.shape[0], -1)) the converter infers them node by node (infer_missing_shapes). BatchNormalization is folded into the
 preceding Conv/ConvTranspose when that conv's output feeds nothing else; Dropout and Identity
 disappear. Anything else unsupported fails with ConvertError naming the op, node and attribute.
 """

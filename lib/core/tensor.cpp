@@ -16,7 +16,7 @@ std::shared_ptr<uint8_t> allocate_aligned(size_t bytes) {
 
 static void check_shape(const Shape& shape) {
   require(shape.rank >= 0 && shape.rank <= kMaxRank, Status::invalid_argument,
-          "tensor rank must be between 0 and 5");
+          "tensor rank must be between 0 and 8 (kMaxRank)");
   for (int i = 0; i < shape.rank; ++i)
     if (shape[i] < 0) fail(Status::invalid_argument, "negative tensor dimension in " + shape.str());
 }
@@ -118,26 +118,26 @@ void Tensor::copy_from(const Tensor& src) {
     std::memmove(raw(), src.raw(), nbytes());
     return;
   }
-  // Generic strided copy over up to 5 dims, padded to rank 5 with leading 1s.
-  int64_t d[kMaxRank], ss[kMaxRank], ds[kMaxRank];
-  const int pad = kMaxRank - rank();
-  for (int i = 0; i < kMaxRank; ++i) {
-    bool real = i >= pad;
-    d[i] = real ? shape_[i - pad] : 1;
-    ss[i] = real ? src.strides_[i - pad] : 0;
-    ds[i] = real ? strides_[i - pad] : 0;
-  }
+  // Generic strided copy over any rank: an odometer over the indices.
+  if (numel() == 0) return;
   const uint8_t* s = static_cast<const uint8_t*>(src.raw());
   uint8_t* o = static_cast<uint8_t*>(raw());
-  for (int64_t a = 0; a < d[0]; ++a)
-    for (int64_t b = 0; b < d[1]; ++b)
-      for (int64_t c = 0; c < d[2]; ++c)
-        for (int64_t e = 0; e < d[3]; ++e)
-          for (int64_t f = 0; f < d[4]; ++f) {
-            int64_t si = a * ss[0] + b * ss[1] + c * ss[2] + e * ss[3] + f * ss[4];
-            int64_t di = a * ds[0] + b * ds[1] + c * ds[2] + e * ds[3] + f * ds[4];
-            std::memcpy(o + di * es, s + si * es, es);
-          }
+  int64_t idx[kMaxRank] = {};
+  const int r = rank();
+  for (;;) {
+    int64_t si = 0, di = 0;
+    for (int i = 0; i < r; ++i) {
+      si += idx[i] * src.strides_[i];
+      di += idx[i] * strides_[i];
+    }
+    std::memcpy(o + di * es, s + si * es, es);
+    int i = r - 1;
+    for (; i >= 0; --i) {
+      if (++idx[i] < shape_[i]) break;
+      idx[i] = 0;
+    }
+    if (i < 0) return;
+  }
 }
 
 }  // namespace vx

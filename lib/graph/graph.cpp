@@ -20,8 +20,9 @@ std::vector<int> Graph::topological_order() const {
   for (const auto& in : inputs) {
     if (in.name.empty()) fail(Status::invalid_argument, "graph input with an empty name");
     if (!producer.emplace(in.name, -1).second) fail(Status::invalid_argument, "graph input '" + in.name + "' declared twice");
-    if (in.shape.rank < 1 || in.shape.rank > kMaxRank)
-      fail(Status::invalid_argument, "graph input '" + in.name + "' must have rank 1 to 5");
+    if (in.shape.rank < 1 || in.shape.rank > kComputeMaxRank)  // the C API's VX_MAX_RANK
+      fail(Status::invalid_argument, "graph input '" + in.name + "' must have rank 1 to " +
+                                         std::to_string(kComputeMaxRank));
     for (int d = 0; d < in.shape.rank; ++d)
       if (in.shape[d] < -1 || in.shape[d] == 0)
         fail(Status::invalid_argument, "graph input '" + in.name + "' has an invalid dimension " + in.shape.str());
@@ -108,11 +109,22 @@ std::map<std::string, Shape> infer_shapes(const Graph& g, const std::vector<int>
       }
     }
     std::vector<Shape> out;
+    const OpDef* op = find_op(n.op);
+    // Ranks above 5 only through view and transpose ops (OpDef::max_rank).
+    auto check_rank = [&](const Shape& s, const std::string& t) {
+      if (s.rank > op->max_rank())
+        fail(Status::unsupported, "node '" + n.name + "' (" + n.op + "): tensor '" + t + "' has rank " +
+                                      std::to_string(s.rank) + "; this op takes rank <= " +
+                                      std::to_string(op->max_rank()) + " (only view and transpose ops take up to " +
+                                      std::to_string(kMaxRank) + ")");
+    };
+    for (size_t k = 0; k < in.size(); ++k) check_rank(in[k], n.inputs[k]);
     try {
-      out = find_op(n.op)->infer(n, in);
+      out = op->infer(n, in);
     } catch (const Error& e) {
       fail(e.status(), "node '" + n.name + "' (" + n.op + "): " + e.what());
     }
+    for (size_t k = 0; k < out.size() && k < n.outputs.size(); ++k) check_rank(out[k], n.outputs[k]);
     if (out.size() != n.outputs.size())
       fail(Status::invalid_argument, "node '" + n.name + "' (" + n.op + ") must have " +
                                          std::to_string(out.size()) + " outputs");
@@ -122,6 +134,12 @@ std::map<std::string, Shape> infer_shapes(const Graph& g, const std::vector<int>
           fail(Status::shape_mismatch, "node '" + n.name + "' (" + n.op + ") would produce an empty or negative shape " + out[k].str());
       shapes[n.outputs[k]] = out[k];
     }
+  }
+  for (const auto& o : g.outputs) {  // the C API's VX_MAX_RANK
+    auto it = shapes.find(o);
+    if (it != shapes.end() && it->second.rank > kComputeMaxRank)
+      fail(Status::unsupported, "graph output '" + o + "' has rank " + std::to_string(it->second.rank) +
+                                    "; outputs take rank <= " + std::to_string(kComputeMaxRank));
   }
   return shapes;
 }

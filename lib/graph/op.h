@@ -214,6 +214,9 @@ class OpDef {
   // attributes, and a PRelu's slope as an extra input). Default none.
   virtual bool absorbs_activation(const Node&, const ConvEpilogue& /*e*/) const { return false; }
   virtual ExplainTraits explain_traits() const { return {}; }
+  // The highest rank its inputs and outputs may have (Graph::infer_shapes checks it): compute
+  // ops kComputeMaxRank (5); view and transpose ops, whose kernels take any rank, kMaxRank.
+  virtual int max_rank() const { return kComputeMaxRank; }
   // The Grad-CAM rule (gradient() == Gradient::rule). The default fails: declared, not written.
   virtual void backward(const Node& node, BackwardContext& ctx) const;
 };

@@ -91,7 +91,8 @@ std::vector<std::string> string_list(const json& obj, const char* key, const std
 Shape parse_shape(const json& arr, const std::string& where, bool free_ok, int min_rank) {
   if (!arr.is_array()) corrupt(where + ": shape must be an array");
   if (arr.size() > size_t(kMaxRank) || int(arr.size()) < min_rank)
-    corrupt(where + ": rank " + std::to_string(arr.size()) + " is outside " + std::to_string(min_rank) + "..5");
+    corrupt(where + ": rank " + std::to_string(arr.size()) + " is outside " + std::to_string(min_rank) + ".." +
+                  std::to_string(kMaxRank));
   Shape s;
   s.rank = static_cast<int>(arr.size());
   for (int i = 0; i < s.rank; ++i) {

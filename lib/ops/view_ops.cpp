@@ -50,6 +50,7 @@ class ViewOp : public OpDef {
  public:
   explicit ViewOp(ViewKind kind) : kind_(kind) {}
   int alias_input() const override { return 0; }
+  int max_rank() const override { return kMaxRank; }  // views move no elements: any rank
 
   std::vector<Shape> infer(const Node& node, const std::vector<Shape>& in) const override {
     const size_t max_in = kind_ == ViewKind::dropout ? 3 : 1;

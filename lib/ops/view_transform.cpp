@@ -132,6 +132,7 @@ enum class Kind { transpose, expand, tile };
 class CopyOp : public OpDef {
  public:
   explicit CopyOp(Kind k) : kind_(k) {}
+  int max_rank() const override { return kMaxRank; }  // view_copy takes kern::kViewMaxRank
 
   std::vector<Shape> infer(const Node& n, const std::vector<Shape>& in) const override {
     if (in.size() != 1 || in[0].rank < 0) fail(Status::invalid_argument, "takes exactly one input");
@@ -249,6 +250,7 @@ std::vector<int64_t> split_sizes(const Node& n, const Shape& x) {
 
 class SplitOp : public OpDef {
  public:
+  int max_rank() const override { return kMaxRank; }
   std::vector<Shape> infer(const Node& n, const std::vector<Shape>& in) const override {
     if (in.size() != 1 || in[0].rank < 0)
       fail(Status::invalid_argument, "takes exactly one input (the converter folds the 'split' input)");
@@ -346,6 +348,7 @@ kern::SelectParams select_params(const Shape& out, const Shape* s, const std::ve
 
 class WhereOp : public OpDef {
  public:
+  int max_rank() const override { return kMaxRank; }
   std::vector<Shape> infer(const Node&, const std::vector<Shape>& in) const override {
     if (in.size() != 3) fail(Status::invalid_argument, "takes three inputs (condition, X, Y)");
     for (const Shape& s : in)
@@ -394,6 +397,7 @@ class WhereOp : public OpDef {
 // --- Cast: float to float is the identity (a view); other casts are folded by the converter.
 class CastOp : public OpDef {
  public:
+  int max_rank() const override { return kMaxRank; }
   int alias_input() const override { return 0; }
   std::vector<Shape> infer(const Node& n, const std::vector<Shape>& in) const override {
     if (in.size() != 1 || in[0].rank < 0) fail(Status::invalid_argument, "takes exactly one input");
@@ -427,6 +431,8 @@ class CastOp : public OpDef {
     ctx.accumulate(0, dx);
   }
 };
+
+static_assert(kMaxRank <= kern::kViewMaxRank, "view_copy and select take every tensor rank");
 
 }  // namespace
 

@@ -40,7 +40,7 @@ inline nlohmann::json read_json(const std::string& path) {
 
 inline Shape shape_of(const nlohmann::json& dims) {
   std::vector<int64_t> d = dims.get<std::vector<int64_t>>();
-  if (d.size() > static_cast<size_t>(kMaxRank)) throw std::runtime_error("fixture tensor rank > 5");
+  if (d.size() > static_cast<size_t>(kMaxRank)) throw std::runtime_error("fixture tensor rank > kMaxRank");
   return Shape::from(d.data(), static_cast<int>(d.size()));
 }
 

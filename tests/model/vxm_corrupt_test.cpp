@@ -285,8 +285,8 @@ TEST_CASE("tensor table: offsets, sizes, CRC, dims, dtype, compression, limits")
   tensor_entry(h, "w")["shape"] = {-1, 2};
   expect_fail(with_header(f, h), Status::corrupt_file, "invalid dimension");
   h = header_of(f);
-  tensor_entry(h, "w")["shape"] = {1, 1, 1, 1, 1, 1};
-  expect_fail(with_header(f, h), Status::corrupt_file, "rank 6");
+  tensor_entry(h, "w")["shape"] = {1, 1, 1, 1, 1, 1, 1, 1, 1};  // tensors go up to rank 8 (kMaxRank)
+  expect_fail(with_header(f, h), Status::corrupt_file, "rank 9");
   h = header_of(f);
   tensor_entry(h, "w")["dtype"] = "f128";
   expect_fail(with_header(f, h), Status::unsupported, "unknown dtype");

@@ -258,7 +258,7 @@ TEST_CASE("view ops (issue 18): Transpose, Expand, Tile, Split, Where, Cast") {
   CHECK(infer_error("Transpose", {x4}, [](Attrs& a) { a.set_ints("perm", {3, 1, 0, 2}); }).empty());
   CHECK(has(infer_error("Expand", {x4}, [](Attrs& a) { a.set_ints("shape", {1, 3, 8, 8}); }), "cannot expand"));
   CHECK(has(infer_error("Expand", {x4}), "'shape' is required"));
-  CHECK(has(infer_error("Expand", {x4}, [](Attrs& a) { a.set_ints("shape", {2, 1, 1, 4, 8, 8}); }), "rank 6"));
+  CHECK(has(infer_error("Expand", {x4}, [](Attrs& a) { a.set_ints("shape", {2, 1, 1, 1, 1, 1, 4, 8, 8}); }), "rank 9"));
   CHECK(infer_error("Expand", {x4}, [](Attrs& a) { a.set_ints("shape", {3, 1, 1, 1}); }).empty());
   CHECK(has(infer_error("Tile", {x4}, [](Attrs& a) { a.set_ints("repeats", {1, 2}); }), "2 values"));
   CHECK(has(infer_error("Tile", {x4}, [](Attrs& a) { a.set_ints("repeats", {1, -2, 1, 1}); }), "negative"));
@@ -281,4 +281,72 @@ TEST_CASE("view ops (issue 18): Transpose, Expand, Tile, Split, Where, Cast") {
   const auto outs = find_op("Split")->infer(n, {x4});
   REQUIRE(outs.size() == 3);
   CHECK(outs[2] == Shape{1, 2, 8, 8});
+}
+
+namespace {
+// x [1, 2, 3, 8] -> Reshape(shape) -> `op` -> Reshape back to x's shape; the error text of a run ("" if none).
+std::string rank_chain_error(const std::vector<int64_t>& shape, const std::string& op, Tensor* result = nullptr) {
+  const Shape xs{1, 2, 3, 8};
+  auto g = std::make_shared<Graph>();
+  g->inputs.push_back({"x", xs});
+  auto add = [&](const char* name, const std::string& type, std::vector<std::string> in, const char* out) {
+    Node n;
+    n.name = name;
+    n.op = type;
+    n.inputs = std::move(in);
+    n.outputs = {out};
+    g->nodes.push_back(n);
+    return &g->nodes.back();
+  };
+  add("up", "Reshape", {"x"}, "u")->attrs.set_ints("shape", shape);
+  Node* mid = add("mid", op, {"u"}, "m");
+  if (op == "Transpose") {
+    std::vector<int64_t> perm(shape.size());
+    for (size_t k = 0; k < perm.size(); ++k) perm[k] = static_cast<int64_t>(perm.size() - 1 - k);
+    mid->attrs.set_ints("perm", perm);
+  }
+  add("down", "Reshape", {"m"}, "y")->attrs.set_ints("shape", {1, 2, 3, 8});
+  g->outputs = {"y"};
+  Tensor x = Tensor::zeros(xs);
+  for (int64_t i = 0; i < x.numel(); ++i) x.f32()[i] = static_cast<float>(i);
+  try {
+    Executor ex(g, kern::ref_kernels());
+    Tensor y = ex.run({x}).at(0);
+    if (result) *result = y;
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("ranks 6 to 8 through view and transpose ops only; rank 9 is an error (issue 18)") {
+  Tensor y;
+  CHECK(rank_chain_error({1, 2, 3, 2, 2, 2}, "Identity").empty());
+  CHECK(rank_chain_error({1, 1, 2, 3, 2, 1, 2, 2}, "Transpose", &y).empty());
+  REQUIRE(y.numel() == 48);
+  // Oracle: the reversed-axes index map written out independently.
+  const int64_t d[8] = {1, 1, 2, 3, 2, 1, 2, 2};
+  int64_t st[8];
+  st[7] = 1;
+  for (int k = 6; k >= 0; --k) st[k] = st[k + 1] * d[k + 1];
+  int bad = 0;
+  int64_t o = 0;
+  for (int64_t a = 0; a < d[7]; ++a)
+    for (int64_t b = 0; b < d[6]; ++b)
+      for (int64_t c = 0; c < d[5]; ++c)
+        for (int64_t e = 0; e < d[4]; ++e)
+          for (int64_t f = 0; f < d[3]; ++f)
+            for (int64_t gg = 0; gg < d[2]; ++gg)
+              for (int64_t h = 0; h < d[1]; ++h)
+                for (int64_t i = 0; i < d[0]; ++i, ++o) {
+                  const int64_t src = a * st[7] + b * st[6] + c * st[5] + e * st[4] + f * st[3] + gg * st[2] + h * st[1] + i * st[0];
+                  bad += y.f32()[o] != static_cast<float>(src);
+                }
+  CHECK(bad == 0);
+  const std::string add6 = rank_chain_error({1, 2, 3, 2, 2, 2}, "Relu");
+  CHECK(has(add6, "'mid' (Relu)"));
+  CHECK(has(add6, "rank 6"));
+  CHECK(has(add6, "rank <= 5"));
+  CHECK(has(rank_chain_error({1, 1, 2, 3, 2, 1, 2, 1, 2}, "Identity"), "1 to 8 values"));
 }
