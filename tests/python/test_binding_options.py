@@ -11,7 +11,8 @@ import voxinfer
 from voxinfer import _capi
 
 STRUCTS = {"MODEL": _capi.ModelOptions, "SESSION": _capi.SessionOptions, "VOLUME_READ": _capi.VolumeReadOptions,
-           "N4": _capi.N4Options, "GRADCAM": _capi.GradcamOptions, "EXAM": _capi.ExamOptions}
+           "N4": _capi.N4Options, "GRADCAM": _capi.GradcamOptions, "EXAM": _capi.ExamOptions,
+           "SEGMENT": _capi.SegmentOptions}
 
 
 def newest_sizes():
