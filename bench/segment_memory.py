@@ -26,6 +26,15 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [os.path.join(ROOT, "tests", "nnunet"), os.path.join(ROOT, "weights"),
                 os.path.join(ROOT, "tests", "common")]
 
+# A bare interpreter runs the CLI and prints its peak RSS (KiB): a child forked from this process
+# (torch loaded) would count the parent's pages in its own peak until exec.
+PEAK_OF_CHILD = r"""
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if r.returncode == 0 else "")
+sys.exit(r.returncode)
+"""
+
 REFERENCE_CHILD = r"""
 import json, resource, sys, time
 sys.path[:0] = json.loads(sys.argv[1])
@@ -87,17 +96,16 @@ def main():
         from nnunet.importer import import_nnunet
         model = os.path.join(tmp, "model.vxm")
         import_nnunet(folder, model)
-        # Ours first: RUSAGE_CHILDREN's peak is then this child's alone.
         seg_path = os.path.join(tmp, "seg.nii.gz")
         args = [cli, "segment", "--model", model, "--input", scan, "--out", seg_path, "--threads", "1", "--quiet"]
         if not a.mirroring:
             args.append("--no-mirroring")
         t0 = time.time()
-        ours = subprocess.run(args, capture_output=True, text=True)
+        ours = subprocess.run([sys.executable, "-S", "-c", PEAK_OF_CHILD] + args, capture_output=True, text=True)
         dt = time.time() - t0
         if ours.returncode:
             sys.exit("voxinfer segment failed:\n" + ours.stderr[-3000:])
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        peak = int(ours.stdout.strip().splitlines()[-1])
         child = subprocess.run([sys.executable, "-c", REFERENCE_CHILD, json.dumps(sys.path[:3]), folder, scan,
                                 os.path.join(tmp, "ref"), "1" if a.mirroring else "0"],
                                capture_output=True, text=True)

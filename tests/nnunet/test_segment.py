@@ -2,7 +2,8 @@
 nnUNetPredictor) with the same PyTorch networks, for nnU-Net folders built as nnU-Net writes them
 (make_nnunet_folder.py): a 3d_fullres PlainConvUNet with anisotropic target spacing (the separate-z
 rule, padding to the patch), two z-score channels (with and without mask) and two folds, and a 2d
-configuration with CT normalisation. Tolerances: labels >= 99.99% equal; probabilities (float32
+configuration with CT normalisation, and a ResidualEncoderUNet with transposed axes and a CT and a
+z-score channel. Tolerances: labels >= 99.99% equal; probabilities (float32
 softmax of the float16 aggregated logits resampled back) within 4e-3: the engine's tile logits
 differ from PyTorch's by ~1e-5, which can move a float16 sum by one rounding step, 2^-6 for a logit
 below 16, i.e. <= 2^-8 in probability; a failing run writes nothing."""
@@ -41,8 +42,10 @@ def models(tmp_path_factory):
                  {"0": mk.INTENSITY["1"], "1": mk.INTENSITY["1"]}, (0, 1), spacing=[6.5, 2.0, 2.0])
     f2 = _folder(root + "/b", "2d", {"0": "CT"}, ["CTNormalization"], [False], {"0": mk.INTENSITY["0"]}, (0,),
                  spacing=[1.5, 1.5])
+    # ResidualEncoderUNet with transpose_forward [2, 0, 1]; a CT and a z-score channel
+    fr = mk.make_resenc_folder(root + "/c")
     out = {}
-    for name, folder in (("3d", f3), ("2d", f2)):
+    for name, folder in (("3d", f3), ("2d", f2), ("resenc", fr)):
         path = os.path.join(root, name + ".vxm")
         _, _, meta, nets = import_nnunet(folder, path, return_networks=True)
         out[name] = (path, meta["nnunet"], nets)
@@ -86,7 +89,7 @@ def check_equal(ours_seg, ours_probs, ref_seg, ref_probs):
     assert len(np.unique(ref_seg)) > 1  # the random network does not give one label everywhere
 
 
-@pytest.mark.parametrize("name,n_inputs", [("3d", 2), ("2d", 1)])
+@pytest.mark.parametrize("name,n_inputs", [("3d", 2), ("2d", 1), ("resenc", 2)])
 def test_segment_equals_reference(models, tmp_path, name, n_inputs):
     path, meta, nets = models[name]
     seg_path, prob_path = str(tmp_path / "seg.nii.gz"), str(tmp_path / "p.nii.gz")
