@@ -8,7 +8,7 @@ and the export hold), patch 64^3, target spacing 1.25 mm from a 1 mm scan, so th
 aggregated on a 205^3 grid and resampled back to 256^3 as nnU-Net does. No mirroring by default
 (it multiplies the time, not the memory).
 
-    python3 bench/segment_memory.py BUILD_DIR [--size 256] [--classes 14] [--mirroring]
+    python3 bench/segment_memory.py BUILD_DIR [--size 256] [--classes 14] [--mirroring] [--no-reference]
 
 Prints one table: peak RSS (MiB) and wall time of each side, the ratio, and the label agreement.
 """
@@ -87,6 +87,7 @@ def main():
     ap.add_argument("--patch", type=int, default=64)
     ap.add_argument("--spacing", type=float, default=1.25)
     ap.add_argument("--mirroring", action="store_true")
+    ap.add_argument("--no-reference", action="store_true", help="run voxinfer only (the reference takes minutes)")
     a = ap.parse_args()
     cli = os.path.join(a.build, "bin", "voxinfer")
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,6 +107,9 @@ def main():
         if ours.returncode:
             sys.exit("voxinfer segment failed:\n" + ours.stderr[-3000:])
         peak = int(ours.stdout.strip().splitlines()[-1])
+        if a.no_reference:
+            print(f"voxinfer segment: peak RSS {peak / 1024:.0f} MiB, {dt:.1f} s")
+            return
         child = subprocess.run([sys.executable, "-c", REFERENCE_CHILD, json.dumps(sys.path[:3]), folder, scan,
                                 os.path.join(tmp, "ref"), "1" if a.mirroring else "0"],
                                capture_output=True, text=True)

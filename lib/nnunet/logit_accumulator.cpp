@@ -45,21 +45,30 @@ void LogitAccumulator::add_tile(const Tile& t, const float* pred) {
 }
 
 std::vector<float> LogitAccumulator::finish(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) const {
+  LogitAccumulator copy = *this;
+  return copy.take(below, size);
+}
+
+std::vector<float> LogitAccumulator::take(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) {
   const int64_t vox = padded_[0] * padded_[1] * padded_[2], n = size[0] * size[1] * size[2];
-  std::vector<float> out(size_t(heads_ * n));
+  // In place: every destination index is at most its source index, and sources are read in
+  // increasing order, so no value is overwritten before it is read.
   for (int64_t c = 0; c < heads_; ++c)
     for (int64_t i = 0; i < size[0]; ++i)
       for (int64_t j = 0; j < size[1]; ++j)
         for (int64_t k = 0; k < size[2]; ++k) {
           const int64_t src = ((below[0] + i) * padded_[1] + below[1] + j) * padded_[2] + below[2] + k;
-          out[size_t(c * n + (i * size[1] + j) * size[2] + k)] = round(logits_[size_t(c * vox + src)] / weights_[size_t(src)]);
+          logits_[size_t(c * n + (i * size[1] + j) * size[2] + k)] =
+              round(logits_[size_t(c * vox + src)] / weights_[size_t(src)]);
         }
-  return out;
+  logits_.resize(size_t(heads_ * n));
+  std::vector<float>().swap(weights_);
+  return std::move(logits_);
 }
 
-void add_fold(std::vector<float>& sum, const std::vector<float>& fold, LogitAccumulator::Kind kind) {
+void add_fold(std::vector<float>& sum, std::vector<float> fold, LogitAccumulator::Kind kind) {
   if (sum.empty()) {
-    sum = fold;
+    sum = std::move(fold);
     return;
   }
   if (sum.size() != fold.size()) throw Error(Status::invalid_argument, "nnU-Net folds: logits of different sizes");

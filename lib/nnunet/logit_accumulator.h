@@ -21,6 +21,9 @@ class LogitAccumulator {
   void add_tile(const Tile& tile, const float* pred);
   // logits / weights over the region [below, below + size) of the padded volume: [heads, *size].
   std::vector<float> finish(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) const;
+  // The same, computed in the accumulator's own buffer and handed over: no second
+  // (heads x volume) array exists. The accumulator is empty afterwards.
+  std::vector<float> take(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size);
   // Bytes the accumulator holds (for --memory-limit estimates).
   static int64_t bytes_needed(int64_t heads, const std::array<int64_t, 3>& padded);
 
@@ -36,7 +39,8 @@ class LogitAccumulator {
 
 // Fold average as predict_logits_from_preprocessed_data: sum += fold (rounded per add in fp16),
 // then sum / n_folds.
-void add_fold(std::vector<float>& sum, const std::vector<float>& fold, LogitAccumulator::Kind kind);
+// The first fold is moved into `sum` (no copy).
+void add_fold(std::vector<float>& sum, std::vector<float> fold, LogitAccumulator::Kind kind);
 void divide_folds(std::vector<float>& sum, int64_t n_folds, LogitAccumulator::Kind kind);
 
 }  // namespace vx::nnunet

@@ -222,9 +222,10 @@ int64_t estimate_peak_bytes(const Model& model, const std::vector<Volume>& chann
   // and the resampler's working copy of it, its resampled copy (twice for separate z), the output
   const int64_t pre = 2 * C * N * 4 + N * 4 + 2 * N + 2 * N * 8 + 2 * Nn * 8 + C * Nn * 4;
   // sliding window: preprocessed + padded input, the accumulator, tile in/out buffers (mirrored
-  // copies, engine outputs), the engine arena, the fold sum and the fold being finished
+  // copies, engine outputs), the engine arena, the fold sum (a fold is finished in the
+  // accumulator's own buffer, LogitAccumulator::take, and the first one becomes the sum)
   const int64_t tiles = C * Nn * 4 + C * Np * 4 + LogitAccumulator::bytes_needed(H, pad) + 2 * C * T * 4 +
-                        4 * H * T * 4 + arena + 2 * H * Nn * 4;
+                        4 * H * T * 4 + arena + H * Nn * 4;
   // export, one head at a time: the fold average, one head in float64 and resampled (net and
   // native), the running maximum, labels (cropped, pasted, transposed); probabilities keep every head
   int64_t exp = H * Nn * 4 + Nn * 8 + 2 * std::max(Nn, N) * 8 + N * 4 + N * 4 + 3 * N * 2;
@@ -326,7 +327,7 @@ Prediction predict(const Model& model, const std::vector<Volume>& channels, cons
       acc.add_tile(tile, pred.data());
       ++done;
     }
-    add_fold(sum, acc.finish(below, pre.shape), kind);
+    add_fold(sum, acc.take(below, pre.shape), kind);
   }
   cancelled("tiles", done, total);
   std::vector<float>().swap(input);

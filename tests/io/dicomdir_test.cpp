@@ -65,7 +65,8 @@ std::vector<uint8_t> bytes_of(const std::string& path) {
 }  // namespace
 
 TEST_CASE("pydicom's DICOMDIR test files: every variant gives FileSet's series and files") {
-  for (const auto& v : manifest()["pydicom"]) {
+  const nlohmann::json m = manifest();  // named: a range-for over manifest()["pydicom"] would outlive the temporary
+  for (const auto& v : m["pydicom"]) {
     const std::string dd = v["dicomdir"];
     INFO(dd);
     const auto got = series_files(dd);
