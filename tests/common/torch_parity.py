@@ -5,9 +5,22 @@ import io
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 import convert
 import voxinfer
+
+
+
+class Fn(nn.Module):
+    """A function as a module, for exporting one op or expression."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
 
 
 def export_onnx(module, x, opset=13, fold=True):

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 import convert
-from torch_parity import check_against_torch, export_onnx
+from torch_parity import Fn, check_against_torch, export_onnx
 
 torch.set_num_threads(1)
 
@@ -23,15 +23,6 @@ class Act(nn.Module):
 
     def forward(self, x):
         return self.c2(self.act(self.c1(x) * 3))
-
-
-class Fn(nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, x):
-        return self.fn(x)
 
 
 CASES = {

@@ -14,18 +14,9 @@ import torch
 import torch.nn as nn
 
 import convert
-from torch_parity import check_against_torch, export_onnx
+from torch_parity import Fn, check_against_torch, export_onnx
 
 torch.set_num_threads(1)
-
-
-class Fn(nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, x):
-        return self.fn(x)
 
 
 REDUCTIONS = {
