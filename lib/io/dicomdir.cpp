@@ -76,6 +76,7 @@ class Parser {
   size_t n_;
   std::string name_;
   bool explicit_ = true, big_ = false, have_sequence_ = false;
+  bool read_to_file_end_ = false;  // a container's length ran past the end of the file
   uint32_t root_ = 0;
   std::vector<RawRecord> raw_;
 
@@ -92,7 +93,7 @@ class Parser {
   }
 
   // The element header at pos, which must lie before `end`, its value (when of defined length) too.
-  Header header(size_t pos, size_t end, bool expl, bool big) const {
+  Header header(size_t pos, size_t end, bool expl, bool big) {
     if (end - pos < 8) bad("has an element header cut short", pos);
     Header h;
     h.group = u16(pos, big), h.elem = u16(pos + 2, big);
@@ -120,7 +121,15 @@ class Parser {
       h.value = pos + 8;
       h.sq = h.len == kUndefined || (h.group == 0x0004 && h.elem == 0x1220);
     }
-    if (h.len != kUndefined && h.len > end - h.value) bad("has an element running past its container", pos);
+    if (h.len != kUndefined && h.len > end - h.value) {
+      // A sequence or item whose stale length runs past the end of the file (a writer that
+      // removed elements without mending the lengths, as pydicom's DICOMDIR-nooffset) is read
+      // to the end of the file; what it holds must still end there on an element boundary.
+      const bool container = h.sq || (h.group == 0xfffe && h.elem == 0xe000);
+      if (!(container && end == n_)) bad("has an element running past its container", pos);
+      h.len = uint32_t(end - h.value);
+      read_to_file_end_ = true;
+    }
     if (h.len == kUndefined && !h.sq && h.group != 0xfffe) bad("has an undefined length on an element that is not a sequence", pos);
     return h;
   }
@@ -229,6 +238,14 @@ class Parser {
     }
   }
 
+  // Whether a record holds the keys read from its type (an IMAGE-level one: its file and instance).
+  static bool complete(const DicomdirRecord& r) {
+    if (r.type == "PATIENT") return !r.patient_id.empty();
+    if (r.type == "STUDY") return !r.study_uid.empty();
+    if (r.type == "SERIES") return !r.series_uid.empty() && !r.series_number.empty() && !r.modality.empty();
+    return !r.type.empty() && !r.file_id.empty() && !r.sop_instance_uid.empty();
+  }
+
   // The records in hierarchy order, by their offsets; in sequence order when the root offset
   // or a record's offset points at no record (a writer that left them out).
   Dicomdir hierarchy() const {
@@ -237,6 +254,13 @@ class Parser {
     bool resolvable = root_ != 0 && at.count(root_);
     for (const RawRecord& r : raw_)
       resolvable = resolvable && (!r.next || at.count(r.next)) && (!r.lower || at.count(r.lower));
+    // A file cut short can also end on an element boundary; then a record before the cut still
+    // points at one after it, so a length running past the end is trusted only with every offset met.
+    if (read_to_file_end_ && !resolvable)
+      bad("is cut short: a sequence runs past the end of the file and record offsets point past it", 0);
+    // The cut can also fall inside the last record: it must still hold what we read from it.
+    if (read_to_file_end_ && !raw_.empty() && !complete(raw_.back().rec))
+      bad("is cut short: its last record runs past the end of the file and lacks its " + raw_.back().rec.type + " keys", 0);
     Dicomdir out;
     if (resolvable) {
       std::vector<char> seen(raw_.size(), 0);

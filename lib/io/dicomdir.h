@@ -7,7 +7,9 @@
 // the file at most kMaxDicomdirBytes and at most kMaxDicomdirRecords records (more is
 // Error(limit_exceeded)); string values at most 1 KiB, a ReferencedFileID at most 16 components,
 // nesting at most 16 levels (more, or an element running past its container, is
-// Error(corrupt_file) naming the file).
+// Error(corrupt_file) naming the file). A sequence or item whose length runs past the end of the
+// file is read to the end of the file, which must then fall on an element boundary, and every
+// record offset must land on a record (else the file was cut short: corrupt_file).
 // Explicit and implicit VR little endian and explicit VR big endian are read (writers use all
 // three although the standard asks for the first). The hierarchy is followed by the records'
 // offsets (0004,1200 / 1400 / 1420), a loop in them refused; a DICOMDIR without a usable root

@@ -155,18 +155,42 @@ TEST_CASE("damaged DICOMDIR bytes are refused clearly, never read past their end
   const std::vector<uint8_t> good = bytes_of(m["export"].get<std::string>() + "/DICOMDIR");
   REQUIRE(good.size() > 400);
   CHECK(parse_dicomdir(good.data(), good.size(), "x").records.size() > 50);
-  // Cut at every length: a clean parse or corrupt_file, never a crash (ASan/fuzzing check the reads).
-  int refused = 0;
-  for (size_t n = 0; n < good.size(); n += 7) {
+  // Cut at every length: corrupt_file, never a crash (ASan/fuzzing check the reads), and never a
+  // shorter or different list of records, even where the cut falls on an element boundary. (A cut
+  // that drops only the last record's trailing elements, none of them read, may parse.)
+  const Dicomdir whole = parse_dicomdir(good.data(), good.size(), "x");
+  const auto same_records = [&](const Dicomdir& d) {
+    if (d.records.size() != whole.records.size()) return false;
+    for (size_t i = 0; i < d.records.size(); ++i) {
+      const DicomdirRecord &a = d.records[i], &b = whole.records[i];
+      if (a.type != b.type || a.file_id != b.file_id || a.sop_instance_uid != b.sop_instance_uid ||
+          a.series_uid != b.series_uid || a.parent != b.parent)
+        return false;
+    }
+    return true;
+  };
+  int refused = 0, cuts = 0;
+  for (size_t n = 0; n < good.size(); n += 7, ++cuts) {
     const std::vector<uint8_t> cut(good.begin(), good.begin() + long(n));
     try {
-      parse_dicomdir(cut.data(), cut.size(), "cut");
+      const Dicomdir d = parse_dicomdir(cut.data(), cut.size(), "cut");
+      INFO("cut at byte " << n << " of " << good.size() << " parsed");
+      CHECK(same_records(d));
     } catch (const Error& e) {
       CHECK(e.status() == Status::corrupt_file);
       ++refused;
     }
   }
-  CHECK(refused > 0);
+  CHECK(refused > cuts * 9 / 10);
+  // Cut where a record item starts (an element boundary, the hard case): refused as cut short.
+  const uint8_t item_tag[] = {0xfe, 0xff, 0x00, 0xe0};
+  int boundaries = 0;
+  for (auto it = std::search(good.begin(), good.end(), std::begin(item_tag), std::end(item_tag)); it != good.end();
+       it = std::search(it + 1, good.end(), std::begin(item_tag), std::end(item_tag)), ++boundaries) {
+    const std::vector<uint8_t> cut(good.begin(), it);
+    CHECK_THROWS_WITH_AS(parse_dicomdir(cut.data(), cut.size(), "cut"), doctest::Contains("cut short"), Error);
+  }
+  CHECK(boundaries > 50);
   // The root record's next-record offset pointed back at itself: a loop, refused.
   const uint8_t root_tag[] = {0x04, 0x00, 0x00, 0x12, 'U', 'L', 4, 0};
   const auto at = std::search(good.begin(), good.end(), std::begin(root_tag), std::end(root_tag));
