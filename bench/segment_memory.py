@@ -15,6 +15,7 @@ Prints one table: peak RSS (MiB) and wall time of each side, the ratio, and the 
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -107,8 +108,11 @@ def main():
         if ours.returncode:
             sys.exit("voxinfer segment failed:\n" + ours.stderr[-3000:])
         peak = int(ours.stdout.strip().splitlines()[-1])
+        # The predictor's own estimate (what --memory-limit compares against), printed by the CLI.
+        est = re.search(r"estimated peak (\d+) MB", ours.stdout)
+        estimate = f"{est.group(1)} MiB estimated before running" if est else "no estimate printed"
         if a.no_reference:
-            print(f"voxinfer segment: peak RSS {peak / 1024:.0f} MiB, {dt:.1f} s")
+            print(f"voxinfer segment: peak RSS {peak / 1024:.0f} MiB ({estimate}), {dt:.1f} s")
             return
         child = subprocess.run([sys.executable, "-c", REFERENCE_CHILD, json.dumps(sys.path[:3]), folder, scan,
                                 os.path.join(tmp, "ref"), "1" if a.mirroring else "0"],
@@ -127,7 +131,7 @@ def main():
     print("|---|---|---|---|")
     print(f"| reference (nnunet_reference.py, torch) | {r['peak_kib'] * mib:.0f} | {r['base_kib'] * mib:.0f} "
           f"| {r['seconds']:.1f} |")
-    print(f"| voxinfer segment | {peak * mib:.0f} | | {dt:.1f} |")
+    print(f"| voxinfer segment | {peak * mib:.0f} ({estimate}) | | {dt:.1f} |")
     print(f"ratio voxinfer / reference peak: {peak / r['peak_kib']:.2f}; "
           f"vs the reference's growth while predicting: {peak / max(1, r['peak_kib'] - r['base_kib']):.2f}; "
           f"labels equal: {100 * agree:.3f}%")

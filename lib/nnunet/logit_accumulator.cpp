@@ -3,7 +3,6 @@
 #include <string>
 
 #include "core/error.h"
-#include "nnunet/half.h"
 
 namespace vx::nnunet {
 
@@ -15,15 +14,14 @@ LogitAccumulator::LogitAccumulator(int64_t heads, const std::array<int64_t, 3>& 
   const int64_t tile = patch_[0] * patch_[1] * patch_[2];
   if (int64_t(gaussian_.size()) != tile) throw Error(Status::invalid_argument, "nnU-Net accumulator: Gaussian size differs from the patch");
   const int64_t vox = padded_[0] * padded_[1] * padded_[2];
-  logits_.assign(size_t(heads_ * vox), 0.0f);
-  weights_.assign(size_t(vox), 0.0f);
+  const bool half = kind_ == Kind::fp16;
+  logits_ = LogitStore(size_t(heads_ * vox), half);
+  weights_ = LogitStore(size_t(vox), half);
 }
 
-int64_t LogitAccumulator::bytes_needed(int64_t heads, const std::array<int64_t, 3>& padded) {
-  return (heads + 1) * padded[0] * padded[1] * padded[2] * int64_t(sizeof(float));
+int64_t LogitAccumulator::bytes_needed(int64_t heads, const std::array<int64_t, 3>& padded, Kind kind) {
+  return (heads + 1) * padded[0] * padded[1] * padded[2] * int64_t(LogitStore::bytes_per_value(kind == Kind::fp16));
 }
-
-float LogitAccumulator::round(float v) const { return kind_ == Kind::fp16 ? round_to_half(v) : v; }
 
 void LogitAccumulator::add_tile(const Tile& t, const float* pred) {
   for (int a = 0; a < 3; ++a)
@@ -35,21 +33,22 @@ void LogitAccumulator::add_tile(const Tile& t, const float* pred) {
       const int64_t row = ((t.start[0] + i) * padded_[1] + t.start[1] + j) * padded_[2] + t.start[2];
       const int64_t trow = (i * patch_[1] + j) * patch_[2];
       for (int64_t c = 0; c < heads_; ++c) {
-        float* acc = logits_.data() + c * vox + row;
+        const size_t acc = size_t(c * vox + row);
         const float* p = pred + c * tile + trow;
-        for (int64_t k = 0; k < patch_[2]; ++k) acc[k] = round(acc[k] + p[k] * gaussian_[size_t(trow + k)]);
+        for (int64_t k = 0; k < patch_[2]; ++k)
+          logits_.set(acc + size_t(k), logits_.get(acc + size_t(k)) + p[k] * gaussian_[size_t(trow + k)]);
       }
-      float* w = weights_.data() + row;
-      for (int64_t k = 0; k < patch_[2]; ++k) w[k] = round(w[k] + gaussian_[size_t(trow + k)]);
+      for (int64_t k = 0; k < patch_[2]; ++k)
+        weights_.set(size_t(row + k), weights_.get(size_t(row + k)) + gaussian_[size_t(trow + k)]);
     }
 }
 
-std::vector<float> LogitAccumulator::finish(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) const {
+LogitStore LogitAccumulator::finish(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) const {
   LogitAccumulator copy = *this;
   return copy.take(below, size);
 }
 
-std::vector<float> LogitAccumulator::take(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) {
+LogitStore LogitAccumulator::take(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) {
   const int64_t vox = padded_[0] * padded_[1] * padded_[2], n = size[0] * size[1] * size[2];
   // In place: every destination index is at most its source index, and sources are read in
   // increasing order, so no value is overwritten before it is read.
@@ -58,27 +57,26 @@ std::vector<float> LogitAccumulator::take(const std::array<int64_t, 3>& below, c
       for (int64_t j = 0; j < size[1]; ++j)
         for (int64_t k = 0; k < size[2]; ++k) {
           const int64_t src = ((below[0] + i) * padded_[1] + below[1] + j) * padded_[2] + below[2] + k;
-          logits_[size_t(c * n + (i * size[1] + j) * size[2] + k)] =
-              round(logits_[size_t(c * vox + src)] / weights_[size_t(src)]);
+          logits_.set(size_t(c * n + (i * size[1] + j) * size[2] + k), logits_.get(size_t(c * vox + src)) / weights_.get(size_t(src)));
         }
-  logits_.resize(size_t(heads_ * n));
-  std::vector<float>().swap(weights_);
+  logits_.truncate(size_t(heads_ * n));
+  weights_.release();
   return std::move(logits_);
 }
 
-void add_fold(std::vector<float>& sum, std::vector<float> fold, LogitAccumulator::Kind kind) {
+void add_fold(LogitStore& sum, LogitStore fold) {
   if (sum.empty()) {
     sum = std::move(fold);
     return;
   }
-  if (sum.size() != fold.size()) throw Error(Status::invalid_argument, "nnU-Net folds: logits of different sizes");
-  for (size_t i = 0; i < sum.size(); ++i)
-    sum[i] = kind == LogitAccumulator::Kind::fp16 ? round_to_half(sum[i] + fold[i]) : sum[i] + fold[i];
+  if (sum.size() != fold.size() || sum.half() != fold.half())
+    throw Error(Status::invalid_argument, "nnU-Net folds: logits of different sizes or precisions");
+  for (size_t i = 0; i < sum.size(); ++i) sum.set(i, sum.get(i) + fold.get(i));
 }
 
-void divide_folds(std::vector<float>& sum, int64_t n_folds, LogitAccumulator::Kind kind) {
+void divide_folds(LogitStore& sum, int64_t n_folds) {
   if (n_folds <= 1) return;
-  for (float& v : sum) v = kind == LogitAccumulator::Kind::fp16 ? round_to_half(v / float(n_folds)) : v / float(n_folds);
+  for (size_t i = 0; i < sum.size(); ++i) sum.set(i, sum.get(i) / float(n_folds));
 }
 
 }  // namespace vx::nnunet

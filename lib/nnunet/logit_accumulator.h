@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "nnunet/logit_store.h"
 #include "nnunet/sliding_window.h"
 
 namespace vx::nnunet {
@@ -20,27 +21,25 @@ class LogitAccumulator {
   // pred: [heads, *patch] float32 logits of one tile (mirror-averaged).
   void add_tile(const Tile& tile, const float* pred);
   // logits / weights over the region [below, below + size) of the padded volume: [heads, *size].
-  std::vector<float> finish(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) const;
+  LogitStore finish(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size) const;
   // The same, computed in the accumulator's own buffer and handed over: no second
   // (heads x volume) array exists. The accumulator is empty afterwards.
-  std::vector<float> take(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size);
+  LogitStore take(const std::array<int64_t, 3>& below, const std::array<int64_t, 3>& size);
   // Bytes the accumulator holds (for --memory-limit estimates).
-  static int64_t bytes_needed(int64_t heads, const std::array<int64_t, 3>& padded);
+  static int64_t bytes_needed(int64_t heads, const std::array<int64_t, 3>& padded, Kind kind);
 
  private:
-  float round(float v) const;
   int64_t heads_;
   std::array<int64_t, 3> padded_;
   std::vector<int64_t> patch_;
   std::vector<float> gaussian_;
   Kind kind_;
-  std::vector<float> logits_, weights_;
+  LogitStore logits_, weights_;  // float16 values for Kind::fp16: torch.half's storage and rounding
 };
 
 // Fold average as predict_logits_from_preprocessed_data: sum += fold (rounded per add in fp16),
-// then sum / n_folds.
-// The first fold is moved into `sum` (no copy).
-void add_fold(std::vector<float>& sum, std::vector<float> fold, LogitAccumulator::Kind kind);
-void divide_folds(std::vector<float>& sum, int64_t n_folds, LogitAccumulator::Kind kind);
+// then sum / n_folds. The first fold is moved into `sum` (no copy).
+void add_fold(LogitStore& sum, LogitStore fold);
+void divide_folds(LogitStore& sum, int64_t n_folds);
 
 }  // namespace vx::nnunet

@@ -207,6 +207,8 @@ int64_t estimate_peak_bytes(const Model& model, const std::vector<Volume>& chann
     pad[size_t(a)] = std::max(ns[size_t(a)], g.patch3[size_t(a)] * (a == 0 && g.patch.size() == 2 ? 0 : 1));
   }
   const int64_t Nn = prod(net), Np = prod(pad), T = prod(g.patch3);
+  const auto kind = o.fp32_accumulation ? LogitAccumulator::Kind::fp32 : LogitAccumulator::Kind::fp16;
+  const int64_t L = int64_t(LogitStore::bytes_per_value(kind == LogitAccumulator::Kind::fp16));  // a stored logit
   int64_t weights = 0, arena = 0;
   for (const auto& w : model.graph->weights) weights += int64_t(w.second.nbytes());
   for (const auto& f : folds) {
@@ -224,11 +226,11 @@ int64_t estimate_peak_bytes(const Model& model, const std::vector<Volume>& chann
   // sliding window: preprocessed + padded input, the accumulator, tile in/out buffers (mirrored
   // copies, engine outputs), the engine arena, the fold sum (a fold is finished in the
   // accumulator's own buffer, LogitAccumulator::take, and the first one becomes the sum)
-  const int64_t tiles = C * Nn * 4 + C * Np * 4 + LogitAccumulator::bytes_needed(H, pad) + 2 * C * T * 4 +
-                        4 * H * T * 4 + arena + H * Nn * 4;
+  const int64_t tiles = C * Nn * 4 + C * Np * 4 + LogitAccumulator::bytes_needed(H, pad, kind) + 2 * C * T * 4 +
+                        4 * H * T * 4 + arena + H * Nn * L;
   // export, one head at a time: the fold average, one head in float64 and resampled (net and
   // native), the running maximum, labels (cropped, pasted, transposed); probabilities keep every head
-  int64_t exp = H * Nn * 4 + Nn * 8 + 2 * std::max(Nn, N) * 8 + N * 4 + N * 4 + 3 * N * 2;
+  int64_t exp = H * Nn * L + Nn * 8 + 2 * std::max(Nn, N) * 8 + N * 4 + N * 4 + 3 * N * 2;
   if (o.probabilities) exp += H * N * 4 * 2 + N * 4 * 2;
   return resident + std::max({pre, tiles, exp});
 }
@@ -287,7 +289,7 @@ Prediction predict(const Model& model, const std::vector<Volume>& channels, cons
   const Shape in_shape = tile_shape(C, g);
   Tensor x = Tensor::empty(in_shape), xf = Tensor::empty(in_shape);
   std::vector<float> pred(size_t(H * T)), back(size_t(H * T)), unflipped(size_t(H * T));
-  std::vector<float> sum;
+  LogitStore sum;
   const int64_t total = int64_t(tiles.size() * folds.size());
   int64_t done = 0;
   for (const auto& fold : folds) {
@@ -327,14 +329,14 @@ Prediction predict(const Model& model, const std::vector<Volume>& channels, cons
       acc.add_tile(tile, pred.data());
       ++done;
     }
-    add_fold(sum, acc.take(below, pre.shape), kind);
+    add_fold(sum, acc.take(below, pre.shape));
   }
   cancelled("tiles", done, total);
   std::vector<float>().swap(input);
-  divide_folds(sum, int64_t(folds.size()), kind);
+  divide_folds(sum, int64_t(folds.size()));
 
   cancelled("export", 0, 1);
-  auto ex = export_streaming(std::move(sum), pre.shape, pre, plan, kind == LogitAccumulator::Kind::fp16, o.probabilities);
+  auto ex = export_streaming(std::move(sum), pre.shape, pre, plan, o.probabilities);
   result.labels = std::move(ex.labels);
   result.probabilities = std::move(ex.probabilities);
   cancelled("export", 1, 1);

@@ -9,8 +9,9 @@
 
 namespace vx::nnunet {
 
-ExportResult export_streaming(std::vector<float>&& logits, const Dims& net_shape, const Preprocessed& props,
-                              const Plan& plan, bool half, bool probabilities) {
+ExportResult export_streaming(LogitStore&& logits, const Dims& net_shape, const Preprocessed& props,
+                              const Plan& plan, bool probabilities) {
+  const bool half = logits.half();
   const int64_t nn = net_shape[0] * net_shape[1] * net_shape[2];
   if (plan.heads <= 0 || int64_t(logits.size()) != plan.heads * nn)
     throw Error(Status::invalid_argument, "nnU-Net export: logits size differs from heads x shape");
@@ -26,8 +27,9 @@ ExportResult export_streaming(std::vector<float>&& logits, const Dims& net_shape
   std::vector<float> back;  // every head, only for probabilities
   if (probabilities) back.resize(size_t(plan.heads * nc));
   for (int64_t c = 0; c < plan.heads; ++c) {
-    std::vector<double> ch(logits.begin() + c * nn, logits.begin() + (c + 1) * nn);
-    if (c == plan.heads - 1) std::vector<float>().swap(logits);  // the last head is read: free them all
+    std::vector<double> ch(static_cast<size_t>(nn));
+    for (int64_t i = 0; i < nn; ++i) ch[size_t(i)] = logits.get(size_t(c * nn + i));
+    if (c == plan.heads - 1) logits.release();  // the last head is read: free them all
     std::vector<float> v(static_cast<size_t>(nc));
     {
       const auto r = from == to ? std::move(ch)

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "nnunet/logit_store.h"
 #include "nnunet/plan.h"
 #include "nnunet/preprocess.h"
 
@@ -18,10 +19,11 @@ struct ExportResult {
   std::vector<float> probabilities;   // [heads, reader dims] when asked; else empty
 };
 
-// logits: [heads, *net_shape] (consumed: each head's slice is released once used, so callers
-// can hand over their only copy). half: float16 logits (nnU-Net's default accumulation).
-ExportResult export_streaming(std::vector<float>&& logits, const Dims& net_shape, const Preprocessed& props,
-                              const Plan& plan, bool half, bool probabilities);
+// logits: [heads, *net_shape] (consumed: released once the last head is read, so callers can
+// hand over their only copy); a float16 store (nnU-Net's default accumulation) keeps the
+// resampled logits rounded to float16 as nnU-Net does.
+ExportResult export_streaming(LogitStore&& logits, const Dims& net_shape, const Preprocessed& props,
+                              const Plan& plan, bool probabilities);
 
 // Transposes a [transposed dims] volume back to the reader's axis order (transpose_backward).
 template <typename T>

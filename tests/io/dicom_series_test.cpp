@@ -76,7 +76,7 @@ TEST_CASE("each series is read by UID, by number and by description") {
     const std::string desc = s["description"];
     INFO(desc);
     const Tensor ref = test::read_bin(s["ref"], test::shape_of(s["shape_dhw"]));
-    for (const std::string sel : {"#series=" + s["uid"].get<std::string>(), "#series-number=" + s["number"].get<std::string>(),
+    for (const std::string& sel : {"#series=" + s["uid"].get<std::string>(), "#series-number=" + s["number"].get<std::string>(),
                                   "#series-description=" + desc}) {
       INFO(sel);
       const Volume v = read_volume(exam + sel);
